@@ -1,0 +1,1 @@
+"""Baken's custom actions, one module per topic (see DESIGN.md)."""

@@ -1,0 +1,24 @@
+"""Crisis: the numbers first, immediately and every time; no triage questions."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from baken_core.crisis import CRISIS_MESSAGE
+
+
+class ActionCrisisResponse(Action):
+    """Sends the crisis numbers; the rule then hands off with urgency crisis."""
+
+    def name(self) -> Text:
+        return "action_crisis_response"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(text=CRISIS_MESSAGE)
+        return [SlotSet("triage_urgency", "crisis")]

@@ -1,0 +1,199 @@
+"""Triage of one message: life domains and urgency.
+
+The rules are data (`data/triage/rules.yml`); this module only applies them. It is used in
+three places with the same result: the Rasa NLU component (every parse carries a triage),
+the action server (slots accumulate it over a conversation), and the desk's crisis safety
+net (rules only, works while Rasa is down).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from baken_core.paths import data_dir
+from baken_core.text import fold
+from baken_core.zrm import DOMAINS, URGENCY_ORDER, Urgency, highest_urgency, ordered_domains
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named group of patterns that signals an urgency and some domains."""
+
+    id: str
+    urgency: Urgency
+    domains: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+
+    def matches(self, folded: str) -> bool:
+        return any(p.search(folded) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All triage rules, compiled."""
+
+    urgency_rules: tuple[Rule, ...]
+    domain_patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+    intent_domains: Mapping[str, tuple[str, ...]]
+    intents_without_domains: frozenset[str]
+    intent_urgency: Mapping[str, Urgency]
+    crisis_intent: str
+    crisis_min_confidence: float
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The triage of one message."""
+
+    domains: tuple[str, ...] = ()
+    urgency: Urgency = "normal"
+    signals: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"domains": list(self.domains), "urgency": self.urgency, "signals": list(self.signals)}
+
+
+class RuleError(ValueError):
+    """The rules file is malformed; the message says where."""
+
+
+def _compile(patterns: Iterable[Any], where: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            raise RuleError(f"{where}: pattern {pattern!r} is not a string")
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise RuleError(f"{where}: pattern {pattern!r} does not compile: {exc}") from exc
+    return tuple(compiled)
+
+
+def _check_domains(domains: Iterable[Any], where: str) -> tuple[str, ...]:
+    unknown = [d for d in domains if d not in DOMAINS]
+    if unknown:
+        raise RuleError(f"{where}: unknown domain(s) {unknown}; use the slugs in baken_core/zrm.py")
+    return tuple(domains)
+
+
+def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
+    """Compile a rules mapping (the YAML file's content) into a RuleSet."""
+    rules: list[Rule] = []
+    for urgency in ("crisis", "urgent"):
+        for entry in raw.get(urgency) or []:
+            where = f"{urgency}/{entry.get('id', '?')}"
+            rules.append(
+                Rule(
+                    id=str(entry["id"]),
+                    urgency=urgency,  # type: ignore[arg-type]
+                    domains=_check_domains(entry.get("domains") or [], where),
+                    patterns=_compile(entry.get("patterns") or [], where),
+                )
+            )
+    domain_patterns = {
+        slug: _compile(patterns or [], f"domains/{slug}")
+        for slug, patterns in (raw.get("domains") or {}).items()
+    }
+    _check_domains(domain_patterns, "domains")
+    intent_urgency = dict(raw.get("intent_urgency") or {})
+    for intent, level in intent_urgency.items():
+        if level not in URGENCY_ORDER:
+            raise RuleError(f"intent_urgency/{intent}: unknown urgency {level!r}")
+    crisis = raw.get("crisis_intent") or {}
+    return RuleSet(
+        urgency_rules=tuple(rules),
+        domain_patterns=domain_patterns,
+        intent_domains={
+            intent: _check_domains(domains, f"intent_domains/{intent}")
+            for intent, domains in (raw.get("intent_domains") or {}).items()
+        },
+        intents_without_domains=frozenset(raw.get("intents_without_domains") or []),
+        intent_urgency=intent_urgency,
+        crisis_intent=str(crisis.get("name", "report_crisis")),
+        crisis_min_confidence=float(crisis.get("min_confidence", 0.3)),
+    )
+
+
+def load_rules(path: Path | None = None) -> RuleSet:
+    """Load and compile the rules file (default: `data/triage/rules.yml`)."""
+    source = path or data_dir() / "triage" / "rules.yml"
+    with source.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    if not isinstance(raw, Mapping):
+        raise RuleError(f"{source}: expected a mapping at the top level")
+    return parse_rules(raw)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleSet:
+    """The project's rules, loaded once per process."""
+    return load_rules()
+
+
+def crisis_signals(text: str, rules: RuleSet | None = None) -> list[str]:
+    """Ids of the crisis rules that fire on `text` (the safety net: no model needed)."""
+    ruleset = rules or default_rules()
+    folded = fold(text)
+    return [r.id for r in ruleset.urgency_rules if r.urgency == "crisis" and r.matches(folded)]
+
+
+def _crisis_by_intent(
+    ruleset: RuleSet,
+    intent: str | None,
+    ranking: Sequence[Mapping[str, Any]],
+) -> bool:
+    if intent == ruleset.crisis_intent:
+        return True
+    return any(
+        item.get("name") == ruleset.crisis_intent
+        and float(item.get("confidence") or 0.0) >= ruleset.crisis_min_confidence
+        for item in ranking
+    )
+
+
+def assess(
+    text: str,
+    intent: str | None = None,
+    ranking: Sequence[Mapping[str, Any]] = (),
+    rules: RuleSet | None = None,
+) -> Triage:
+    """Triage one message.
+
+    `intent` is the understood intent (after fallback), `ranking` the classifier's intent
+    ranking (name/confidence pairs). Without them this is the rules-only safety net.
+    """
+    ruleset = rules or default_rules()
+    folded = fold(text or "")
+    urgency: Urgency = "normal"
+    domains: set[str] = set()
+    signals: list[str] = []
+
+    for rule in ruleset.urgency_rules:
+        if rule.matches(folded):
+            urgency = highest_urgency(urgency, rule.urgency)
+            domains.update(rule.domains)
+            signals.append(rule.id)
+
+    if _crisis_by_intent(ruleset, intent, ranking):
+        urgency = "crisis"
+        signals.append("intent:" + ruleset.crisis_intent)
+
+    if intent in ruleset.intent_urgency:
+        urgency = highest_urgency(urgency, ruleset.intent_urgency[intent])
+        signals.append("intent:" + intent)
+
+    if intent not in ruleset.intents_without_domains or urgency != "normal":
+        for slug, patterns in ruleset.domain_patterns.items():
+            if any(p.search(folded) for p in patterns):
+                domains.add(slug)
+        if intent:
+            domains.update(ruleset.intent_domains.get(intent, ()))
+
+    return Triage(domains=tuple(ordered_domains(domains)), urgency=urgency, signals=tuple(signals))
