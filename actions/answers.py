@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -19,24 +19,32 @@ CHECK_IN_BUTTONS = [
 
 def render_topic(topic: Topic) -> str:
     """The answer as the citizen reads it: plain text, with source and date."""
-    parts = [topic.answer, "", f"Voor wie: {topic.for_whom}", f"Wie regelt het: {topic.provider}", f"Zo vraag je het aan: {topic.how_to_apply}"]
+    parts = [
+        topic.answer,
+        "",
+        f"Voor wie: {topic.for_whom}",
+        f"Wie regelt het: {topic.provider}",
+        f"Zo vraag je het aan: {topic.how_to_apply}",
+    ]
     for fact in topic.facts:
         parts.append(f"• {fact.text} (bron: {fact.source}, {fact.year})")
     if topic.local:
         parts += ["", *gemeente_contact_lines()]
-    parts += ["", f"Meer informatie: {topic.link_title} – {topic.link}", f"(Informatie gecontroleerd op {topic.checked_on}.)"]
+    parts += [
+        "",
+        f"Meer informatie: {topic.link_title} – {topic.link}",
+        f"(Informatie gecontroleerd op {topic.checked_on}.)",
+    ]
     return "\n".join(parts)
 
 
 class ActionAnswerQuestion(Action):
     """Answers the understood benefit or debt question from the knowledge base."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_question"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         intent = understood_intent(tracker)
         topic = knowledge().get(intent or "")
         if topic is None:
@@ -53,7 +61,11 @@ class ActionAnswerQuestion(Action):
         answered = list(tracker.get_slot("answered_topics") or [])
         if topic.intent not in answered:
             answered.append(topic.intent)
-        return [SlotSet("answered_topics", answered), SlotSet("last_topic", topic.intent), SlotSet("fallback_count", 0.0)]
+        return [
+            SlotSet("answered_topics", answered),
+            SlotSet("last_topic", topic.intent),
+            SlotSet("fallback_count", 0.0),
+        ]
 
 
 class ActionCheckIn(Action):
@@ -62,12 +74,10 @@ class ActionCheckIn(Action):
     Urgent situations offer a worker first. After a triage it no longer asks again.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_in"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         urgent = tracker.get_slot("triage_urgency") in ("urgent", "crisis")
         if tracker.get_slot("triage_done"):
             dispatcher.utter_message(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,11 +14,9 @@ from baken_core.crisis import CRISIS_MESSAGE
 class ActionCrisisResponse(Action):
     """Sends the crisis numbers; the rule then hands off with urgency crisis."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_crisis_response"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(text=CRISIS_MESSAGE)
         return [SlotSet("triage_urgency", "crisis")]

@@ -6,7 +6,7 @@ Third: hand off (reason "misunderstanding"). An understood answer resets the cou
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -43,12 +43,10 @@ def suggestions(tracker: Tracker) -> List[Dict[str, str]]:
 class ActionHandleFallback(Action):
     """Handles nlu_fallback kindly and escalates to a person when it keeps happening."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handle_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         count = int(tracker.get_slot("fallback_count") or 0) + 1
         events: List[EventType] = [SlotSet("fallback_count", float(count))]
         first_line = _FIRST_LINE.get(latest_input_kind(tracker), "Sorry, dat begreep ik niet helemaal.")
@@ -68,6 +66,9 @@ class ActionHandleFallback(Action):
         if buttons:
             text = f"{first_line} Kun je het in andere woorden zeggen? Of gaat het over een van deze onderwerpen?"
         else:
-            text = f"{first_line} Kun je het in andere woorden zeggen? Schrijf bijvoorbeeld: 'ik heb schulden' of 'kan ik huurtoeslag krijgen'."
+            text = (
+                f"{first_line} Kun je het in andere woorden zeggen? "
+                "Schrijf bijvoorbeeld: 'ik heb schulden' of 'kan ik huurtoeslag krijgen'."
+            )
         dispatcher.utter_message(text=text, buttons=buttons)
         return events

@@ -9,7 +9,7 @@ and the conversation is paused (Rasa's ConversationPaused) until the desk resume
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -74,10 +74,8 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
 class ActionHandoff(Action):
     """Queues the conversation for a worker with a triage summary, and pauses the bot."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         return hand_off(dispatcher, tracker, handoff_reason(tracker))

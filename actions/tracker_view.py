@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 
@@ -10,7 +10,7 @@ MAX_QUOTED_MESSAGES = 6
 MAX_QUOTE_CHARS = 300
 
 
-def understood_intent(tracker: Tracker) -> Optional[str]:
+def understood_intent(tracker: Tracker) -> str | None:
     """The intent of the latest user message."""
     intent = (tracker.latest_message or {}).get("intent") or {}
     name = intent.get("name")
@@ -29,13 +29,24 @@ def latest_input_kind(tracker: Tracker) -> str:
 
 
 def citizen_words(tracker: Tracker) -> List[str]:
-    """The citizen's own messages (not button payloads), most recent last, shortened."""
+    """The citizen's own messages, shortened: not button payloads, not answers to the form.
+
+    Form answers are already in the summary as scores; the story itself is in the free
+    messages. With many messages the first and the latest ones are kept.
+    """
     words: List[str] = []
+    in_form = False
     for event in tracker.events:
-        if event.get("event") != "user":
+        if event.get("event") == "active_loop":
+            in_form = bool(event.get("name"))
+            continue
+        if event.get("event") != "user" or in_form:
             continue
         text = (event.get("text") or "").strip()
         if not text or text.startswith("/"):
             continue
         words.append(text if len(text) <= MAX_QUOTE_CHARS else text[: MAX_QUOTE_CHARS - 1] + "…")
-    return words[-MAX_QUOTED_MESSAGES:]
+    if len(words) > MAX_QUOTED_MESSAGES:
+        half = MAX_QUOTED_MESSAGES // 2
+        words = words[:half] + words[-half:]
+    return words

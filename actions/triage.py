@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -24,7 +24,13 @@ EIGEN_KRACHT_SLOTS = ["eigen_kracht_tried", "eigen_kracht_network"]
 _TYPED_SCORES: List[tuple[re.Pattern[str], int]] = [
     (re.compile(r"geen (zorgen|problemen|probleem)|niks aan de hand|niets aan de hand"), 5),
     (re.compile(r"helemaal mis|acuut|nu hulp|gaat mis|loopt vast|ramp|vreselijk"), 1),
-    (re.compile(r"niet goed|lukt (me |mij )?niet|niet alleen|slecht|heel moeilijk|moeilijk|zwaar|niet betalen|kan (het )?niet|probleem|problemen|zorgen|achterstand|schulden"), 2),
+    (
+        re.compile(
+            r"niet goed|lukt (me |mij )?niet|niet alleen|slecht|moeilijk|zwaar|niet betalen|kan (het )?niet"
+            r"|probleem|problemen|zorgen|achterstand|schulden"
+        ),
+        2,
+    ),
     (re.compile(r"maar net|met moeite|zo ?zo|gaat wel|matig|soms|beetje"), 3),
     (re.compile(r"redelijk|best oke|best ok|valt mee|ok\b|oke|oké"), 4),
     (re.compile(r"goed|geen zorgen|geen probleem|prima|n\.?v\.?t|niet van toepassing"), 5),
@@ -35,7 +41,7 @@ def zrm_slot(slug: str) -> str:
     return f"zrm_{slug}"
 
 
-def score_from_answer(value: Any) -> Optional[int]:
+def score_from_answer(value: Any) -> int | None:
     """A ZRM score 1–5 from a button payload or a typed answer; None when unclear."""
     if value is None:
         return None
@@ -80,12 +86,10 @@ def triage_record(tracker: Tracker) -> TriageRecord:
 class ActionUpdateTriage(Action):
     """Custom slot mapping run after every message: accumulate domains and highest urgency."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_update_triage"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         triage = latest_triage(tracker)
         known = ordered_domains(tracker.get_slot("triage_domains") or [])
         merged = ordered_domains(known + list(triage.get("domains") or []))
@@ -102,19 +106,19 @@ class ActionUpdateTriage(Action):
 class ValidateTriageForm(FormValidationAction):
     """Chooses the questions of the triage form and validates the answers."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_triage_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: List[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> List[str]:
         return [zrm_slot(slug) for slug in domains_to_ask(tracker)] + EIGEN_KRACHT_SLOTS
 
-    def _validate_score(self, value: Any, slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    def _validate_score(self, value: Any, slot: str, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
         score = score_from_answer(value)
         if score is None:
             dispatcher.utter_message(response="utter_zrm_choose_button")
@@ -123,16 +127,16 @@ class ValidateTriageForm(FormValidationAction):
 
     async def validate_eigen_kracht_tried(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return {"eigen_kracht_tried": _clean_answer(value)}
 
     async def validate_eigen_kracht_network(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return {"eigen_kracht_network": _clean_answer(value)}
 
 
-def _clean_answer(value: Any) -> Optional[str]:
+def _clean_answer(value: Any) -> str | None:
     text = " ".join(str(value or "").split())
     if not text:
         return None
@@ -148,7 +152,7 @@ def _make_score_validator(slug: str) -> Any:
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return self._validate_score(value, slot, dispatcher)
 
     return validate
@@ -161,12 +165,10 @@ for _slug in DOMAINS:
 class ActionTriageSummary(Action):
     """Writes the worker summary and tells the citizen, briefly, what was noted."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_triage_summary"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         record = triage_record(tracker)
         noted = [f"{DOMAINS[slug]}: {SCALE[score]}" for slug, score in record.scores.items()]
         if noted:
@@ -182,12 +184,10 @@ class ActionTriageSummary(Action):
 class ActionOfferNextSteps(Action):
     """Offers the next step: a worker, informal help or self-help; a worker first when needed."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_next_steps"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         urgency = str(tracker.get_slot("triage_urgency") or "normal")
         worst = lowest_score(collected_scores(tracker))
         worker = {"title": "Praat met een medewerker", "payload": "/request_human"}
@@ -213,12 +213,10 @@ class ActionOfferNextSteps(Action):
 class ActionGiveSelfHelp(Action):
     """Self-help: the official links for what was discussed, the Geldfit test and the gemeente."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_give_self_help"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         topics = knowledge()
         lines = ["Zo kun je zelf verder:"]
         for intent in tracker.get_slot("answered_topics") or []:
@@ -238,12 +236,10 @@ class ActionGiveSelfHelp(Action):
 class ActionGiveInformalHelp(Action):
     """Informal help beside formal help: SchuldHulpMaatje, voedselbank, Geldfit."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_give_informal_help"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         links = gemeente().get("links") or {}
         lines = [
             "Hulp van vrijwilligers, naast de gemeente:",

@@ -47,7 +47,21 @@ _FOREIGN: Final = frozenset(
     waxaan ma lacag kiro caawimaad mahadsanid""".split()
 )
 _FOREIGN_LETTERS: Final = frozenset("ışğİçşąęłńśźżñ¿¡ßœ")
-_NON_LATIN_SCRIPTS: Final = ("ARABIC", "CYRILLIC", "ETHIOPIC", "CJK", "HEBREW", "GREEK", "DEVANAGARI", "HANGUL", "HIRAGANA", "KATAKANA", "THAI", "TIGRINYA", "PERSIAN")
+_NON_LATIN_SCRIPTS: Final = (
+    "ARABIC",
+    "CYRILLIC",
+    "ETHIOPIC",
+    "CJK",
+    "HEBREW",
+    "GREEK",
+    "DEVANAGARI",
+    "HANGUL",
+    "HIRAGANA",
+    "KATAKANA",
+    "THAI",
+    "TIGRINYA",
+    "PERSIAN",
+)
 
 
 @dataclass(frozen=True)

@@ -92,14 +92,13 @@ def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
             rules.append(
                 Rule(
                     id=str(entry["id"]),
-                    urgency=urgency,  # type: ignore[arg-type]
+                    urgency=urgency,
                     domains=_check_domains(entry.get("domains") or [], where),
                     patterns=_compile(entry.get("patterns") or [], where),
                 )
             )
     domain_patterns = {
-        slug: _compile(patterns or [], f"domains/{slug}")
-        for slug, patterns in (raw.get("domains") or {}).items()
+        slug: _compile(patterns or [], f"domains/{slug}") for slug, patterns in (raw.get("domains") or {}).items()
     }
     _check_domains(domain_patterns, "domains")
     intent_urgency = dict(raw.get("intent_urgency") or {})
@@ -185,7 +184,7 @@ def assess(
         urgency = "crisis"
         signals.append("intent:" + ruleset.crisis_intent)
 
-    if intent in ruleset.intent_urgency:
+    if intent is not None and intent in ruleset.intent_urgency:
         urgency = highest_urgency(urgency, ruleset.intent_urgency[intent])
         signals.append("intent:" + intent)
 

@@ -47,8 +47,8 @@ def highest_urgency(*levels: str | None) -> Urgency:
     """The most urgent of the given levels; unknown or empty values count as normal."""
     best: Urgency = "normal"
     for level in levels:
-        if level in URGENCY_ORDER and URGENCY_ORDER.index(level) > URGENCY_ORDER.index(best):  # type: ignore[arg-type]
-            best = level  # type: ignore[assignment]
+        if level in URGENCY_ORDER and URGENCY_ORDER.index(level) > URGENCY_ORDER.index(best):
+            best = level
     return best
 
 

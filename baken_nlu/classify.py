@@ -11,7 +11,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from baken_nlu.model_loader import Parser, latest_model, quiet
 
@@ -29,7 +29,7 @@ def to_record(text: str, parsed: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    model: Optional[Path] = Path(argv[1]) if len(argv) > 1 else latest_model()
+    model: Path | None = Path(argv[1]) if len(argv) > 1 else latest_model()
     if model is None or not model.exists():
         print("Er is nog geen getraind model. Voer eerst `make train` uit.", file=sys.stderr)
         return 2

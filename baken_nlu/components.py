@@ -7,12 +7,13 @@ Placed after the intent classifier and the FallbackClassifier in config.yml. It
 - decides crisis by recall: when the rules or the classifier's ranking signal a crisis, the
   intent becomes `report_crisis` (the original is kept in `triage.original_intent`), so the
   crisis rule in the dialogue always fires;
-- turns empty input into `nlu_fallback` and clearly foreign text into `foreign_language`.
+- turns empty input, and unsure guesses at text without one Dutch word, into
+  `nlu_fallback`, and clearly foreign text into `foreign_language`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,6 +25,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from baken_core.input_check import check_input
 from baken_core.triage import assess, default_rules
+from baken_nlu.vocabulary import dutch_words, has_dutch_word
 
 FALLBACK_INTENT = "nlu_fallback"
 FOREIGN_INTENT = "foreign_language"
@@ -34,19 +36,24 @@ class TriageAnnotator(GraphComponent):
     """Adds input check and triage to each message; overrides the intent for crisis."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
+    def get_default_config() -> Dict[str, Any]:
+        # Below this confidence, a message without a single Dutch word is not understood.
+        return {"gibberish_max_confidence": 0.8}
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self.gibberish_max_confidence = float(config["gibberish_max_confidence"])
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "TriageAnnotator":
-        default_rules()  # load and compile the rules now, not on the first citizen message
-        return cls()
+    ) -> TriageAnnotator:
+        default_rules()  # load the rules and the word list now, not on the first citizen message
+        dutch_words()
+        return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -59,8 +66,8 @@ class TriageAnnotator(GraphComponent):
     def _annotate(self, message: Message) -> None:
         raw_text = message.get(TEXT) or ""
         verdict = check_input(raw_text)
-        intent: Optional[Dict[Text, Any]] = message.get(INTENT)
-        ranking: List[Dict[Text, Any]] = message.get(INTENT_RANKING_KEY) or []
+        intent: Dict[str, Any] | None = message.get(INTENT)
+        ranking: List[Dict[str, Any]] = message.get(INTENT_RANKING_KEY) or []
         intent_name = (intent or {}).get("name")
         understood = intent_name
         if intent_name == FALLBACK_INTENT and ranking:
@@ -68,13 +75,20 @@ class TriageAnnotator(GraphComponent):
 
         triage = assess(verdict.text, understood, ranking)
         result = triage.as_dict()
-        new_intent: Optional[str] = None
+        new_intent: str | None = None
         if triage.urgency == "crisis":
             new_intent = default_rules().crisis_intent
         elif verdict.kind in ("empty", "no_text"):
             new_intent = FALLBACK_INTENT
         elif verdict.kind == "foreign_language":
             new_intent = FOREIGN_INTENT
+        elif (
+            float((intent or {}).get("confidence") or 0.0) < self.gibberish_max_confidence
+            and verdict.kind in ("ok", "too_long")
+            and not has_dutch_word(verdict.text)
+            and not message.get("entities")
+        ):
+            new_intent = FALLBACK_INTENT
         if new_intent and new_intent != intent_name:
             result["original_intent"] = intent_name
             confidence = max(

@@ -7,7 +7,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from baken_core.paths import PROJECT_ROOT
 
@@ -28,7 +28,7 @@ def quiet() -> None:
     configure_structlog(logging.ERROR)
 
 
-def latest_model(directory: Path = MODELS_DIR) -> Optional[Path]:
+def latest_model(directory: Path = MODELS_DIR) -> Path | None:
     """The newest `*.tar.gz` model in `directory`, like `rasa run` picks it."""
     candidates = sorted(directory.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return candidates[-1] if candidates else None

@@ -1,0 +1,107 @@
+# Baken — all set-up goes through this file. `make run` and `make test` are the two
+# commands a new machine needs (see README.md).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv-rasa
+RASA_PY := $(RASA_VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+RASA_STAMP := $(RASA_VENV)/.installed
+MODEL := models/baken.tar.gz
+SPACY_MODEL := build/spacy_nl_baken/baken_fingerprint.txt
+export TF_CPP_MIN_LOG_LEVEL := 3
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONWARNINGS := ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# Rasa 3.6 needs Python 3.10: the first candidate that really runs 3.10 (pyenv shims may not).
+PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+  $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
+TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
+
+.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories bench-nlu lock-rasa clean
+
+help:
+	@echo "make run        install, train a model if none, start Rasa + action server"
+	@echo "make test       lint, validate data, unit tests, test stories, classify"
+	@echo "make shell      talk to the assistant in this terminal"
+	@echo "make train      build the spaCy pipeline and train the Rasa model"
+	@echo "make bench-nlu  NLU benchmark -> docs/benchmarks/nlu.md"
+
+$(RASA_STAMP): requirements/rasa.lock
+	@if [[ -z "$(PYTHON310)" ]]; then \
+	  echo "Python 3.10 is nodig voor Rasa 3.6 en is niet gevonden."; \
+	  echo "Installeer het, bijvoorbeeld met 'pyenv install 3.10' of het pakket python3.10-venv,"; \
+	  echo "of geef het pad op: make PYTHON310=/pad/naar/python3.10 ..."; \
+	  exit 1; \
+	fi
+	$(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet "pip==24.3.1" "wheel==0.45.1"
+	$(RASA_VENV)/bin/pip install --quiet -r requirements/rasa.lock
+	touch $@
+
+install: $(RASA_STAMP)
+
+$(SPACY_MODEL): $(RASA_STAMP) baken_nlu/spacy_pipeline.py data/nlp/entity_patterns.yml
+	$(RASA_PY) -m baken_nlu.spacy_pipeline
+
+spacy: $(SPACY_MODEL)
+
+$(MODEL): $(SPACY_MODEL) $(TRAINING_INPUTS)
+	$(RASA_PY) -m baken_nlu.train --out models --name baken
+
+train: $(SPACY_MODEL)
+	$(RASA_PY) -m baken_nlu.train --out models --name baken
+
+validate: $(RASA_STAMP)
+	@mkdir -p results
+	@$(RASA) data validate --domain domain >results/validate.log 2>&1 \
+	  && echo "rasa data validate: no errors" \
+	  || { grep -E "Error|error|Exception" results/validate.log; echo "rasa data validate failed (results/validate.log)"; exit 1; }
+
+lint: $(RASA_STAMP)
+	$(RASA_VENV)/bin/ruff check .
+	$(RASA_VENV)/bin/ruff format --check .
+	$(RASA_VENV)/bin/mypy
+
+test-unit: $(RASA_STAMP) $(SPACY_MODEL)
+	$(RASA_VENV)/bin/pytest -q
+
+test-stories: $(MODEL)
+	@mkdir -p results
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories >/dev/null 2>results/stories.log \
+	  || { cat results/stories/failed_test_stories.yml 2>/dev/null; tail -20 results/stories.log; exit 1; }
+	@echo "test stories: all predicted correctly"
+
+test: lint validate $(MODEL) test-stories test-unit
+
+actions: $(RASA_STAMP)
+	$(RASA) run actions --port 5055
+
+run: $(MODEL)
+	@echo ""
+	@echo "Baken draait:"
+	@echo "  Rasa-server (REST-kanaal): http://localhost:5005/webhooks/rest/webhook"
+	@echo "  Rasa-API:                  http://localhost:5005/model/parse"
+	@echo "  Action-server:             http://localhost:5055/health"
+	@echo "  Praten met de assistent:   make shell (in een tweede terminal)"
+	@echo ""
+	$(RASA_VENV)/bin/honcho -f Procfile start
+
+shell: $(MODEL)
+	@$(RASA) run actions --port 5055 >/tmp/baken-actions.log 2>&1 & pid=$$!; \
+	  trap "kill $$pid 2>/dev/null" EXIT; \
+	  for i in $$(seq 1 60); do curl -sf http://localhost:5055/health >/dev/null && break; sleep 1; done; \
+	  $(RASA) shell --model $(MODEL)
+
+bench-nlu: $(MODEL)
+	$(RASA_PY) -m benchmarks.nlu
+
+lock-rasa:
+	rm -rf /tmp/baken-lock && $(PYTHON310) -m venv /tmp/baken-lock
+	/tmp/baken-lock/bin/pip install --quiet -r requirements/rasa.in
+	/tmp/baken-lock/bin/pip freeze --exclude-editable > requirements/rasa.lock
+
+clean:
+	rm -rf build models results .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from actions.crisis import ActionCrisisResponse
+from actions.fallback import ActionHandleFallback
+from actions.handoff import ActionHandoff
+from baken_core.crisis import CRISIS_MESSAGE
+from tests.actions.conftest import make_tracker, run_action
+
+
+def _payload(messages):
+    return next(m["custom"]["handoff"] for m in messages if m.get("custom"))
+
+
+def test_handoff_sends_payload_and_pauses() -> None:
+    tracker = make_tracker(
+        intent="request_human",
+        text="ik wil een mens spreken",
+        slots={
+            "triage_domains": ["financien"],
+            "triage_urgency": "urgent",
+            "answered_topics": ["report_huurachterstand"],
+        },
+    )
+    messages, events = run_action(ActionHandoff(), tracker)
+    payload = _payload(messages)
+    assert payload["reason"] == "request_human"
+    assert payload["urgency"] == "urgent"
+    assert payload["domains"] == ["financien"]
+    assert "Huurachterstand" in payload["summary"] and '"ik wil een mens spreken"' in payload["summary"]
+    assert events[-1]["event"] == "pause"
+
+
+def test_handoff_after_triage_and_in_crisis() -> None:
+    messages, _ = run_action(ActionHandoff(), make_tracker(intent="request_human", slots={"triage_done": True}))
+    assert _payload(messages)["reason"] == "triage"
+    messages, _ = run_action(
+        ActionHandoff(),
+        make_tracker(intent="report_crisis", triage={"urgency": "crisis", "domains": ["huiselijke_relaties"]}),
+    )
+    payload = _payload(messages)
+    assert (payload["reason"], payload["urgency"], payload["domains"]) == ("crisis", "crisis", ["huiselijke_relaties"])
+
+
+def test_crisis_response_gives_the_numbers() -> None:
+    messages, events = run_action(ActionCrisisResponse(), make_tracker(intent="report_crisis"))
+    assert messages[0]["text"] == CRISIS_MESSAGE
+    assert events[0]["value"] == "crisis"
+
+
+def test_fallback_rephrase_then_offer_then_handoff() -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "ask_beslag", "confidence": 0.3},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    first, events = run_action(ActionHandleFallback(), make_tracker(intent="nlu_fallback", ranking=ranking))
+    assert (
+        first[0]["buttons"] == [{"title": "Beslag en beslagvrije voet", "payload": "/ask_beslag"}]
+        or first[0]["buttons"][0]["payload"] == "/ask_beslag"
+    )
+    assert events == [{"event": "slot", "timestamp": None, "name": "fallback_count", "value": 1.0}]
+    second, _ = run_action(ActionHandleFallback(), make_tracker(intent="nlu_fallback", slots={"fallback_count": 1.0}))
+    assert second[0]["buttons"][0]["payload"] == "/request_human"
+    third, events = run_action(
+        ActionHandleFallback(), make_tracker(intent="nlu_fallback", slots={"fallback_count": 2.0})
+    )
+    assert _payload(third)["reason"] == "misunderstanding"
+    assert events[-1]["event"] == "pause"
+
+
+def test_empty_message_gets_its_own_kind_words() -> None:
+    messages, _ = run_action(ActionHandleFallback(), make_tracker(intent="nlu_fallback", input_kind="empty"))
+    assert messages[0]["text"].startswith("Ik zie geen tekst")

@@ -1,0 +1,83 @@
+"""The training data honours the contract; the held-out set stays held out."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import yaml
+
+from baken_core.paths import PROJECT_ROOT
+from baken_core.zrm import DOMAINS
+
+CONTRACT = [
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "ask_capabilities",
+    "request_human",
+    "out_of_scope",
+    "ask_huurtoeslag",
+    "ask_zorgtoeslag",
+    "ask_kinderopvangtoeslag",
+    "ask_kindgebonden_budget",
+    "ask_toeslag_terugbetalen",
+    "ask_bijstand",
+    "ask_bijzondere_bijstand",
+    "ask_inkomenstoeslag",
+    "ask_kwijtschelding",
+    "ask_voedselbank",
+    "ask_energie_hulp",
+    "report_schulden",
+    "ask_schuldhulpverlening",
+    "ask_betalingsregeling",
+    "ask_beslag",
+    "ask_deurwaarder",
+    "ask_budgetbeheer_bewind",
+    "report_huurachterstand",
+    "report_afsluiting",
+    "express_stress",
+    "report_crisis",
+]
+
+
+def training_examples() -> dict[str, list[str]]:
+    examples: dict[str, list[str]] = {}
+    for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
+            examples.setdefault(block["intent"], []).extend(lines)
+    return examples
+
+
+def heldout() -> list[dict]:
+    path = PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_every_contract_intent_has_at_least_30_examples() -> None:
+    counts = {intent: len(lines) for intent, lines in training_examples().items()}
+    short = {intent: counts.get(intent, 0) for intent in CONTRACT if counts.get(intent, 0) < 30}
+    assert not short
+
+
+def test_no_example_is_used_twice() -> None:
+    all_lines = [line.lower() for lines in training_examples().values() for line in lines]
+    assert [t for t, n in Counter(all_lines).items() if n > 1] == []
+
+
+def test_heldout_set_is_big_labelled_and_never_in_training() -> None:
+    items = heldout()
+    assert len(items) >= 200
+    training = {line.lower().strip() for lines in training_examples().values() for line in lines}
+    leaked = [item["text"] for item in items if item["text"].lower().strip() in training]
+    assert leaked == []
+    known_intents = set(training_examples())
+    for item in items:
+        assert item["intent"] in known_intents
+        assert set(item["domains"]) <= set(DOMAINS)
+        assert item["urgency"] in {"normal", "urgent", "crisis"}
+    assert sum(item["urgency"] == "crisis" for item in items) >= 20

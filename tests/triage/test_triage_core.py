@@ -1,0 +1,99 @@
+"""The triage core: crisis by recall, urgency, domains, and the rules file's checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from baken_core.triage import RuleError, assess, crisis_signals, parse_rules
+from baken_core.zrm import highest_urgency, ordered_domains
+
+CRISIS = [
+    "ik wil er niet meer zijn",
+    "ik zie het echt niet meer zitten met al die schulden",
+    "soms denk ik dat iedereen beter af is zonder mij",
+    "ik heb pillen gespaard om in te nemen",
+    "ik denk aan zelfmoord",
+    "ik denk aan suïcide",
+    "ik wil een einde aan mijn leven maken",
+    "ik wil gewoon dood",
+    "mijn man slaat me als hij gedronken heeft",
+    "mijn ex dreigt me iets aan te doen",
+    "ik durf niet naar huis",
+    "hij heeft me gisteren weer geslagen",
+    "mijn zoon bedreigt me met een mes",
+    "ik wil van de brug springen",
+    "IK WIL NIET MEER LEVEN",
+]
+NOT_CRISIS = [
+    "ik schrik me dood van die brief",
+    "ik ben doodmoe van al dat geregel",
+    "ik word er knettergek van",
+    "de deurwaarder dreigt met beslag op mijn loon",
+    "mijn verhuurder dreigt me eruit te zetten",
+    "dat slaat nergens op",
+    "hoe vraag ik huurtoeslag aan",
+    "ik lach me dood om die brief",
+    "ik zie het wel zitten hoor",
+]
+
+
+@pytest.mark.parametrize("text", CRISIS)
+def test_crisis_phrases_are_caught_by_the_rules(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+    assert crisis_signals(text)
+
+
+@pytest.mark.parametrize("text", NOT_CRISIS)
+def test_idioms_and_legal_threats_are_not_crisis(text: str) -> None:
+    assert assess(text).urgency != "crisis"
+
+
+def test_crisis_by_intent_even_without_rule_words() -> None:
+    text = "het gaat helemaal mis met me"
+    assert assess(text).urgency == "normal"
+    assert assess(text, intent="report_crisis").urgency == "crisis"
+    ranking = [{"name": "express_stress", "confidence": 0.6}, {"name": "report_crisis", "confidence": 0.35}]
+    assert assess(text, intent="express_stress", ranking=ranking).urgency == "crisis"
+    low = [{"name": "express_stress", "confidence": 0.9}, {"name": "report_crisis", "confidence": 0.05}]
+    assert assess(text, intent="express_stress", ranking=low).urgency == "normal"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de woningcorporatie wil me uit huis zetten",
+        "er is een ontruiming gepland voor volgende week",
+        "ze gaan mijn stroom afsluiten",
+        "ons water is afgesloten",
+        "mijn zorgverzekering is opgezegd",
+        "ik heb vandaag niks te eten",
+    ],
+)
+def test_wgs_threatening_situations_are_urgent(text: str) -> None:
+    assert assess(text).urgency == "urgent"
+
+
+def test_the_question_behind_the_question_shows_several_domains() -> None:
+    triage = assess("ik kan de huur niet betalen, ben mijn baan kwijt en slaap er niet meer van")
+    assert set(triage.domains) >= {"financien", "huisvesting", "werk_opleiding", "geestelijke_gezondheid"}
+    assert triage.urgency == "normal"
+
+
+def test_intent_adds_domains_and_small_talk_has_none() -> None:
+    assert assess("hoe zit dat", intent="ask_zorgtoeslag").domains == ("financien",)
+    assert assess("bedankt voor het geld uitleggen", intent="thank").domains == ()
+
+
+def test_urgency_order_and_domain_order() -> None:
+    assert highest_urgency("normal", "crisis", "urgent") == "crisis"
+    assert highest_urgency(None, "bogus") == "normal"
+    assert ordered_domains(["justitie", "financien", "nonsense", "financien"]) == ["financien", "justitie"]
+
+
+def test_malformed_rules_are_refused_with_a_clear_message() -> None:
+    with pytest.raises(RuleError, match="does not compile"):
+        parse_rules({"crisis": [{"id": "x", "patterns": ["(unclosed"]}]})
+    with pytest.raises(RuleError, match="unknown domain"):
+        parse_rules({"domains": {"geld": ["x"]}})
+    with pytest.raises(RuleError, match="unknown urgency"):
+        parse_rules({"intent_urgency": {"ask_x": "soon"}})
