@@ -8,6 +8,10 @@ RASA_VENV := .venv-rasa
 RASA_PY := $(RASA_VENV)/bin/python
 RASA := $(RASA_VENV)/bin/rasa
 RASA_STAMP := $(RASA_VENV)/.installed
+DESK_VENV := .venv-desk
+DESK_STAMP := $(DESK_VENV)/.installed
+PYTHON_DESK ?= $(shell for c in python3.11 /usr/bin/python3.11 python3.12 python3; do \
+  $$c -c 'import sys; assert sys.version_info[:2] >= (3, 11)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 MODEL := models/baken.tar.gz
 SPACY_MODEL := build/spacy_nl_baken/baken_fingerprint.txt
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -20,7 +24,7 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories bench-nlu lock-rasa clean
+.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-core-desk bench-nlu lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
@@ -41,7 +45,14 @@ $(RASA_STAMP): requirements/rasa.lock
 	$(RASA_VENV)/bin/pip install --quiet -r requirements/rasa.lock
 	touch $@
 
-install: $(RASA_STAMP)
+# The desk's environment (issue 3): SQLAlchemy 2, pydantic 2, python-telegram-bot 22.
+$(DESK_STAMP): requirements/desk.lock
+	@if [[ -z "$(PYTHON_DESK)" ]]; then echo "Python 3.11 of nieuwer is nodig voor de desk."; exit 1; fi
+	$(PYTHON_DESK) -m venv $(DESK_VENV)
+	$(DESK_VENV)/bin/pip install --quiet -r requirements/desk.lock
+	touch $@
+
+install: $(RASA_STAMP) $(DESK_STAMP)
 
 $(SPACY_MODEL): $(RASA_STAMP) baken_nlu/spacy_pipeline.py data/nlp/entity_patterns.yml
 	$(RASA_PY) -m baken_nlu.spacy_pipeline
@@ -74,12 +85,16 @@ test-stories: $(MODEL)
 	  || { cat results/stories/failed_test_stories.yml 2>/dev/null; tail -20 results/stories.log; exit 1; }
 	@echo "test stories: all predicted correctly"
 
-test: lint validate $(MODEL) test-stories test-unit
+# The triage core is shared with the desk: it must also work there, without Rasa.
+test-core-desk: $(DESK_STAMP)
+	$(DESK_VENV)/bin/pytest -q -p no:cacheprovider tests/triage
+
+test: lint validate $(MODEL) test-stories test-unit test-core-desk
 
 actions: $(RASA_STAMP)
 	$(RASA) run actions --port 5055
 
-run: $(MODEL)
+run: $(MODEL) $(DESK_STAMP)
 	@echo ""
 	@echo "Baken draait:"
 	@echo "  Rasa-server (REST-kanaal): http://localhost:5005/webhooks/rest/webhook"
@@ -97,6 +112,11 @@ shell: $(MODEL)
 
 bench-nlu: $(MODEL)
 	$(RASA_PY) -m benchmarks.nlu
+
+lock-desk:
+	rm -rf /tmp/baken-lock-desk && $(PYTHON_DESK) -m venv /tmp/baken-lock-desk
+	/tmp/baken-lock-desk/bin/pip install --quiet -r requirements/desk.in
+	/tmp/baken-lock-desk/bin/pip freeze --exclude-editable > requirements/desk.lock
 
 lock-rasa:
 	rm -rf /tmp/baken-lock && $(PYTHON310) -m venv /tmp/baken-lock

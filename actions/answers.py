@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import Topic, gemeente_contact_lines, knowledge
-from actions.tracker_view import understood_intent
+from actions.tracker_view import latest_triage, understood_intent
 
 CHECK_IN_BUTTONS = [
     {"title": "Ja, er speelt meer", "payload": "/affirm"},
@@ -50,7 +50,10 @@ class ActionAnswerQuestion(Action):
         if topic is None:
             dispatcher.utter_message(response="utter_default")
             return []
-        if topic.urgent:
+        urgency = latest_triage(tracker).get("urgency") or tracker.get_slot("triage_urgency")
+        if topic.urgent and urgency in ("urgent", "crisis"):
+            # Only a real Wgs bedreigende situatie (eviction, cut-off) gets the 3-werkdagen line;
+            # rent arrears alone do not.
             dispatcher.utter_message(
                 text=(
                     "Dit is dringend. Je hoeft niet te wachten: de gemeente moet je in deze situatie "

@@ -35,9 +35,16 @@ def test_every_amount_has_a_year_and_a_source() -> None:
         assert not re.search(r"€\s?\d", topic.answer), topic.intent
 
 
-def test_urgent_topics_say_three_working_days() -> None:
-    messages, _ = run_action(ActionAnswerQuestion(), make_tracker(intent="report_afsluiting"))
-    assert "3 werkdagen" in messages[0]["text"]
+def test_urgent_situations_say_three_working_days() -> None:
+    tracker = make_tracker(intent="report_afsluiting", triage={"urgency": "urgent", "domains": []})
+    messages, _ = run_action(ActionAnswerQuestion(), tracker)
+    assert messages[0]["text"].startswith("Dit is dringend") and "3 werkdagen" in messages[0]["text"]
+
+
+def test_rent_arrears_without_eviction_threat_is_not_called_urgent() -> None:
+    tracker = make_tracker(intent="report_huurachterstand", triage={"urgency": "normal", "domains": []})
+    messages, _ = run_action(ActionAnswerQuestion(), tracker)
+    assert not messages[0]["text"].startswith("Dit is dringend")
 
 
 def test_local_topics_show_the_gemeente_contact() -> None:

@@ -97,3 +97,24 @@ def test_malformed_rules_are_refused_with_a_clear_message() -> None:
         parse_rules({"domains": {"geld": ["x"]}})
     with pytest.raises(RuleError, match="unknown urgency"):
         parse_rules({"intent_urgency": {"ask_x": "soon"}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik heb gisteren een touw gekocht",
+        "ik stond vannacht op de rand van de brug",
+        "ik heb gezocht hoeveel pillen je nodig hebt",
+        "ik hoop dat ik snel mag gaan",
+        "ik zie het nut er niet meer van",
+        "het hoeft voor mij allemaal niet meer",
+        "hij sla mij elke dag",
+        "ik heb geen zin meer om nog te leven",
+    ],
+)
+def test_veiled_crisis_signals(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+def test_dying_of_nerves_is_an_idiom() -> None:
+    assert assess("ik ga nog dood van de zenuwen voor dat gesprek").urgency == "normal"
