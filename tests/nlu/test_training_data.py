@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 import yaml
 
 from baken_core.paths import PROJECT_ROOT
@@ -53,8 +54,11 @@ def training_examples() -> dict[str, list[str]]:
     return examples
 
 
-def heldout() -> list[dict]:
-    path = PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl"
+HELDOUT_FILES = ["heldout.jsonl", "heldout_fresh.jsonl"]
+
+
+def heldout(name: str = "heldout.jsonl") -> list[dict]:
+    path = PROJECT_ROOT / "tests" / "nlu" / name
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -69,8 +73,9 @@ def test_no_example_is_used_twice() -> None:
     assert [t for t, n in Counter(all_lines).items() if n > 1] == []
 
 
-def test_heldout_set_is_big_labelled_and_never_in_training() -> None:
-    items = heldout()
+@pytest.mark.parametrize("name", HELDOUT_FILES)
+def test_heldout_set_is_big_labelled_and_never_in_training(name: str) -> None:
+    items = heldout(name)
     assert len(items) >= 200
     training = {line.lower().strip() for lines in training_examples().values() for line in lines}
     leaked = [item["text"] for item in items if item["text"].lower().strip() in training]
