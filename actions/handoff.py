@@ -9,6 +9,7 @@ and the conversation is paused (Rasa's ConversationPaused) until the desk resume
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -31,17 +32,7 @@ def handoff_payload(tracker: Tracker, reason: str) -> Dict[str, Any]:
     if reason == "crisis":
         urgency = "crisis"
     domains = ordered_domains(list(record.domains) + list(latest_triage(tracker).get("domains") or []))
-    summary = build_summary(
-        type(record)(
-            urgency=urgency,
-            domains=domains,
-            scores=record.scores,
-            tried=record.tried,
-            network=record.network,
-            answered=record.answered,
-            citizen_words=record.citizen_words,
-        )
-    )
+    summary = build_summary(replace(record, urgency=urgency, domains=domains))
     return {"handoff": {"reason": reason, "urgency": urgency, "domains": domains, "summary": summary}}
 
 

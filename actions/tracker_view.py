@@ -50,3 +50,19 @@ def citizen_words(tracker: Tracker) -> List[str]:
         half = MAX_QUOTED_MESSAGES // 2
         words = words[:half] + words[-half:]
     return words
+
+
+def mentioned_entities(tracker: Tracker) -> Dict[str, List[str]]:
+    """Entity values the citizen named in the conversation, by label, first mention first."""
+    found: Dict[str, List[str]] = {}
+    for event in tracker.events:
+        if event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            label, value = entity.get("entity"), str(entity.get("value") or "").strip()
+            if not label or not value or label == "zrm_score":
+                continue
+            values = found.setdefault(label, [])
+            if value.lower() not in (v.lower() for v in values):
+                values.append(value)
+    return found

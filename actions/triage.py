@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.content import gemeente, knowledge
-from actions.tracker_view import citizen_words, latest_triage
+from actions.tracker_view import citizen_words, latest_triage, mentioned_entities
 from baken_core.summary import TriageRecord, build_summary, lowest_score
 from baken_core.text import fold
 from baken_core.zrm import DOMAINS, SCALE, highest_urgency, ordered_domains
@@ -80,6 +80,7 @@ def triage_record(tracker: Tracker) -> TriageRecord:
         network=tracker.get_slot("eigen_kracht_network"),
         answered=[titles.get(t, t) for t in tracker.get_slot("answered_topics") or []],
         citizen_words=citizen_words(tracker),
+        mentioned=mentioned_entities(tracker),
     )
 
 

@@ -24,6 +24,16 @@ class TriageRecord:
     network: str | None = None
     answered: Sequence[str] = ()
     citizen_words: Sequence[str] = ()
+    mentioned: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Entities the citizen named, by label (creditor, benefit, amount, period)."""
+
+
+MENTIONED_LABELS = {
+    "creditor": "Instanties en schuldeisers",
+    "benefit": "Regelingen",
+    "amount": "Bedragen",
+    "period": "Periodes",
+}
 
 
 def lowest_score(scores: Mapping[str, int]) -> int | None:
@@ -49,6 +59,14 @@ def build_summary(record: TriageRecord) -> str:
             lines.append(f"- Zelf al geprobeerd: {record.tried}")
         if record.network:
             lines.append(f"- Hulp uit de omgeving: {record.network}")
+    named = [
+        f"- {title}: " + ", ".join(record.mentioned[label])
+        for label, title in MENTIONED_LABELS.items()
+        if record.mentioned.get(label)
+    ]
+    if named:
+        lines.append("Genoemd:")
+        lines.extend(named)
     if record.answered:
         lines.append("Al beantwoord door de assistent: " + ", ".join(record.answered))
     if record.citizen_words:

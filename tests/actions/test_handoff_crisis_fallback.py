@@ -71,3 +71,24 @@ def test_fallback_rephrase_then_offer_then_handoff() -> None:
 def test_empty_message_gets_its_own_kind_words() -> None:
     messages, _ = run_action(ActionHandleFallback(), make_tracker(intent="nlu_fallback", input_kind="empty"))
     assert messages[0]["text"].startswith("Ik zie geen tekst")
+
+
+def test_summary_names_creditors_and_amounts_once() -> None:
+    tracker = make_tracker(intent="request_human", text="help")
+    tracker.events = [
+        {
+            "event": "user",
+            "text": "schuld bij het CJIB",
+            "parse_data": {"entities": [{"entity": "creditor", "value": "CJIB"}]},
+        },
+        {
+            "event": "user",
+            "text": "en 300 euro bij cjib",
+            "parse_data": {
+                "entities": [{"entity": "creditor", "value": "cjib"}, {"entity": "amount", "value": "300 euro"}]
+            },
+        },
+    ]
+    messages, _ = run_action(ActionHandoff(), tracker)
+    summary = _payload(messages)["summary"]
+    assert "Instanties en schuldeisers: CJIB\n" in summary and "Bedragen: 300 euro" in summary

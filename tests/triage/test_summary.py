@@ -14,8 +14,11 @@ def test_summary_has_scores_strengths_answers_and_own_words() -> None:
             network="mijn zus",
             answered=["Huurachterstand"],
             citizen_words=["ik moet misschien mijn huis uit"],
+            mentioned={"creditor": ["Belastingdienst", "CJIB"], "amount": ["€ 1.250,50"]},
         )
     )
+    assert "- Instanties en schuldeisers: Belastingdienst, CJIB" in text
+    assert "- Bedragen: € 1.250,50" in text
     assert "Urgentie: urgent (binnen 3 werkdagen)" in text
     assert "- Financiën: 2 – niet zelfredzaam" in text
     assert "- Huisvesting: genoemd, niet gescoord" in text
