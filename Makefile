@@ -24,7 +24,7 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-core-desk bench-nlu lock-rasa lock-desk clean
+.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-desk bench-nlu lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
@@ -71,13 +71,17 @@ validate: $(RASA_STAMP)
 	  && echo "rasa data validate: no errors" \
 	  || { grep -E "Error|error|Exception" results/validate.log; echo "rasa data validate failed (results/validate.log)"; exit 1; }
 
-lint: $(RASA_STAMP)
+lint: $(RASA_STAMP) $(DESK_STAMP)
 	$(RASA_VENV)/bin/ruff check .
 	$(RASA_VENV)/bin/ruff format --check .
 	$(RASA_VENV)/bin/mypy
+	$(DESK_VENV)/bin/mypy handoff tests/handoff baken_core
+
+RASA_TESTS := tests/triage tests/actions tests/nlu tests/dialogue
+DESK_TESTS := tests/triage tests/handoff
 
 test-unit: $(RASA_STAMP) $(SPACY_MODEL)
-	$(RASA_VENV)/bin/pytest -q
+	$(RASA_VENV)/bin/pytest -q $(RASA_TESTS)
 
 test-stories: $(MODEL)
 	@mkdir -p results
@@ -85,11 +89,12 @@ test-stories: $(MODEL)
 	  || { cat results/stories/failed_test_stories.yml 2>/dev/null; tail -20 results/stories.log; exit 1; }
 	@echo "test stories: all predicted correctly"
 
-# The triage core is shared with the desk: it must also work there, without Rasa.
-test-core-desk: $(DESK_STAMP)
-	$(DESK_VENV)/bin/pytest -q -p no:cacheprovider tests/triage
+# The desk: conversation store on SQLite and PostgreSQL, and the shared triage core
+# (it must also work there, without Rasa).
+test-desk: $(DESK_STAMP)
+	$(DESK_VENV)/bin/pytest -q $(DESK_TESTS)
 
-test: lint validate $(MODEL) test-stories test-unit test-core-desk
+test: lint validate $(MODEL) test-stories test-unit test-desk
 
 actions: $(RASA_STAMP)
 	$(RASA) run actions --port 5055

@@ -7,6 +7,7 @@ assistant). Exit code 2 when there is no trained model.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -34,7 +35,15 @@ def main(argv: list[str]) -> int:
         print("Er is nog geen getraind model. Voer eerst `make train` uit.", file=sys.stderr)
         return 2
     quiet()
-    parser = Parser(model)
+    # Loading TensorFlow and Rasa prints pages of deprecation warnings; keep them unless
+    # loading fails, so stderr shows only what matters.
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            parser = Parser(model)
+    except Exception:
+        sys.stderr.write(captured.getvalue())
+        raise
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     try:
         for line in stdin:

@@ -1,0 +1,311 @@
+"""The one place where conversation and handoff status change (an explicit state machine).
+
+    bot ──► queued ──► with_worker ──► closed
+     ▲                     │  │
+     └─────── hand back ───┘  └──► queued (released)
+
+An illegal transition raises IllegalTransition. Claiming is atomic: of two workers who
+click at the same moment exactly one gets the conversation (a guarded UPDATE on both
+databases; the next-in-queue pick uses SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL).
+Functions take a Session and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from handoff.db import is_postgresql
+from handoff.models import (
+    AuditLog,
+    Author,
+    Channel,
+    Citizen,
+    Conversation,
+    ConversationStatus,
+    Handoff,
+    Message,
+    Outcome,
+    Urgency,
+    Worker,
+    utcnow,
+)
+
+S = ConversationStatus
+TRANSITIONS: dict[ConversationStatus, frozenset[ConversationStatus]] = {
+    S.bot: frozenset({S.queued, S.closed}),
+    S.queued: frozenset({S.with_worker, S.closed}),
+    S.with_worker: frozenset({S.bot, S.closed, S.queued}),
+    S.closed: frozenset(),
+}
+URGENCY_RANK = {Urgency.crisis: 0, Urgency.urgent: 1, Urgency.normal: 2}
+
+
+class IllegalTransition(ValueError):
+    """A status change the state machine does not allow."""
+
+
+class ClaimConflict(RuntimeError):
+    """Somebody else claimed the conversation first, or it is no longer waiting."""
+
+
+class LimitReached(RuntimeError):
+    """The worker already has their maximum number of concurrent chats."""
+
+
+def _move(conversation: Conversation, target: ConversationStatus) -> None:
+    if target not in TRANSITIONS[conversation.status]:
+        raise IllegalTransition(f"conversation {conversation.id}: {conversation.status.value} → {target.value}")
+    conversation.status = target
+    conversation.updated_at = utcnow()
+    if target is S.closed:
+        conversation.closed_at = utcnow()
+
+
+def audit(
+    session: Session,
+    action: str,
+    *,
+    worker: Worker | None = None,
+    conversation: Conversation | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            action=action,
+            worker_id=worker.id if worker else None,
+            conversation_id=conversation.id if conversation else None,
+            detail=detail,
+        )
+    )
+
+
+def citizen_for(session: Session, channel: Channel, external_id: str, display_name: str | None = None) -> Citizen:
+    """The citizen behind a channel identity, created on first contact."""
+    citizen = session.scalar(select(Citizen).where(Citizen.channel == channel, Citizen.external_id == external_id))
+    if citizen is None:
+        citizen = Citizen(channel=channel, external_id=external_id, display_name=display_name)
+        session.add(citizen)
+        session.flush()
+    return citizen
+
+
+def active_conversation(session: Session, citizen: Citizen, source: str | None = None) -> Conversation:
+    """The citizen's open conversation, or a new one (a closed conversation is not reopened)."""
+    conversation = session.scalar(
+        select(Conversation)
+        .where(Conversation.citizen_id == citizen.id, Conversation.status != S.closed)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if conversation is None:
+        conversation = Conversation(
+            citizen_id=citizen.id,
+            channel=citizen.channel,
+            source=source,
+            status=S.bot,
+            rasa_sender_id=f"{citizen.channel.value}-{secrets.token_hex(8)}",
+        )
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def record_message(
+    session: Session,
+    conversation: Conversation,
+    author: Author,
+    text: str,
+    *,
+    dedupe_key: str | None = None,
+    buttons: list[dict[str, Any]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    worker: Worker | None = None,
+    internal: bool = False,
+) -> tuple[Message, bool]:
+    """Store a message before anything else; (message, False) when it is a redelivery."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(Message).where(Message.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing, False
+    message = Message(
+        conversation_id=conversation.id,
+        author=author,
+        text=text,
+        dedupe_key=dedupe_key,
+        buttons=buttons,
+        attachments=attachments,
+        worker_id=worker.id if worker else None,
+        internal=internal,
+    )
+    session.add(message)
+    session.flush()
+    return message, True
+
+
+def open_handoff(session: Session, conversation: Conversation) -> Handoff | None:
+    return session.scalar(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation.id, Handoff.closed_at.is_(None))
+        .order_by(Handoff.id.desc())
+        .limit(1)
+    )
+
+
+def queue(
+    session: Session,
+    conversation: Conversation,
+    *,
+    reason: str,
+    urgency: Urgency = Urgency.normal,
+    domains: Sequence[str] = (),
+    summary: str = "",
+) -> Handoff:
+    """Put the conversation in the worker queue. Already waiting or with a worker: the
+    urgency can only go up (a crisis while queued jumps to the head of the queue)."""
+    current = open_handoff(session, conversation)
+    if current is not None and conversation.status in (S.queued, S.with_worker):
+        if URGENCY_RANK[urgency] < URGENCY_RANK[current.urgency]:
+            current.urgency = urgency
+            audit(session, "escalate", conversation=conversation, detail={"urgency": urgency.value, "reason": reason})
+        current.domains = sorted(set(current.domains) | set(domains))
+        if summary and summary not in current.summary:
+            current.summary = f"{current.summary}\n\n{summary}".strip()
+        session.flush()
+        return current
+    _move(conversation, S.queued)
+    handoff = Handoff(
+        conversation_id=conversation.id,
+        reason=reason,
+        urgency=urgency,
+        domains=list(domains),
+        summary=summary,
+    )
+    session.add(handoff)
+    audit(session, "queue", conversation=conversation, detail={"reason": reason, "urgency": urgency.value})
+    session.flush()
+    return handoff
+
+
+def _active_chats(session: Session, worker: Worker) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Conversation)
+            .where(Conversation.worker_id == worker.id, Conversation.status == S.with_worker)
+        )
+        or 0
+    )
+
+
+def claim(session: Session, conversation_id: int, worker: Worker) -> Handoff:
+    """Atomically give a waiting conversation to `worker`; ClaimConflict if someone was first."""
+    if _active_chats(session, worker) >= worker.max_concurrent:
+        raise LimitReached(f"{worker.name} already has {worker.max_concurrent} chats")
+    now = utcnow()
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status == S.queued)
+        .values(status=S.with_worker, worker_id=worker.id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ClaimConflict(f"conversation {conversation_id} is not waiting any more")
+    conversation = session.get(Conversation, conversation_id, populate_existing=True)
+    assert conversation is not None
+    handoff = open_handoff(session, conversation)
+    assert handoff is not None, "a queued conversation always has an open handoff"
+    handoff.claimed_at = now
+    handoff.worker_id = worker.id
+    audit(session, "claim", worker=worker, conversation=conversation)
+    session.flush()
+    return handoff
+
+
+def queue_order() -> Any:
+    """ORDER BY for the queue: crisis, urgent, normal; then who waited longest."""
+    rank = case(
+        (Handoff.urgency == Urgency.crisis, 0),
+        (Handoff.urgency == Urgency.urgent, 1),
+        else_=2,
+    )
+    return (rank, Handoff.queued_at, Handoff.id)
+
+
+def waiting(session: Session) -> list[Handoff]:
+    """The queue, in the order workers should take it."""
+    return list(
+        session.scalars(
+            select(Handoff)
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(Conversation.status == S.queued, Handoff.closed_at.is_(None))
+            .order_by(*queue_order())
+        )
+    )
+
+
+def claim_next(session: Session, worker: Worker) -> Handoff | None:
+    """Claim the conversation at the head of the queue, skipping ones being claimed now."""
+    candidates = (
+        select(Conversation.id)
+        .join(Handoff, Handoff.conversation_id == Conversation.id)
+        .where(Conversation.status == S.queued, Handoff.closed_at.is_(None))
+        .order_by(*queue_order())
+    )
+    if is_postgresql(session):
+        locked = session.scalar(candidates.limit(1).with_for_update(skip_locked=True, of=Conversation))
+        return claim(session, locked, worker) if locked is not None else None
+    for conversation_id in session.scalars(candidates).all():
+        try:
+            return claim(session, conversation_id, worker)
+        except ClaimConflict:
+            continue
+    return None
+
+
+def transfer(session: Session, conversation: Conversation, from_worker: Worker, to_worker: Worker) -> None:
+    """Give a conversation that is with `from_worker` to a colleague."""
+    if conversation.status is not S.with_worker or conversation.worker_id != from_worker.id:
+        raise IllegalTransition(f"conversation {conversation.id} is not with {from_worker.name}")
+    if _active_chats(session, to_worker) >= to_worker.max_concurrent:
+        raise LimitReached(f"{to_worker.name} already has {to_worker.max_concurrent} chats")
+    conversation.worker_id = to_worker.id
+    handoff = open_handoff(session, conversation)
+    if handoff is not None:
+        handoff.worker_id = to_worker.id
+    audit(session, "transfer", worker=from_worker, conversation=conversation, detail={"to": to_worker.id})
+    session.flush()
+
+
+def hand_back(session: Session, conversation: Conversation, worker: Worker) -> None:
+    """The worker returns the conversation to the assistant."""
+    _move(conversation, S.bot)
+    conversation.worker_id = None
+    handoff = open_handoff(session, conversation)
+    if handoff is not None:
+        handoff.closed_at = utcnow()
+        handoff.outcome = Outcome.resolved
+    audit(session, "hand_back", worker=worker, conversation=conversation)
+    session.flush()
+
+
+def close(
+    session: Session,
+    conversation: Conversation,
+    worker: Worker | None,
+    outcome: Outcome,
+    case_note: str = "",
+) -> None:
+    """Close the conversation with an outcome and a short case note."""
+    _move(conversation, S.closed)
+    handoff = open_handoff(session, conversation)
+    if handoff is not None:
+        handoff.closed_at = utcnow()
+        handoff.outcome = outcome
+        handoff.case_note = case_note or None
+    audit(session, "close", worker=worker, conversation=conversation, detail={"outcome": outcome.value})
+    session.flush()

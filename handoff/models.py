@@ -1,0 +1,170 @@
+"""The conversation store: citizens, conversations, messages, handoffs, workers, audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from handoff.db import Base
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Channel(str, enum.Enum):
+    telegram = "telegram"
+    widget = "widget"
+
+
+class ConversationStatus(str, enum.Enum):
+    bot = "bot"
+    queued = "queued"
+    with_worker = "with_worker"
+    closed = "closed"
+
+
+class Author(str, enum.Enum):
+    citizen = "citizen"
+    bot = "bot"
+    worker = "worker"
+    system = "system"
+
+
+class Urgency(str, enum.Enum):
+    normal = "normal"
+    urgent = "urgent"
+    crisis = "crisis"
+
+
+class Outcome(str, enum.Enum):
+    resolved = "resolved"
+    referred = "referred"
+    no_response = "no_response"
+
+
+class Role(str, enum.Enum):
+    worker = "worker"
+    admin = "admin"
+
+
+class Presence(str, enum.Enum):
+    online = "online"
+    away = "away"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: VARCHAR with a CHECK constraint on both databases."""
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=16, validate_strings=True)
+
+
+class Citizen(Base):
+    """One channel identity (a Telegram chat, a widget visitor)."""
+
+    __tablename__ = "citizens"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    conversations: Mapped[list[Conversation]] = relationship(back_populates="citizen")
+
+
+class Worker(Base):
+    """A social worker or admin who logs in to the inbox."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.worker)
+    presence: Mapped[Presence] = mapped_column(_enum(Presence, "presence"), default=Presence.away)
+    max_concurrent: Mapped[int] = mapped_column(Integer, default=5)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Conversation(Base):
+    """A conversation; its status changes only in handoff.conversations."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    source: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[ConversationStatus] = mapped_column(
+        _enum(ConversationStatus, "conversation_status"), default=ConversationStatus.bot, index=True
+    )
+    rasa_sender_id: Mapped[str] = mapped_column(String(64), unique=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    citizen: Mapped[Citizen] = relationship(back_populates="conversations")
+    worker: Mapped[Worker | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id")
+    handoffs: Mapped[list[Handoff]] = relationship(back_populates="conversation", order_by="Handoff.id")
+
+
+class Message(Base):
+    """One message in a conversation. `dedupe_key` makes a redelivery recognisable."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author: Mapped[Author] = mapped_column(_enum(Author, "author"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    """An internal note between workers; never delivered to the citizen."""
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Handoff(Base):
+    """A conversation's stay in the worker queue, from queued to closed."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency, "urgency"), default=Urgency.normal)
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"))
+    case_note: Mapped[str | None] = mapped_column(Text)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="handoffs")
+
+
+class AuditLog(Base):
+    """Who viewed, claimed, transferred or closed what, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
