@@ -75,10 +75,10 @@ lint: $(RASA_STAMP) $(DESK_STAMP)
 	$(RASA_VENV)/bin/ruff check .
 	$(RASA_VENV)/bin/ruff format --check .
 	$(RASA_VENV)/bin/mypy
-	$(DESK_VENV)/bin/mypy handoff tests/handoff baken_core
+	$(DESK_VENV)/bin/mypy handoff bot tests/handoff tests/bot baken_core
 
 RASA_TESTS := tests/triage tests/actions tests/nlu tests/dialogue
-DESK_TESTS := tests/triage tests/handoff
+DESK_TESTS := tests/triage tests/handoff tests/bot
 
 test-unit: $(RASA_STAMP) $(SPACY_MODEL)
 	$(RASA_VENV)/bin/pytest -q $(RASA_TESTS)
@@ -91,7 +91,7 @@ test-stories: $(MODEL)
 
 # The desk: conversation store on SQLite and PostgreSQL, and the shared triage core
 # (it must also work there, without Rasa).
-test-desk: $(DESK_STAMP)
+test-desk: $(DESK_STAMP) $(MODEL)
 	$(DESK_VENV)/bin/pytest -q $(DESK_TESTS)
 
 test: lint validate $(MODEL) test-stories test-unit test-desk

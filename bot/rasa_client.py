@@ -1,0 +1,96 @@
+"""Talking to the Rasa server over HTTP (the desk never imports Rasa).
+
+One round trip per citizen message through Rasa's REST channel; the tracker endpoint gives
+the triage snapshot (slots) when a conversation is queued; the events endpoint resumes a
+paused conversation when a worker hands it back to the assistant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+RETRIES = 2
+RETRY_DELAY_S = 0.3
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer (down, timing out, or answering with an error)."""
+
+
+@dataclass
+class BotReply:
+    """What the assistant said back to one message."""
+
+    texts: list[dict[str, Any]] = field(default_factory=list)
+    """Bot messages: {"text", "buttons"?}, in order."""
+    handoff: dict[str, Any] | None = None
+    """The custom handoff payload, if the assistant asked for a worker."""
+
+
+def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
+    reply = BotReply()
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
+            reply.handoff = custom["handoff"]
+        if message.get("text"):
+            item: dict[str, Any] = {"text": str(message["text"])}
+            if message.get("buttons"):
+                item["buttons"] = [
+                    {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in message["buttons"]
+                ]
+            reply.texts.append(item)
+    return reply
+
+
+class RasaClient:
+    """A small async client; create it in the app's lifespan, not at import."""
+
+    def __init__(self, base_url: str, timeout_s: float = 10.0, token: str | None = None) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        self._params = {"token": token} if token else {}
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        last: Exception | None = None
+        for attempt in range(RETRIES + 1):
+            try:
+                response = await self._client.request(method, path, params=self._params, **kwargs)
+                if response.status_code >= 500:
+                    raise RasaUnavailable(f"Rasa answered {response.status_code}")
+                response.raise_for_status()
+                return response.json()
+            except (httpx.TransportError, RasaUnavailable) as exc:
+                last = exc
+                if attempt < RETRIES:
+                    await asyncio.sleep(RETRY_DELAY_S * (attempt + 1))
+            except (httpx.HTTPStatusError, ValueError) as exc:
+                raise RasaUnavailable(str(exc)) from exc
+        raise RasaUnavailable(str(last)) from last
+
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
+        """One citizen message to the assistant; its replies and any handoff request."""
+        body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
+        messages = await self._request("POST", "/webhooks/rest/webhook", json=body)
+        return parse_reply(messages if isinstance(messages, list) else [])
+
+    async def tracker(self, sender_id: str) -> dict[str, Any]:
+        result = await self._request("GET", f"/conversations/{sender_id}/tracker")
+        return result if isinstance(result, dict) else {}
+
+    async def resume(self, sender_id: str) -> None:
+        """Un-pause the assistant after a worker hands the conversation back."""
+        await self._request("POST", f"/conversations/{sender_id}/tracker/events", json=[{"event": "resume"}])
+
+    async def healthy(self) -> bool:
+        try:
+            response = await self._client.get("/status", params=self._params, timeout=2.0)
+            return response.status_code == 200
+        except httpx.HTTPError:
+            return False

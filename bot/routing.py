@@ -1,0 +1,227 @@
+"""One citizen message, end to end: store, crisis safety net, route by conversation status.
+
+1. The message is stored before anything else; a redelivery (same dedupe key) stops here.
+2. The crisis safety net (the triage rules, no model needed) runs in every state.
+3. Status `bot`: one round trip to Rasa; its replies are stored and returned. A handoff
+   payload, a crisis, or Rasa failing (after a short retry) queues the conversation.
+   Status `queued` / `with_worker`: the message goes to the worker inbox, not to Rasa.
+4. Outside office hours the citizen hears honestly when a worker will answer.
+
+Channels (Telegram, widget) call `Router.inbound` and deliver the returned replies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.summary import TriageRecord, build_summary
+from baken_core.triage import assess, crisis_signals
+from baken_core.zrm import highest_urgency
+from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
+from handoff import conversations as convs
+from handoff import queue_info
+from handoff.events import EventBus
+from handoff.models import Author, Channel, Conversation, ConversationStatus, Message, Urgency, utcnow
+from handoff.office_hours import OfficeHours
+
+MAX_TEXT_CHARS = 10_000
+
+RASA_DOWN = (
+    "De digitale assistent is even niet bereikbaar. Je bericht is bewaard. "
+    "Ik zet je door naar een medewerker, die leest wat je schreef."
+)
+ATTACHMENT_WITH_BOT = (
+    "Dank je. De digitale assistent kan foto's en bestanden niet lezen, maar een medewerker wel. "
+    "Wil je dat een medewerker meekijkt? Typ dan: ik wil een medewerker."
+)
+QUEUED_ATTACHMENT = "Je bestand is bewaard; de medewerker ziet het."
+EMPTY = "Ik zie geen tekst in je bericht. Typ je vraag gerust in je eigen woorden."
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message from a citizen, as a channel received it."""
+
+    channel: Channel
+    external_id: str
+    text: str
+    dedupe_key: str | None = None
+    source: str | None = None
+    display_name: str | None = None
+    attachments: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    text: str
+    buttons: list[dict[str, str]] | None = None
+
+
+@dataclass
+class InboundResult:
+    conversation_id: int
+    status: ConversationStatus
+    duplicate: bool = False
+    crisis: bool = False
+    replies: list[Outgoing] = field(default_factory=list)
+    queue_text: str | None = None
+
+
+class Router:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rasa: RasaClient,
+        hours: OfficeHours,
+        bus: EventBus,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.rasa = rasa
+        self.hours = hours
+        self.bus = bus
+        self.clock = clock
+
+    async def inbound(self, message: Inbound) -> InboundResult:
+        text = (message.text or "")[:MAX_TEXT_CHARS]
+        with self.sessions.begin() as session:
+            citizen = convs.citizen_for(session, message.channel, message.external_id, message.display_name)
+            conversation = convs.active_conversation(session, citizen, message.source)
+            _, created = convs.record_message(
+                session,
+                conversation,
+                Author.citizen,
+                text,
+                dedupe_key=message.dedupe_key,
+                attachments=list(message.attachments) or None,
+            )
+            result = InboundResult(conversation.id, conversation.status, duplicate=not created)
+            sender = conversation.rasa_sender_id
+            if not created:
+                return result
+        self.bus.publish({"type": "message", "conversation_id": result.conversation_id, "author": "citizen"})
+
+        result.crisis = bool(crisis_signals(text))
+        if result.status is ConversationStatus.bot:
+            await self._with_bot(result, sender, text, message)
+        else:
+            self._with_people(result, text, message)
+        self._store_replies(result)
+        return result
+
+    async def _with_bot(self, result: InboundResult, sender: str, text: str, message: Inbound) -> None:
+        if message.attachments and not text.strip():
+            result.replies.append(Outgoing(ATTACHMENT_WITH_BOT))
+            return
+        if not text.strip():
+            result.replies.append(Outgoing(EMPTY))
+            return
+        try:
+            reply = await self.rasa.send(sender, text, {"channel": message.channel.value, "source": message.source})
+        except RasaUnavailable:
+            if result.crisis:
+                result.replies.append(Outgoing(CRISIS_MESSAGE))
+            result.replies.append(Outgoing(RASA_DOWN))
+            urgency = Urgency.crisis if result.crisis else Urgency(assess(text).urgency)
+            self._queue(result, reason="rasa_unavailable", urgency=urgency, domains=assess(text).domains, summary="")
+            return
+        result.replies.extend(Outgoing(t["text"], t.get("buttons")) for t in reply.texts)
+        if result.crisis and not any(CRISIS_MESSAGE in r.text for r in result.replies):
+            result.replies.insert(0, Outgoing(CRISIS_MESSAGE))  # the safety net speaks first
+        if reply.handoff or result.crisis:
+            self._queue_from_reply(result, reply)
+
+    def _queue_from_reply(self, result: InboundResult, reply: BotReply) -> None:
+        payload = reply.handoff or {}
+        urgency = highest_urgency(payload.get("urgency"), "crisis" if result.crisis else None)
+        self._queue(
+            result,
+            reason=str(payload.get("reason") or ("crisis" if result.crisis else "request_human")),
+            urgency=Urgency(urgency),
+            domains=payload.get("domains") or [],
+            summary=str(payload.get("summary") or ""),
+        )
+
+    def _with_people(self, result: InboundResult, text: str, message: Inbound) -> None:
+        if result.crisis:
+            result.replies.append(Outgoing(CRISIS_MESSAGE))
+            self._queue(result, reason="crisis", urgency=Urgency.crisis, domains=assess(text).domains, summary="")
+        if message.attachments:
+            result.replies.append(Outgoing(QUEUED_ATTACHMENT))
+        if result.status is ConversationStatus.queued and not result.crisis:
+            with self.sessions() as session:
+                result.queue_text = queue_info.describe(session, result.conversation_id)
+            if result.queue_text:
+                result.replies.append(Outgoing(f"Je bericht is bewaard. {result.queue_text}"))
+
+    def _queue(
+        self, result: InboundResult, *, reason: str, urgency: Urgency, domains: Sequence[str], summary: str
+    ) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, result.conversation_id)
+            assert conversation is not None
+            if not summary:
+                summary = build_summary(
+                    TriageRecord(
+                        urgency=urgency.value,
+                        domains=list(domains),
+                        citizen_words=_citizen_words(session, conversation),
+                    )
+                )
+            handoff = convs.queue(
+                session, conversation, reason=reason, urgency=urgency, domains=domains, summary=summary
+            )
+            result.status = conversation.status
+            queue_text = queue_info.describe(session, conversation.id)
+            event = {"type": "queued", "conversation_id": conversation.id, "urgency": handoff.urgency.value}
+        self.bus.publish(event)
+        if urgency is Urgency.crisis:
+            self.bus.publish({"type": "crisis", "conversation_id": result.conversation_id})
+        if self.hours.is_open(now):
+            if queue_text and urgency is not Urgency.crisis:
+                result.queue_text = queue_text
+                result.replies.append(Outgoing(queue_text))
+            return
+        when = self.hours.describe_next_opening(now)
+        if urgency is Urgency.crisis:
+            result.replies.append(
+                Outgoing(
+                    "Er is nu niemand van ons online. Wacht daarom niet op ons: bel 113 of 0800-0113 "
+                    f"(of chat op 113.nl), en 112 bij direct gevaar. Een medewerker leest je bericht {when}."
+                )
+            )
+        else:
+            result.replies.append(
+                Outgoing(
+                    f"Onze medewerkers zijn er nu niet. Ze reageren {when}. Laat gerust een bericht achter: "
+                    "dat staat dan bovenaan in de rij."
+                )
+            )
+
+    def _store_replies(self, result: InboundResult) -> None:
+        if not result.replies:
+            return
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, result.conversation_id)
+            assert conversation is not None
+            for reply in result.replies:
+                author = Author.bot if reply.text not in (RASA_DOWN, CRISIS_MESSAGE) else Author.system
+                convs.record_message(session, conversation, author, reply.text, buttons=reply.buttons)
+
+
+def _citizen_words(session: Session, conversation: Conversation, limit: int = 6) -> list[str]:
+    rows = session.scalars(
+        select(Message.text)
+        .where(Message.conversation_id == conversation.id, Message.author == Author.citizen, Message.text != "")
+        .order_by(Message.id)
+        .limit(limit)
+    ).all()
+    return [text[:300] for text in rows]

@@ -1,0 +1,154 @@
+"""Routing one citizen message through the store, the safety net and the real Rasa server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.paths import PROJECT_ROOT
+from bot.rasa_client import RasaClient
+from bot.routing import RASA_DOWN, Inbound, Router
+from handoff import conversations as convs
+from handoff.db import create_engine, session_factory
+from handoff.events import EventBus
+from handoff.migrate import upgrade
+from handoff.models import Channel, ConversationStatus, Handoff, Message, Urgency, Worker
+from handoff.office_hours import OfficeHours
+from tests.bot.conftest import SATURDAY_NIGHT, TUESDAY_MORNING, free_port
+
+HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemeente.yml").read_text())["opening_hours"])
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, rasa_url: str, clock=lambda: TUESDAY_MORNING) -> None:
+        url = f"sqlite:///{tmp_path / 'desk.db'}"
+        upgrade(url)
+        self.sessions = session_factory(create_engine(url))
+        self.bus = EventBus()
+        self.events: list[dict] = []
+        self.bus.publish = self.events.append  # type: ignore[method-assign,assignment]
+        self.loop = asyncio.new_event_loop()
+        self.rasa = RasaClient(rasa_url, timeout_s=30)
+        self.router = Router(self.sessions, self.rasa, HOURS, self.bus, clock=clock)
+
+    def say(self, who: str, text: str, **kwargs):
+        return self.loop.run_until_complete(self.router.inbound(Inbound(Channel.widget, who, text, **kwargs)))
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.rasa.close())
+        self.loop.close()
+
+
+@pytest.fixture
+def desk(tmp_path: Path, rasa_url: str) -> Iterator[Harness]:
+    harness = Harness(tmp_path, rasa_url)
+    yield harness
+    harness.close()
+
+
+def texts(result) -> str:
+    return "\n".join(r.text for r in result.replies)
+
+
+def test_a_question_is_answered_by_the_assistant_and_stored(desk: Harness) -> None:
+    result = desk.say("anna", "hoe vraag ik zorgtoeslag aan", dedupe_key="w:anna:1")
+    assert result.status is ConversationStatus.bot
+    assert "toeslagen.nl" in texts(result)
+    assert result.replies[-1].buttons  # the check-in
+    with desk.sessions() as session:
+        authors = [m.author.value for m in session.scalars(select(Message).order_by(Message.id))]
+    assert authors[0] == "citizen" and authors.count("bot") == len(result.replies)
+
+
+def test_a_resent_message_is_not_processed_twice(desk: Harness) -> None:
+    first = desk.say("bram", "hallo", dedupe_key="w:bram:1")
+    again = desk.say("bram", "hallo", dedupe_key="w:bram:1")
+    assert not first.duplicate and again.duplicate and again.replies == []
+    with desk.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Message).where(Message.author == "citizen")) == 1
+
+
+def test_asking_for_a_person_queues_with_the_summary(desk: Harness) -> None:
+    desk.say("carla", "ik kan de huur niet meer betalen")
+    result = desk.say("carla", "ik wil graag met een medewerker praten")
+    assert result.status is ConversationStatus.queued
+    assert "nummer 1 in de rij" in texts(result) or "de volgende in de rij" in texts(result)
+    with desk.sessions() as session:
+        handoff = session.scalars(select(Handoff)).one()
+    assert handoff.reason == "request_human"
+    assert "ik kan de huur niet meer betalen" in handoff.summary
+    assert {"type": "queued", "conversation_id": result.conversation_id, "urgency": "normal"} in desk.events
+
+
+def test_crisis_while_queued_gets_numbers_and_jumps_the_queue(desk: Harness) -> None:
+    desk.say("early", "ik wil een medewerker spreken")
+    waiting = desk.say("dirk", "ik wil een medewerker spreken")
+    assert waiting.status is ConversationStatus.queued
+    result = desk.say("dirk", "ik wil er niet meer zijn")
+    assert result.replies[0].text == CRISIS_MESSAGE and result.crisis
+    with desk.sessions() as session:
+        order = [h.conversation_id for h in convs.waiting(session)]
+        urgency = session.scalars(
+            select(Handoff.urgency).where(Handoff.conversation_id == result.conversation_id)
+        ).one()
+    assert order[0] == result.conversation_id and urgency is Urgency.crisis
+    assert {"type": "crisis", "conversation_id": result.conversation_id} in desk.events
+
+
+def test_messages_to_a_worker_do_not_go_to_the_assistant(desk: Harness) -> None:
+    desk.say("eva", "ik wil een medewerker")
+    with desk.sessions.begin() as session:
+        worker = Worker(name="w", password_hash="x")
+        session.add(worker)
+        session.flush()
+        handoff = convs.claim_next(session, worker)
+        assert handoff is not None
+    result = desk.say("eva", "hoe vraag ik zorgtoeslag aan")
+    assert result.status is ConversationStatus.with_worker
+    assert result.replies == []  # the worker answers, not the assistant
+
+
+def test_rasa_down_the_citizen_is_told_and_queued_nothing_lost(tmp_path: Path) -> None:
+    desk = Harness(tmp_path, f"http://127.0.0.1:{free_port()}")
+    try:
+        result = desk.say("fleur", "ik heb schulden en weet niet wat ik moet doen")
+        assert RASA_DOWN in texts(result)
+        assert result.status is ConversationStatus.queued
+        with desk.sessions() as session:
+            handoff = session.scalars(select(Handoff)).one()
+            assert handoff.reason == "rasa_unavailable"
+            assert "ik heb schulden" in handoff.summary
+    finally:
+        desk.close()
+
+
+def test_crisis_at_night_with_rasa_down_is_honest(tmp_path: Path) -> None:
+    (tmp_path / "n").mkdir()
+    desk = Harness(tmp_path / "n", f"http://127.0.0.1:{free_port()}", clock=lambda: SATURDAY_NIGHT)
+    try:
+        result = desk.say("gijs", "mijn man slaat me en ik durf niet naar huis")
+        assert result.replies[0].text == CRISIS_MESSAGE
+        assert "Er is nu niemand van ons online" in texts(result) and "112" in texts(result)
+        assert "maandag om 9.00 uur" in texts(result)
+    finally:
+        desk.close()
+
+
+def test_outside_office_hours_says_when_a_worker_answers(tmp_path: Path, rasa_url: str) -> None:
+    desk = Harness(tmp_path, rasa_url, clock=lambda: SATURDAY_NIGHT)
+    try:
+        result = desk.say("hans", "ik wil een medewerker spreken")
+        assert "Ze reageren maandag om 9.00 uur" in texts(result)
+    finally:
+        desk.close()
+
+
+def test_a_photo_with_the_assistant_gets_a_kind_reply(desk: Harness) -> None:
+    result = desk.say("ilse", "", attachments=[{"kind": "photo", "file_id": "abc"}])
+    assert "kan foto's en bestanden niet lezen" in texts(result)
