@@ -1,0 +1,26 @@
+"""The desk's settings: one pydantic-settings class, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DeskSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///var/baken.db", description="SQLAlchemy URL; SQLite is the embedded default")
+    rasa_url: str = Field(default="http://localhost:5005", description="Rasa server with --enable-api")
+    rasa_timeout_s: float = 10.0
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+
+@lru_cache(maxsize=1)
+def settings() -> DeskSettings:
+    """Loaded on first use, not at import."""
+    return DeskSettings()

@@ -1,0 +1,88 @@
+"""The widget's JSON API through the real ASGI app, the real Rasa server and SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from handoff.app import create_app
+from handoff.settings import DeskSettings
+from tests.bot.conftest import free_port
+
+
+@pytest.fixture
+def client(tmp_path: Path, rasa_url: str) -> Iterator[TestClient]:
+    app = create_app(DeskSettings(database_url=f"sqlite:///{tmp_path / 'desk.db'}", rasa_url=rasa_url))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def visitor() -> str:
+    return uuid.uuid4().hex
+
+
+def test_send_answer_and_resume_from_history(client: TestClient) -> None:
+    who = visitor()
+    sent = client.post(
+        "/api/widget/messages",
+        json={
+            "visitor_id": who,
+            "client_message_id": "m1",
+            "text": "hoe vraag ik huurtoeslag aan",
+            "source": "huisarts",
+        },
+    )
+    assert sent.status_code == 200, sent.text
+    body = sent.json()
+    assert body["status"] == "bot" and not body["duplicate"]
+    assert body["messages"][0]["author"] == "citizen"
+    assert any("toeslagen.nl" in m["text"] for m in body["messages"])
+    # a page reload: the whole history, in order, nothing twice
+    history = client.get("/api/widget/messages", params={"visitor_id": who}).json()
+    assert [m["id"] for m in history["messages"]] == [m["id"] for m in body["messages"]]
+    # a network drop: the same message resent is recognised, not answered twice
+    again = client.post("/api/widget/messages", json={"visitor_id": who, "client_message_id": "m1", "text": "x"})
+    assert again.json()["duplicate"] is True
+    assert len(client.get("/api/widget/messages", params={"visitor_id": who}).json()["messages"]) == len(
+        body["messages"]
+    )
+    after = body["messages"][-1]["id"]
+    assert client.get("/api/widget/messages", params={"visitor_id": who, "after": after}).json()["messages"] == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"visitor_id": "short", "client_message_id": "m1", "text": "hoi"},
+        {"visitor_id": "a" * 32, "client_message_id": "m1", "text": "x" * 10_001},
+        {"visitor_id": "a" * 32, "client_message_id": "<script>", "text": "hoi"},
+        {"visitor_id": "a" * 32},
+    ],
+)
+def test_bad_requests_get_a_clear_4xx(client: TestClient, payload: dict) -> None:
+    response = client.post("/api/widget/messages", json=payload)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("Het verzoek klopt niet")
+
+
+def test_malformed_json_is_a_4xx_not_a_500(client: TestClient) -> None:
+    response = client.post("/api/widget/messages", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_health_and_openapi(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"desk": "ok", "database": "ok", "rasa": "ok"}
+    spec = client.get("/openapi.json").json()
+    assert "/api/widget/messages" in spec["paths"]
+
+
+def test_health_reports_rasa_down(tmp_path: Path) -> None:
+    app = create_app(
+        DeskSettings(database_url=f"sqlite:///{tmp_path / 'd.db'}", rasa_url=f"http://127.0.0.1:{free_port()}")
+    )
+    with TestClient(app) as client:
+        assert client.get("/healthz").json()["rasa"] == "down"
