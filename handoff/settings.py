@@ -11,8 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class DeskSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    database_url: str = Field(default="sqlite:///var/baken.db", description="SQLAlchemy URL; SQLite is the embedded default")
-    rasa_url: str = Field(default="http://localhost:5005", description="Rasa server with --enable-api")
+    # SQLAlchemy URL; SQLite is the embedded default, PostgreSQL works the same.
+    database_url: str = Field(default="sqlite:///var/baken.db")
+    # The Rasa server, started with --enable-api.
+    rasa_url: str = Field(default="http://localhost:5005")
     rasa_timeout_s: float = 10.0
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
