@@ -105,6 +105,7 @@ run: $(MODEL) $(DESK_STAMP)
 	@echo "  Rasa-server (REST-kanaal): http://localhost:5005/webhooks/rest/webhook"
 	@echo "  Rasa-API:                  http://localhost:5005/model/parse"
 	@echo "  Action-server:             http://localhost:5055/health"
+	@echo "  Desk (widget-API, status): http://localhost:8000/docs  en  http://localhost:8000/healthz"
 	@echo "  Praten met de assistent:   make shell (in een tweede terminal)"
 	@echo ""
 	$(RASA_VENV)/bin/honcho -f Procfile start
