@@ -40,10 +40,17 @@ from baken_nlu.model_loader import quiet
 
 HELDOUT_SETS = [
     (
+        "fresh2",
+        "tests/nlu/heldout_fresh2.jsonl",
+        "Written last, by a writer who saw neither the training data nor the other sets; nobody has "
+        "looked at its errors. This is the honest measure.",
+    ),
+    (
         "fresh",
         "tests/nlu/heldout_fresh.jsonl",
-        "Written after the rules and training data were tuned, by a writer who saw neither; "
-        "nobody has looked at its errors. This is the honest measure.",
+        "Written independently after the first round of tuning. Measured once (crisis recall 0.838, "
+        "accuracy 0.908 on 2026-11-28); its crisis misses were then read and the crisis rules widened, so "
+        "its numbers are now optimistic.",
     ),
     (
         "dev",

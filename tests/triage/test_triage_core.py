@@ -118,3 +118,23 @@ def test_veiled_crisis_signals(text: str) -> None:
 
 def test_dying_of_nerves_is_an_idiom() -> None:
     assert assess("ik ga nog dood van de zenuwen voor dat gesprek").urgency == "normal"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "heb me weer gekrast gisteren",
+        "ik heb op het balkon gestaan en heb erover nagedacht om te springen",
+        "ik heb een touw in de garage gelegd",
+        "ik zie geen uitweg meer dan er zelf een einde aan te maken",
+        "hij heeft me vorige week tegen de muur gegooid",
+        "ik sta nu bij het spoor",
+        "ik heb alle voorbereidingen getroffen",
+    ],
+)
+def test_more_veiled_crisis_signals(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+def test_no_way_out_of_a_debt_is_not_crisis_by_itself() -> None:
+    assert assess("ik zie geen uitweg meer voor de schulden bij de belastingdienst").urgency == "normal"
