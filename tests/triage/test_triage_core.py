@@ -110,19 +110,6 @@ def test_malformed_rules_are_refused_with_a_clear_message() -> None:
         "het hoeft voor mij allemaal niet meer",
         "hij sla mij elke dag",
         "ik heb geen zin meer om nog te leven",
-    ],
-)
-def test_veiled_crisis_signals(text: str) -> None:
-    assert assess(text).urgency == "crisis"
-
-
-def test_dying_of_nerves_is_an_idiom() -> None:
-    assert assess("ik ga nog dood van de zenuwen voor dat gesprek").urgency == "normal"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         "heb me weer gekrast gisteren",
         "ik heb op het balkon gestaan en heb erover nagedacht om te springen",
         "ik heb een touw in de garage gelegd",
@@ -132,8 +119,12 @@ def test_dying_of_nerves_is_an_idiom() -> None:
         "ik heb alle voorbereidingen getroffen",
     ],
 )
-def test_more_veiled_crisis_signals(text: str) -> None:
+def test_veiled_crisis_signals(text: str) -> None:
     assert assess(text).urgency == "crisis"
+
+
+def test_dying_of_nerves_is_an_idiom() -> None:
+    assert assess("ik ga nog dood van de zenuwen voor dat gesprek").urgency == "normal"
 
 
 def test_no_way_out_of_a_debt_is_not_crisis_by_itself() -> None:
