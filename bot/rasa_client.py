@@ -86,7 +86,10 @@ class RasaClient:
 
     async def resume(self, sender_id: str) -> None:
         """Un-pause the assistant after a worker hands the conversation back."""
-        await self._request("POST", f"/conversations/{sender_id}/tracker/events", json=[{"event": "resume"}])
+        # After ConversationPaused the assistant never listened; without action_listen its rules
+        # would not match the next message.
+        events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+        await self._request("POST", f"/conversations/{sender_id}/tracker/events", json=events)
 
     async def healthy(self) -> bool:
         try:

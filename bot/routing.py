@@ -28,7 +28,18 @@ from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from handoff import conversations as convs
 from handoff import queue_info
 from handoff.events import EventBus
-from handoff.models import Author, Channel, Conversation, ConversationStatus, Message, Urgency, utcnow
+from handoff.models import (
+    Author,
+    Channel,
+    Citizen,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Outcome,
+    Urgency,
+    Worker,
+    utcnow,
+)
 from handoff.office_hours import OfficeHours
 
 MAX_TEXT_CHARS = 10_000
@@ -115,6 +126,57 @@ class Router:
             self._with_people(result, text, message)
         self._store_replies(result)
         return result
+
+    def worker_reply(self, conversation_id: int, worker_id: int, text: str) -> tuple[Channel, str, Outgoing]:
+        """Store a worker's reply; return where to deliver it (channel, citizen id, message)."""
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, conversation_id)
+            worker = session.get(Worker, worker_id)
+            if conversation is None or worker is None:
+                raise LookupError("conversation or worker not found")
+            if conversation.status is not ConversationStatus.with_worker or conversation.worker_id != worker.id:
+                raise convs.IllegalTransition(f"conversation {conversation_id} is not with worker {worker_id}")
+            convs.record_message(session, conversation, Author.worker, text, worker=worker)
+            target = (conversation.channel, conversation.citizen.external_id)
+        self.bus.publish({"type": "message", "conversation_id": conversation_id, "author": "worker"})
+        return target[0], target[1], Outgoing(text)
+
+    async def hand_back(self, conversation_id: int, worker_id: int) -> tuple[Channel, str, Outgoing]:
+        """The worker returns the conversation to the assistant; Rasa resumes with context."""
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, conversation_id)
+            worker = session.get(Worker, worker_id)
+            if conversation is None or worker is None:
+                raise LookupError("conversation or worker not found")
+            convs.hand_back(session, conversation, worker)
+            note = (
+                "De medewerker heeft het gesprek teruggegeven aan de digitale assistent. Je kunt gewoon verder vragen."
+            )
+            convs.record_message(session, conversation, Author.system, note)
+            sender, target = conversation.rasa_sender_id, (conversation.channel, conversation.citizen.external_id)
+        await self.rasa.resume(sender)
+        self.bus.publish({"type": "handed_back", "conversation_id": conversation_id})
+        return target[0], target[1], Outgoing(note)
+
+    async def stop(self, channel: Channel, external_id: str) -> None:
+        """The citizen ends the conversation (/stop): closed, with nothing lost."""
+        with self.sessions.begin() as session:
+            citizen = session.scalar(
+                select(Citizen).where(Citizen.channel == channel, Citizen.external_id == external_id)
+            )
+            if citizen is None:
+                return
+            conversation = session.scalar(
+                select(Conversation)
+                .where(Conversation.citizen_id == citizen.id, Conversation.status != ConversationStatus.closed)
+                .order_by(Conversation.id.desc())
+                .limit(1)
+            )
+            if conversation is None:
+                return
+            convs.close(session, conversation, None, Outcome.no_response, "De inwoner stopte het gesprek zelf.")
+            conversation_id = conversation.id
+        self.bus.publish({"type": "closed", "conversation_id": conversation_id})
 
     async def _with_bot(self, result: InboundResult, sender: str, text: str, message: Inbound) -> None:
         if message.attachments and not text.strip():

@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from baken_core.paths import data_dir
-from bot import widget_api
+from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
 from bot.routing import Router
+from bot.telegram_webhook import start_telegram, stop_telegram
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
 from handoff.migrate import upgrade
@@ -45,12 +46,16 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         app.state.router = Router(
             session_factory(engine), rasa, OfficeHours.from_settings(gemeente["opening_hours"]), app.state.bus
         )
+        app.state.telegram = await start_telegram(desk, app.state.router)
         yield
+        if app.state.telegram is not None:
+            await stop_telegram(app.state.telegram)
         await rasa.close()
         engine.dispose()
 
     app = FastAPI(title="Baken desk", version="0.1.0", lifespan=lifespan)
     app.include_router(widget_api.router)
+    app.include_router(telegram_webhook.router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -126,8 +126,8 @@ class Message(Base):
     author: Mapped[Author] = mapped_column(_enum(Author, "author"))
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     text: Mapped[str] = mapped_column(Text, default="")
-    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     """An internal note between workers; never delivered to the citizen."""
     dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
@@ -167,4 +167,4 @@ class AuditLog(Base):
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     action: Mapped[str] = mapped_column(String(32))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

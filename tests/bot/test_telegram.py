@@ -1,0 +1,256 @@
+"""Telegram end to end: the real python-telegram-bot Application, polling a local fake Bot
+API server over HTTP, routed through the desk to the real Rasa server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+from telegram import Update
+
+from baken_core.paths import PROJECT_ROOT
+from bot.rasa_client import RasaClient
+from bot.routing import Router
+from bot.telegram_channel import TelegramChannel, build_application, split_text
+from handoff import conversations as convs
+from handoff.db import create_engine, session_factory
+from handoff.events import EventBus
+from handoff.migrate import upgrade
+from handoff.models import Conversation, ConversationStatus, Message, Worker
+from handoff.office_hours import OfficeHours
+from tests.bot.conftest import TUESDAY_MORNING, free_port
+from tests.bot.fake_telegram import FakeBotApi
+
+TOKEN = "123456:TEST-token"
+CHAT = 555001
+HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemeente.yml").read_text())["opening_hours"])
+
+
+@dataclass
+class Telegram:
+    fake: FakeBotApi
+    channel: TelegramChannel
+    router: Router
+    loop: asyncio.AbstractEventLoop
+    next_update: int = 1
+
+    def run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=120)
+
+    def _message(self, text: str, **extra: Any) -> dict[str, Any]:
+        message = {
+            "message_id": self.next_update,
+            "date": int(time.time()),
+            "chat": {"id": CHAT, "type": "private", "first_name": "Sam"},
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Sam"},
+            "text": text,
+            **extra,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return message
+
+    def push(self, **update: Any) -> int:
+        update_id = self.next_update
+        self.next_update += 1
+        self.fake.push({"update_id": update_id, **update})
+        return update_id
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        before = len(self.fake.sent())
+        self.push(message=self._message(text))
+        return self.fake.wait_for(lambda sent: len(sent) > before and self._settled(len(sent)))[before:]
+
+    def _settled(self, count: int) -> bool:
+        time.sleep(0.6)  # replies come in a burst; wait until the burst is over
+        return len(self.fake.sent()) == count
+
+
+@pytest.fixture
+def telegram(tmp_path: Path, rasa_url: str) -> Iterator[Telegram]:
+    fake = FakeBotApi(TOKEN, free_port())
+    fake.start()
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    upgrade(url)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    rasa = RasaClient(rasa_url, timeout_s=30)
+    router = Router(session_factory(create_engine(url)), rasa, HOURS, EventBus(), clock=lambda: TUESDAY_MORNING)
+    application = build_application(TOKEN, fake.url, polling=True)
+    channel = TelegramChannel(application, router)
+    harness = Telegram(fake, channel, router, loop)
+
+    async def start() -> None:
+        await application.initialize()
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+
+    async def stop() -> None:
+        assert application.updater is not None
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        await rasa.close()
+
+    harness.run(start())
+    yield harness
+    harness.run(stop())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    fake.stop()
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def test_a_whole_conversation_over_telegram(telegram: Telegram) -> None:
+    greeting = telegram.say("/start huisarts")
+    assert "digitale assistent" in texts(greeting)
+    assert telegram.fake.sent("sendChatAction"), "a typing indicator is shown"
+    with telegram.router.sessions() as session:
+        assert session.scalars(select(Conversation.source)).one() == "huisarts"
+
+    answer = telegram.say("hoe vraag ik zorgtoeslag aan")
+    assert "toeslagen.nl" in texts(answer)
+    markup = answer[-1]["reply_markup"]
+    payloads = [row[0]["callback_data"] for row in markup["inline_keyboard"]]
+    assert payloads == ["/affirm", "/deny"]
+
+    # a button press: the callback query is answered and routed
+    before = len(telegram.fake.sent())
+    telegram.push(
+        callback_query={
+            "id": "cb-1",
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Sam"},
+            "chat_instance": "ci",
+            "data": "/deny",
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": CHAT, "type": "private"},
+                "text": "?",
+            },
+        }
+    )
+    after_button = telegram.fake.wait_for(lambda sent: len(sent) > before)[before:]
+    assert "Je kunt me altijd nog iets anders vragen" in texts(after_button)
+    assert telegram.fake.sent("answerCallbackQuery")[0]["callback_query_id"] == "cb-1"
+
+    # a redelivered update (same update_id) is recognised and not processed twice
+    update_id = telegram.next_update
+    telegram.say("wat is kwijtschelding")
+    sent_before = len(telegram.fake.sent())
+    redelivered = {"update_id": update_id, "message": telegram._message("wat is kwijtschelding")}
+    telegram.run(
+        telegram.channel.application.process_update(Update.de_json(redelivered, telegram.channel.application.bot))
+    )
+    time.sleep(1)
+    assert len(telegram.fake.sent()) == sent_before
+    with telegram.router.sessions() as session:
+        asked = session.scalars(select(Message).where(Message.text == "wat is kwijtschelding")).all()
+    assert len(asked) == 1
+
+    # handoff, then a photo of a letter while waiting
+    handed = telegram.say("ik wil graag met een medewerker praten")
+    assert "medewerker" in texts(handed)
+    with telegram.router.sessions() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        assert conversation.status is ConversationStatus.queued
+    before = len(telegram.fake.sent())
+    telegram.push(
+        message={
+            **telegram._message(""),
+            "text": None,
+            "photo": [{"file_id": "photo-1", "file_unique_id": "u1", "width": 800, "height": 600}],
+            "caption": "brief deurwaarder",
+        }
+    )
+    stored = telegram.fake.wait_for(lambda sent: len(sent) > before)[before:]
+    assert "bewaard" in texts(stored)
+    with telegram.router.sessions() as session:
+        photo = session.scalars(select(Message).where(Message.attachments.is_not(None))).one()
+        assert photo.attachments is not None and photo.attachments[0]["file_id"] == "photo-1"
+
+    # a worker claims and replies: the reply arrives on Telegram
+    with telegram.router.sessions.begin() as session:
+        worker = Worker(name="anna", password_hash="x")
+        session.add(worker)
+        session.flush()
+        worker_id = worker.id
+        convs.claim(session, conversation.id, worker)
+    _, chat_id, outgoing = telegram.router.worker_reply(
+        conversation.id, worker_id, "Hoi Sam, ik ben Anna. Ik kijk mee."
+    )
+    telegram.run(telegram.channel.send(chat_id, outgoing))
+    assert telegram.fake.sent()[-1]["text"] == "Hoi Sam, ik ben Anna. Ik kijk mee."
+
+    # hand back to the assistant: Rasa resumes and answers again
+    _, chat_id, note = telegram.run(telegram.router.hand_back(conversation.id, worker_id))
+    telegram.run(telegram.channel.send(chat_id, note))
+    again = telegram.say("hoe vraag ik huurtoeslag aan")
+    assert "toeslagen.nl" in texts(again)
+
+
+def test_long_messages_are_split_at_4096_characters() -> None:
+    text = ("Een zin over schulden en toeslagen. " * 300).strip()
+    parts = split_text(text)
+    assert all(len(p) <= 4096 for p in parts) and len(parts) == 3
+    assert " ".join(parts) == text
+
+
+def test_webhook_mode_checks_the_secret_token(tmp_path: Path, rasa_url: str) -> None:
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from handoff.app import create_app
+    from handoff.settings import DeskSettings
+
+    fake = FakeBotApi(TOKEN, free_port())
+    fake.start()
+    try:
+        settings = DeskSettings(
+            database_url=f"sqlite:///{tmp_path / 'desk.db'}",
+            rasa_url=rasa_url,
+            telegram_token=SecretStr(TOKEN),
+            telegram_api_url=fake.url,
+            telegram_webhook_url="https://baken.example",
+            telegram_webhook_secret=SecretStr("s3cret-token"),
+        )
+        with TestClient(create_app(settings)) as client:
+            registered = fake.sent("setWebhook")[0]
+            assert registered["url"] == "https://baken.example/telegram/webhook"
+            assert registered["secret_token"] == "s3cret-token"
+            update = {
+                "update_id": 77,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "text": "hallo",
+                    "chat": {"id": CHAT, "type": "private"},
+                    "from": {"id": CHAT, "is_bot": False, "first_name": "Sam"},
+                },
+            }
+            assert client.post("/telegram/webhook", json=update).status_code == 403
+            wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+            assert client.post("/telegram/webhook", json=update, headers=wrong).status_code == 403
+            right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            assert client.post("/telegram/webhook", content=b"{bad", headers=right).status_code == 400
+            assert client.post("/telegram/webhook", json=update, headers=right).status_code == 200
+            assert "digitale assistent" in fake.sent()[-1]["text"]
+            # Telegram retries a webhook it thinks failed: the same update is not processed twice
+            count = len(fake.sent())
+            assert client.post("/telegram/webhook", json=update, headers=right).status_code == 200
+            assert len(fake.sent()) == count
+    finally:
+        fake.stop()
