@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -20,6 +21,7 @@ from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
 from bot.routing import Router
 from bot.telegram_webhook import start_telegram, stop_telegram
+from handoff import auth, inbox_api
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
 from handoff.migrate import upgrade
@@ -33,8 +35,6 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if desk.database_url.startswith("sqlite:///"):
-            from pathlib import Path
-
             Path(desk.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         upgrade(desk.database_url)
         engine = create_engine(desk.database_url)
@@ -46,6 +46,9 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         app.state.router = Router(
             session_factory(engine), rasa, OfficeHours.from_settings(gemeente["opening_hours"]), app.state.bus
         )
+        app.state.secret_key = auth.secret_key(
+            desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
+        )
         app.state.telegram = await start_telegram(desk, app.state.router)
         yield
         if app.state.telegram is not None:
@@ -56,6 +59,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     app = FastAPI(title="Baken desk", version="0.1.0", lifespan=lifespan)
     app.include_router(widget_api.router)
     app.include_router(telegram_webhook.router)
+    app.include_router(inbox_api.router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,6 +16,9 @@ class DeskSettings(BaseSettings):
     # The Rasa server, started with --enable-api.
     rasa_url: str = Field(default="http://localhost:5005")
     rasa_timeout_s: float = 10.0
+    # Signs the workers' session cookies. Without it, one is generated once into the file.
+    secret_key: SecretStr | None = None
+    secret_key_file: str = "var/desk-secret"
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None

@@ -1,0 +1,316 @@
+"""The worker inbox's JSON API: login, queue, claim, transcript, reply, notes, hand back,
+transfer, close. Every view, claim, transfer and close goes to the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.routing import Outgoing, Router
+from handoff import auth
+from handoff import conversations as convs
+from handoff.models import Author, Channel, Conversation, ConversationStatus, Outcome, Presence, Worker, utcnow
+
+router = APIRouter(prefix="/api", tags=["inbox"])
+
+
+class Login(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class WorkerOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    presence: str
+
+
+class LoginResult(BaseModel):
+    worker: WorkerOut
+    csrf_token: str
+
+
+class QueueItem(BaseModel):
+    conversation_id: int
+    channel: str
+    source: str | None
+    status: str
+    urgency: str
+    reason: str
+    domains: list[str]
+    summary: str
+    waiting_seconds: int
+    worker_id: int | None
+
+
+class Inbox(BaseModel):
+    waiting: list[QueueItem]
+    mine: list[QueueItem]
+
+
+class TranscriptMessage(BaseModel):
+    id: int
+    author: str
+    text: str
+    internal: bool
+    attachments: list[dict[str, Any]] | None
+    at: str
+
+
+class Transcript(BaseModel):
+    conversation_id: int
+    status: str
+    channel: str
+    worker_id: int | None
+    summary: str | None
+    messages: list[TranscriptMessage]
+
+
+class Reply(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=4000)]
+    internal: bool = False
+
+
+class Close(BaseModel):
+    outcome: Literal["resolved", "referred", "no_response"]
+    case_note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class Transfer(BaseModel):
+    to_worker_id: int
+
+
+class PresenceIn(BaseModel):
+    presence: Literal["online", "away"]
+
+
+def _router(request: Request) -> Router:
+    desk_router: Router = request.app.state.router
+    return desk_router
+
+
+def _key(request: Request) -> bytes:
+    key: bytes = request.app.state.secret_key
+    return key
+
+
+def current_worker(request: Request) -> Worker:
+    token = auth.read(_key(request), request.cookies.get(auth.COOKIE))
+    if token is None:
+        raise HTTPException(401, "Log eerst in.")
+    if request.method not in ("GET", "HEAD") and not auth.csrf_ok(
+        _key(request), token, request.headers.get(auth.CSRF_HEADER)
+    ):
+        raise HTTPException(403, "De beveiligingscode (CSRF) ontbreekt of klopt niet. Laad de pagina opnieuw.")
+    with _router(request).sessions() as session:
+        worker = session.get(Worker, token.worker_id)
+        if worker is None or worker.disabled:
+            raise HTTPException(401, "Dit account is niet (meer) actief.")
+        session.expunge(worker)
+        return worker
+
+
+CurrentWorker = Annotated[Worker, Depends(current_worker)]
+
+
+def _worker_out(worker: Worker) -> WorkerOut:
+    return WorkerOut(id=worker.id, name=worker.name, role=worker.role.value, presence=worker.presence.value)
+
+
+@router.post("/auth/login", response_model=LoginResult, summary="Log in as a worker or admin")
+async def login(body: Login, request: Request, response: Response) -> Any:
+    with _router(request).sessions.begin() as session:
+        try:
+            worker = auth.authenticate(session, body.name, body.password)
+        except auth.AuthError as exc:
+            raise HTTPException(401, str(exc)) from None
+        worker.presence = Presence.online
+        convs.audit(session, "login", worker=worker)
+        out = _worker_out(worker)
+    cookie, csrf = auth.issue(_key(request), out.id)
+    response.set_cookie(
+        auth.COOKIE,
+        cookie,
+        max_age=auth.SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return LoginResult(worker=out, csrf_token=csrf)
+
+
+@router.post("/auth/logout", status_code=204, summary="Log out")
+async def logout(worker: CurrentWorker, request: Request, response: Response) -> None:
+    with _router(request).sessions.begin() as session:
+        stored = session.get(Worker, worker.id)
+        if stored is not None:
+            stored.presence = Presence.away
+    response.delete_cookie(auth.COOKIE, path="/")
+
+
+@router.post("/inbox/presence", response_model=WorkerOut, summary="Set presence (online/away)")
+async def presence(body: PresenceIn, worker: CurrentWorker, request: Request) -> Any:
+    with _router(request).sessions.begin() as session:
+        stored = session.get(Worker, worker.id)
+        assert stored is not None
+        stored.presence = Presence(body.presence)
+        return _worker_out(stored)
+
+
+def _item(conversation: Conversation, now: dt.datetime, session: Session) -> QueueItem:
+    handoff = convs.open_handoff(session, conversation)
+    queued_at = handoff.queued_at if handoff else conversation.updated_at
+    if queued_at.tzinfo is None:  # SQLite returns naive UTC
+        queued_at = queued_at.replace(tzinfo=dt.timezone.utc)
+    return QueueItem(
+        conversation_id=conversation.id,
+        channel=conversation.channel.value,
+        source=conversation.source,
+        status=conversation.status.value,
+        urgency=handoff.urgency.value if handoff else "normal",
+        reason=handoff.reason if handoff else "",
+        domains=list(handoff.domains) if handoff else [],
+        summary=handoff.summary if handoff else "",
+        waiting_seconds=max(0, int((now - queued_at).total_seconds())),
+        worker_id=conversation.worker_id,
+    )
+
+
+@router.get(
+    "/inbox", response_model=Inbox, summary="The queue (crisis, urgent, normal; then waiting time) and my chats"
+)
+async def inbox(worker: CurrentWorker, request: Request) -> Any:
+    now = utcnow()
+    with _router(request).sessions() as session:
+        waiting = [_item(h.conversation, now, session) for h in convs.waiting(session)]
+        mine = [
+            _item(c, now, session)
+            for c in session.scalars(
+                select(Conversation).where(
+                    Conversation.worker_id == worker.id, Conversation.status == ConversationStatus.with_worker
+                )
+            )
+        ]
+    return Inbox(waiting=waiting, mine=mine)
+
+
+def _conversation(session: Session, conversation_id: int) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise HTTPException(404, "Dit gesprek bestaat niet.")
+    return conversation
+
+
+@router.get("/inbox/conversations/{conversation_id}", response_model=Transcript, summary="The whole transcript")
+async def transcript(conversation_id: int, worker: CurrentWorker, request: Request) -> Any:
+    with _router(request).sessions.begin() as session:
+        conversation = _conversation(session, conversation_id)
+        convs.audit(session, "view", worker=worker, conversation=conversation)
+        handoff = convs.open_handoff(session, conversation)
+        return Transcript(
+            conversation_id=conversation.id,
+            status=conversation.status.value,
+            channel=conversation.channel.value,
+            worker_id=conversation.worker_id,
+            summary=handoff.summary if handoff else None,
+            messages=[
+                TranscriptMessage(
+                    id=m.id,
+                    author=m.author.value,
+                    text=m.text,
+                    internal=m.internal,
+                    attachments=m.attachments,
+                    at=m.created_at.isoformat(),
+                )
+                for m in conversation.messages
+            ],
+        )
+
+
+@router.post("/inbox/conversations/{conversation_id}/claim", response_model=QueueItem, summary="Claim (atomic)")
+async def claim(conversation_id: int, worker: CurrentWorker, request: Request) -> Any:
+    with _router(request).sessions.begin() as session:
+        stored = session.get(Worker, worker.id)
+        assert stored is not None
+        try:
+            handoff = convs.claim(session, conversation_id, stored)
+        except convs.ClaimConflict:
+            raise HTTPException(409, "Dit gesprek is al opgepakt of wacht niet meer.") from None
+        except convs.LimitReached:
+            raise HTTPException(409, "Je hebt al het maximale aantal gesprekken tegelijk.") from None
+        item = _item(handoff.conversation, utcnow(), session)
+    request.app.state.bus.publish({"type": "claimed", "conversation_id": conversation_id, "worker_id": worker.id})
+    return item
+
+
+async def deliver(request: Request, channel: Channel, external_id: str, outgoing: Outgoing) -> None:
+    """Send to the citizen's channel. The widget reads its history, so storing is enough."""
+    telegram = getattr(request.app.state, "telegram", None)
+    if channel is Channel.telegram and telegram is not None:
+        await telegram.send(external_id, outgoing)
+
+
+@router.post("/inbox/conversations/{conversation_id}/messages", status_code=201, summary="Reply or internal note")
+async def reply(conversation_id: int, body: Reply, worker: CurrentWorker, request: Request) -> dict[str, bool]:
+    desk_router = _router(request)
+    if body.internal:
+        with desk_router.sessions.begin() as session:
+            conversation = _conversation(session, conversation_id)
+            stored = session.get(Worker, worker.id)
+            convs.record_message(session, conversation, Author.worker, body.text, worker=stored, internal=True)
+        return {"delivered": False}
+    try:
+        channel, external_id, outgoing = desk_router.worker_reply(conversation_id, worker.id, body.text)
+    except LookupError:
+        raise HTTPException(404, "Dit gesprek bestaat niet.") from None
+    except convs.IllegalTransition:
+        raise HTTPException(409, "Claim het gesprek eerst; het is niet aan jou toegewezen.") from None
+    await deliver(request, channel, external_id, outgoing)
+    return {"delivered": True}
+
+
+@router.post("/inbox/conversations/{conversation_id}/hand-back", status_code=204, summary="Back to the assistant")
+async def hand_back(conversation_id: int, worker: CurrentWorker, request: Request) -> None:
+    try:
+        channel, external_id, note = await _router(request).hand_back(conversation_id, worker.id)
+    except LookupError:
+        raise HTTPException(404, "Dit gesprek bestaat niet.") from None
+    except convs.IllegalTransition:
+        raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je teruggeven.") from None
+    await deliver(request, channel, external_id, note)
+
+
+@router.post("/inbox/conversations/{conversation_id}/transfer", status_code=204, summary="Transfer to a colleague")
+async def transfer(conversation_id: int, body: Transfer, worker: CurrentWorker, request: Request) -> None:
+    with _router(request).sessions.begin() as session:
+        conversation = _conversation(session, conversation_id)
+        source, target = session.get(Worker, worker.id), session.get(Worker, body.to_worker_id)
+        if source is None or target is None or target.disabled:
+            raise HTTPException(404, "Deze collega bestaat niet of is niet actief.")
+        try:
+            convs.transfer(session, conversation, source, target)
+        except convs.IllegalTransition:
+            raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je overdragen.") from None
+        except convs.LimitReached:
+            raise HTTPException(409, "Je collega heeft al het maximale aantal gesprekken.") from None
+    request.app.state.bus.publish({"type": "transferred", "conversation_id": conversation_id, "to": body.to_worker_id})
+
+
+@router.post("/inbox/conversations/{conversation_id}/close", status_code=204, summary="Close with an outcome")
+async def close(conversation_id: int, body: Close, worker: CurrentWorker, request: Request) -> None:
+    with _router(request).sessions.begin() as session:
+        conversation = _conversation(session, conversation_id)
+        if conversation.status is ConversationStatus.with_worker and conversation.worker_id != worker.id:
+            raise HTTPException(409, "Dit gesprek ligt bij een collega.")
+        try:
+            convs.close(session, conversation, session.get(Worker, worker.id), Outcome(body.outcome), body.case_note)
+        except convs.IllegalTransition:
+            raise HTTPException(409, "Dit gesprek is al gesloten.") from None
+    request.app.state.bus.publish({"type": "closed", "conversation_id": conversation_id})
