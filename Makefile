@@ -100,12 +100,14 @@ actions: $(RASA_STAMP)
 	$(RASA) run actions --port 5055
 
 run: $(MODEL) $(DESK_STAMP)
+	@scripts/desk ensure-demo
 	@echo ""
 	@echo "Baken draait:"
 	@echo "  Rasa-server (REST-kanaal): http://localhost:5005/webhooks/rest/webhook"
 	@echo "  Rasa-API:                  http://localhost:5005/model/parse"
 	@echo "  Action-server:             http://localhost:5055/health"
-	@echo "  Desk (widget-API, status): http://localhost:8000/docs  en  http://localhost:8000/healthz"
+	@echo "  Desk API (widget, inbox):  http://localhost:8000/docs  en  http://localhost:8000/healthz"
+	@echo "  Telegram: zet TELEGRAM_TOKEN in .env (zie .env.example)"
 	@echo "  Praten met de assistent:   make shell (in een tweede terminal)"
 	@echo ""
 	$(RASA_VENV)/bin/honcho -f Procfile start

@@ -7,12 +7,17 @@ scripts/desk migrate
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from handoff import auth
 from handoff.db import create_engine, session_factory
 from handoff.migrate import upgrade
-from handoff.models import Role
+from handoff.models import Role, Worker
 from handoff.settings import settings
 
 
@@ -25,6 +30,7 @@ def main(argv: list[str]) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--role", choices=[r.value for r in Role], default=Role.worker.value)
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("ensure-demo", help="create the demo worker if there is no worker yet; print its login")
     args = parser.parse_args(argv)
 
     url = settings().database_url
@@ -32,8 +38,10 @@ def main(argv: list[str]) -> int:
     if args.command == "migrate":
         print("Database is bijgewerkt.")
         return 0
-    password = sys.stdin.readline().rstrip("\r\n")
     sessions = session_factory(create_engine(url))
+    if args.command == "ensure-demo":
+        return ensure_demo(sessions, Path(settings().secret_key_file).parent / "demo-login.txt")
+    password = sys.stdin.readline().rstrip("\r\n")
     try:
         with sessions.begin() as session:
             worker = auth.create_worker(session, args.name, password, Role(args.role))
@@ -41,6 +49,22 @@ def main(argv: list[str]) -> int:
     except auth.AuthError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    return 0
+
+
+def ensure_demo(sessions: sessionmaker[Session], login_file: Path) -> int:
+    """For `make run`: one demo worker with a random password, kept in var/demo-login.txt."""
+    with sessions.begin() as session:
+        if session.scalar(select(func.count()).select_from(Worker)):
+            if login_file.exists():
+                print(login_file.read_text().strip())
+            return 0
+        password = secrets.token_urlsafe(12)
+        auth.create_worker(session, "demo", password, Role.admin)
+    login_file.parent.mkdir(parents=True, exist_ok=True)
+    login_file.write_text(f"Demo-login: naam 'demo', wachtwoord '{password}'\n")
+    login_file.chmod(0o600)
+    print(login_file.read_text().strip())
     return 0
 
 

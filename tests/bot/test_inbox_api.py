@@ -190,3 +190,18 @@ def test_create_user_script_reads_the_password_from_stdin(tmp_path: Path) -> Non
         check=False,
     )
     assert short.returncode == 1 and "minstens" in short.stderr.decode()
+
+
+def test_ensure_demo_creates_one_demo_login(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "SECRET_KEY_FILE": str(tmp_path / "secret"),
+    }
+    script = str(PROJECT_ROOT / "scripts" / "desk")
+    first = subprocess.run([script, "ensure-demo"], env=env, capture_output=True, timeout=120, check=True).stdout
+    second = subprocess.run([script, "ensure-demo"], env=env, capture_output=True, timeout=120, check=True).stdout
+    assert first == second and b"naam 'demo'" in first
+    password = first.decode().split("wachtwoord '")[1].split("'")[0]
+    with session_factory(create_engine(env["DATABASE_URL"])).begin() as session:
+        assert auth.authenticate(session, "demo", password).role is Role.admin
