@@ -73,6 +73,8 @@ class Inbound:
 class Outgoing:
     text: str
     buttons: list[dict[str, str]] | None = None
+    author: Author = Author.bot
+    """Who it is from: the assistant (bot), the desk itself (system) or a worker."""
 
 
 @dataclass
@@ -139,7 +141,7 @@ class Router:
             convs.record_message(session, conversation, Author.worker, text, worker=worker)
             target = (conversation.channel, conversation.citizen.external_id)
         self.bus.publish({"type": "message", "conversation_id": conversation_id, "author": "worker"})
-        return target[0], target[1], Outgoing(text)
+        return target[0], target[1], Outgoing(text, author=Author.worker)
 
     async def hand_back(self, conversation_id: int, worker_id: int) -> tuple[Channel, str, Outgoing]:
         """The worker returns the conversation to the assistant; Rasa resumes with context."""
@@ -156,7 +158,7 @@ class Router:
             sender, target = conversation.rasa_sender_id, (conversation.channel, conversation.citizen.external_id)
         await self.rasa.resume(sender)
         self.bus.publish({"type": "handed_back", "conversation_id": conversation_id})
-        return target[0], target[1], Outgoing(note)
+        return target[0], target[1], Outgoing(note, author=Author.system)
 
     async def stop(self, channel: Channel, external_id: str) -> None:
         """The citizen ends the conversation (/stop): closed, with nothing lost."""
@@ -180,23 +182,23 @@ class Router:
 
     async def _with_bot(self, result: InboundResult, sender: str, text: str, message: Inbound) -> None:
         if message.attachments and not text.strip():
-            result.replies.append(Outgoing(ATTACHMENT_WITH_BOT))
+            result.replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
             return
         if not text.strip():
-            result.replies.append(Outgoing(EMPTY))
+            result.replies.append(Outgoing(EMPTY, author=Author.system))
             return
         try:
             reply = await self.rasa.send(sender, text, {"channel": message.channel.value, "source": message.source})
         except RasaUnavailable:
             if result.crisis:
-                result.replies.append(Outgoing(CRISIS_MESSAGE))
-            result.replies.append(Outgoing(RASA_DOWN))
+                result.replies.append(Outgoing(CRISIS_MESSAGE, author=Author.system))
+            result.replies.append(Outgoing(RASA_DOWN, author=Author.system))
             urgency = Urgency.crisis if result.crisis else Urgency(assess(text).urgency)
             self._queue(result, reason="rasa_unavailable", urgency=urgency, domains=assess(text).domains, summary="")
             return
         result.replies.extend(Outgoing(t["text"], t.get("buttons")) for t in reply.texts)
         if result.crisis and not any(CRISIS_MESSAGE in r.text for r in result.replies):
-            result.replies.insert(0, Outgoing(CRISIS_MESSAGE))  # the safety net speaks first
+            result.replies.insert(0, Outgoing(CRISIS_MESSAGE, author=Author.system))  # the safety net speaks first
         if reply.handoff or result.crisis:
             self._queue_from_reply(result, reply)
 
@@ -213,15 +215,15 @@ class Router:
 
     def _with_people(self, result: InboundResult, text: str, message: Inbound) -> None:
         if result.crisis:
-            result.replies.append(Outgoing(CRISIS_MESSAGE))
+            result.replies.append(Outgoing(CRISIS_MESSAGE, author=Author.system))
             self._queue(result, reason="crisis", urgency=Urgency.crisis, domains=assess(text).domains, summary="")
         if message.attachments:
-            result.replies.append(Outgoing(QUEUED_ATTACHMENT))
+            result.replies.append(Outgoing(QUEUED_ATTACHMENT, author=Author.system))
         if result.status is ConversationStatus.queued and not result.crisis:
             with self.sessions() as session:
                 result.queue_text = queue_info.describe(session, result.conversation_id)
             if result.queue_text:
-                result.replies.append(Outgoing(f"Je bericht is bewaard. {result.queue_text}"))
+                result.replies.append(Outgoing(f"Je bericht is bewaard. {result.queue_text}", author=Author.system))
 
     def _queue(
         self, result: InboundResult, *, reason: str, urgency: Urgency, domains: Sequence[str], summary: str
@@ -250,21 +252,23 @@ class Router:
         if self.hours.is_open(now):
             if queue_text and urgency is not Urgency.crisis:
                 result.queue_text = queue_text
-                result.replies.append(Outgoing(queue_text))
+                result.replies.append(Outgoing(queue_text, author=Author.system))
             return
         when = self.hours.describe_next_opening(now)
         if urgency is Urgency.crisis:
             result.replies.append(
                 Outgoing(
                     "Er is nu niemand van ons online. Wacht daarom niet op ons: bel 113 of 0800-0113 "
-                    f"(of chat op 113.nl), en 112 bij direct gevaar. Een medewerker leest je bericht {when}."
+                    f"(of chat op 113.nl), en 112 bij direct gevaar. Een medewerker leest je bericht {when}.",
+                    author=Author.system,
                 )
             )
         else:
             result.replies.append(
                 Outgoing(
                     f"Onze medewerkers zijn er nu niet. Ze reageren {when}. Laat gerust een bericht achter: "
-                    "dat staat dan bovenaan in de rij."
+                    "dat staat dan bovenaan in de rij.",
+                    author=Author.system,
                 )
             )
 
@@ -275,8 +279,7 @@ class Router:
             conversation = session.get(Conversation, result.conversation_id)
             assert conversation is not None
             for reply in result.replies:
-                author = Author.bot if reply.text not in (RASA_DOWN, CRISIS_MESSAGE) else Author.system
-                convs.record_message(session, conversation, author, reply.text, buttons=reply.buttons)
+                convs.record_message(session, conversation, reply.author, reply.text, buttons=reply.buttons)
 
 
 def _citizen_words(session: Session, conversation: Conversation, limit: int = 6) -> list[str]:
