@@ -6,6 +6,7 @@ Prints the training time; Rasa skips the parts whose inputs did not change.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 
@@ -23,6 +24,9 @@ def main(argv: list[str]) -> int:
 
     ensure_pipeline()
     from rasa.model_training import train  # heavy import
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.INFO)  # Rasa's structlog prints every rule-policy step at debug level
 
     started = time.monotonic()
     result = train(
