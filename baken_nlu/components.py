@@ -13,6 +13,7 @@ Placed after the intent classifier and the FallbackClassifier in config.yml. It
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -25,23 +26,40 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from baken_core.input_check import check_input
 from baken_core.triage import assess, default_rules
+from baken_nlu.crisis_model import CrisisModel
 from baken_nlu.vocabulary import dutch_words, has_dutch_word
 
 FALLBACK_INTENT = "nlu_fallback"
 FOREIGN_INTENT = "foreign_language"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class TriageAnnotator(GraphComponent):
     """Adds input check and triage to each message; overrides the intent for crisis."""
 
+    MODEL_FILE = "crisis_model.json"
+
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        # Below this confidence, a message without a single Dutch word is not understood.
-        return {"gibberish_max_confidence": 0.8}
+        return {
+            # Below this confidence, a message without a single Dutch word is not understood.
+            "gibberish_max_confidence": 0.8,
+            # The sentence-level crisis classifier's threshold (tuned on the dev sets).
+            "crisis_sentence_threshold": 0.7,
+        }
 
-    def __init__(self, config: Dict[str, Any]) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        crisis_model: CrisisModel | None = None,
+    ) -> None:
         self.gibberish_max_confidence = float(config["gibberish_max_confidence"])
+        self.crisis_threshold = float(config["crisis_sentence_threshold"])
+        self._model_storage = model_storage
+        self._resource = resource
+        self.crisis_model = crisis_model
 
     @classmethod
     def create(
@@ -53,7 +71,38 @@ class TriageAnnotator(GraphComponent):
     ) -> TriageAnnotator:
         default_rules()  # load the rules and the word list now, not on the first citizen message
         dutch_words()
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Train the sentence-level crisis classifier on the crisis examples against all others."""
+        examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
+        crisis = default_rules().crisis_intent
+        if any(e.get(INTENT) == crisis for e in examples):
+            self.crisis_model = CrisisModel.train(
+                [e.get(TEXT) for e in examples], [e.get(INTENT) == crisis for e in examples]
+            )
+            with self._model_storage.write_to(self._resource) as directory:
+                self.crisis_model.save(Path(directory) / self.MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TriageAnnotator:
+        default_rules()
+        dutch_words()
+        crisis_model = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                crisis_model = CrisisModel.load(Path(directory) / cls.MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            crisis_model = None  # trained without crisis examples: rules and DIET only
+        return cls(config, model_storage, resource, crisis_model)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -75,8 +124,14 @@ class TriageAnnotator(GraphComponent):
 
         triage = assess(verdict.text, understood, ranking)
         result = triage.as_dict()
+        if self.crisis_model is not None and verdict.kind in ("ok", "too_long"):
+            score = self.crisis_model.score(verdict.text)
+            result["crisis_score"] = round(score, 3)
+            if score >= self.crisis_threshold and triage.urgency != "crisis":
+                result["urgency"] = "crisis"
+                result["signals"] = [*result["signals"], "classifier:sentence"]
         new_intent: str | None = None
-        if triage.urgency == "crisis":
+        if result["urgency"] == "crisis":
             new_intent = default_rules().crisis_intent
         elif verdict.kind in ("empty", "no_text"):
             new_intent = FALLBACK_INTENT

@@ -43,14 +43,16 @@ HELDOUT_SETS = [
         "fresh2",
         "tests/nlu/heldout_fresh2.jsonl",
         "Written last, by a writer who saw neither the training data nor the other sets; nobody has "
-        "looked at its errors. This is the honest measure.",
+        "looked at its errors. This is the honest measure. Its aggregate numbers were read twice: before "
+        "the sentence-level crisis classifier (crisis recall 0.717, false crisis 1.9 %, accuracy 0.853) "
+        "and after it.",
     ),
     (
         "fresh",
         "tests/nlu/heldout_fresh.jsonl",
         "Written independently after the first round of tuning. Measured once (crisis recall 0.838, "
-        "accuracy 0.908 on 2026-11-28); its crisis misses were then read and the crisis rules widened, so "
-        "its numbers are now optimistic.",
+        "accuracy 0.908 on 2026-11-28); its crisis misses were then read and the crisis rules widened, and "
+        "it was used to choose the sentence classifier's threshold, so its numbers are now optimistic.",
     ),
     (
         "dev",
