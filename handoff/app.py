@@ -34,8 +34,6 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if desk.database_url.startswith("sqlite:///"):
-            Path(desk.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         upgrade(desk.database_url)
         engine = create_engine(desk.database_url)
         gemeente = yaml.safe_load((data_dir() / "gemeente.yml").read_text(encoding="utf-8"))

@@ -5,6 +5,7 @@ Functions elsewhere take a Session; the caller owns the transaction.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -52,6 +53,13 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return sa_create_engine(url, **kwargs)
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a file-based SQLite database (the embedded default var/baken.db)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -195,7 +195,7 @@ def test_create_user_script_reads_the_password_from_stdin(tmp_path: Path) -> Non
 def test_ensure_demo_creates_one_demo_login(tmp_path: Path) -> None:
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'new' / 'demo.db'}",
         "SECRET_KEY_FILE": str(tmp_path / "secret"),
     }
     script = str(PROJECT_ROOT / "scripts" / "desk")
