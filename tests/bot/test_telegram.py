@@ -226,6 +226,7 @@ def test_webhook_mode_checks_the_secret_token(tmp_path: Path, rasa_url: str) -> 
             telegram_api_url=fake.url,
             telegram_webhook_url="https://baken.example",
             telegram_webhook_secret=SecretStr("s3cret-token"),
+            secret_key_file=str(tmp_path / "secret"),
         )
         with TestClient(create_app(settings)) as client:
             registered = fake.sent("setWebhook")[0]

@@ -16,7 +16,10 @@ from tests.bot.conftest import free_port
 
 @pytest.fixture
 def client(tmp_path: Path, rasa_url: str) -> Iterator[TestClient]:
-    app = create_app(DeskSettings(database_url=f"sqlite:///{tmp_path / 'desk.db'}", rasa_url=rasa_url))
+    settings = DeskSettings(
+        database_url=f"sqlite:///{tmp_path / 'desk.db'}", rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret")
+    )
+    app = create_app(settings)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -82,7 +85,11 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 def test_health_reports_rasa_down(tmp_path: Path) -> None:
     app = create_app(
-        DeskSettings(database_url=f"sqlite:///{tmp_path / 'd.db'}", rasa_url=f"http://127.0.0.1:{free_port()}")
+        DeskSettings(
+            database_url=f"sqlite:///{tmp_path / 'd.db'}",
+            rasa_url=f"http://127.0.0.1:{free_port()}",
+            secret_key_file=str(tmp_path / "secret"),
+        )
     )
     with TestClient(app) as client:
         assert client.get("/healthz").json()["rasa"] == "down"
