@@ -33,6 +33,12 @@ FALLBACK_INTENT = "nlu_fallback"
 FOREIGN_INTENT = "foreign_language"
 
 
+def _warm_up() -> None:
+    """Load the rules and the word list now, not on the first citizen message."""
+    default_rules()
+    dutch_words()
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class TriageAnnotator(GraphComponent):
     """Adds input check and triage to each message; overrides the intent for crisis."""
@@ -69,8 +75,7 @@ class TriageAnnotator(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> TriageAnnotator:
-        default_rules()  # load the rules and the word list now, not on the first citizen message
-        dutch_words()
+        _warm_up()
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -94,8 +99,7 @@ class TriageAnnotator(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> TriageAnnotator:
-        default_rules()
-        dutch_words()
+        _warm_up()
         crisis_model = None
         try:
             with model_storage.read_from(resource) as directory:

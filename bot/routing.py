@@ -31,7 +31,6 @@ from handoff.events import EventBus
 from handoff.models import (
     Author,
     Channel,
-    Citizen,
     Conversation,
     ConversationStatus,
     Message,
@@ -163,17 +162,8 @@ class Router:
     async def stop(self, channel: Channel, external_id: str) -> None:
         """The citizen ends the conversation (/stop): closed, with nothing lost."""
         with self.sessions.begin() as session:
-            citizen = session.scalar(
-                select(Citizen).where(Citizen.channel == channel, Citizen.external_id == external_id)
-            )
-            if citizen is None:
-                return
-            conversation = session.scalar(
-                select(Conversation)
-                .where(Conversation.citizen_id == citizen.id, Conversation.status != ConversationStatus.closed)
-                .order_by(Conversation.id.desc())
-                .limit(1)
-            )
+            citizen = convs.find_citizen(session, channel, external_id)
+            conversation = convs.open_conversation(session, citizen) if citizen else None
             if conversation is None:
                 return
             convs.close(session, conversation, None, Outcome.no_response, "De inwoner stopte het gesprek zelf.")

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bot.routing import Inbound, Router
-from handoff.models import Author, Channel, Citizen, Conversation, Message
+from handoff import conversations as convs
+from handoff.models import Author, Channel, Conversation, Message
 
 VisitorId = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -55,9 +56,7 @@ def _router(request: Request) -> Router:
 def _messages_after(request: Request, visitor_id: str, after: int) -> tuple[str | None, list[ChatMessage]]:
     sessions = _router(request).sessions
     with sessions() as session:
-        citizen = session.scalar(
-            select(Citizen).where(Citizen.channel == Channel.widget, Citizen.external_id == visitor_id)
-        )
+        citizen = convs.find_citizen(session, Channel.widget, visitor_id)
         if citizen is None:
             return None, []
         conversation = session.scalar(

@@ -84,9 +84,13 @@ def audit(
     )
 
 
+def find_citizen(session: Session, channel: Channel, external_id: str) -> Citizen | None:
+    return session.scalar(select(Citizen).where(Citizen.channel == channel, Citizen.external_id == external_id))
+
+
 def citizen_for(session: Session, channel: Channel, external_id: str, display_name: str | None = None) -> Citizen:
     """The citizen behind a channel identity, created on first contact."""
-    citizen = session.scalar(select(Citizen).where(Citizen.channel == channel, Citizen.external_id == external_id))
+    citizen = find_citizen(session, channel, external_id)
     if citizen is None:
         citizen = Citizen(channel=channel, external_id=external_id, display_name=display_name)
         session.add(citizen)
@@ -94,14 +98,19 @@ def citizen_for(session: Session, channel: Channel, external_id: str, display_na
     return citizen
 
 
-def active_conversation(session: Session, citizen: Citizen, source: str | None = None) -> Conversation:
-    """The citizen's open conversation, or a new one (a closed conversation is not reopened)."""
-    conversation = session.scalar(
+def open_conversation(session: Session, citizen: Citizen) -> Conversation | None:
+    """The citizen's conversation that is not closed, if any."""
+    return session.scalar(
         select(Conversation)
         .where(Conversation.citizen_id == citizen.id, Conversation.status != S.closed)
         .order_by(Conversation.id.desc())
         .limit(1)
     )
+
+
+def active_conversation(session: Session, citizen: Citizen, source: str | None = None) -> Conversation:
+    """The citizen's open conversation, or a new one (a closed conversation is not reopened)."""
+    conversation = open_conversation(session, citizen)
     if conversation is None:
         conversation = Conversation(
             citizen_id=citizen.id,
