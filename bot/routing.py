@@ -84,6 +84,7 @@ class InboundResult:
     crisis: bool = False
     replies: list[Outgoing] = field(default_factory=list)
     queue_text: str | None = None
+    citizen_id: int | None = None
 
 
 class Router:
@@ -102,7 +103,7 @@ class Router:
         self.clock = clock
 
     async def inbound(self, message: Inbound) -> InboundResult:
-        text = (message.text or "")[:MAX_TEXT_CHARS]
+        text = (message.text or "").replace("\x00", "")[:MAX_TEXT_CHARS]  # PostgreSQL text cannot hold NUL
         with self.sessions.begin() as session:
             citizen = convs.citizen_for(session, message.channel, message.external_id, message.display_name)
             conversation = convs.active_conversation(session, citizen, message.source)
@@ -110,15 +111,23 @@ class Router:
                 session,
                 conversation,
                 Author.citizen,
-                text,
+                convs.button_title(session, conversation, text) or text,
                 dedupe_key=message.dedupe_key,
                 attachments=list(message.attachments) or None,
             )
             result = InboundResult(conversation.id, conversation.status, duplicate=not created)
+            result.citizen_id = citizen.id
             sender = conversation.rasa_sender_id
             if not created:
                 return result
-        self.bus.publish({"type": "message", "conversation_id": result.conversation_id, "author": "citizen"})
+        self.bus.publish(
+            {
+                "type": "message",
+                "conversation_id": result.conversation_id,
+                "citizen_id": citizen.id,
+                "author": "citizen",
+            }
+        )
 
         result.crisis = bool(crisis_signals(text))
         if result.status is ConversationStatus.bot:
@@ -139,7 +148,10 @@ class Router:
                 raise convs.IllegalTransition(f"conversation {conversation_id} is not with worker {worker_id}")
             convs.record_message(session, conversation, Author.worker, text, worker=worker)
             target = (conversation.channel, conversation.citizen.external_id)
-        self.bus.publish({"type": "message", "conversation_id": conversation_id, "author": "worker"})
+            citizen_id = conversation.citizen_id
+        self.bus.publish(
+            {"type": "message", "conversation_id": conversation_id, "citizen_id": citizen_id, "author": "worker"}
+        )
         return target[0], target[1], Outgoing(text, author=Author.worker)
 
     async def hand_back(self, conversation_id: int, worker_id: int) -> tuple[Channel, str, Outgoing]:
@@ -155,8 +167,9 @@ class Router:
             )
             convs.record_message(session, conversation, Author.system, note)
             sender, target = conversation.rasa_sender_id, (conversation.channel, conversation.citizen.external_id)
+            citizen_id = conversation.citizen_id
         await self.rasa.resume(sender)
-        self.bus.publish({"type": "handed_back", "conversation_id": conversation_id})
+        self.bus.publish({"type": "handed_back", "conversation_id": conversation_id, "citizen_id": citizen_id})
         return target[0], target[1], Outgoing(note, author=Author.system)
 
     async def stop(self, channel: Channel, external_id: str) -> None:
@@ -167,8 +180,8 @@ class Router:
             if conversation is None:
                 return
             convs.close(session, conversation, None, Outcome.no_response, "De inwoner stopte het gesprek zelf.")
-            conversation_id = conversation.id
-        self.bus.publish({"type": "closed", "conversation_id": conversation_id})
+            conversation_id, citizen_id = conversation.id, conversation.citizen_id
+        self.bus.publish({"type": "closed", "conversation_id": conversation_id, "citizen_id": citizen_id})
 
     async def _with_bot(self, result: InboundResult, sender: str, text: str, message: Inbound) -> None:
         if message.attachments and not text.strip():
@@ -187,6 +200,8 @@ class Router:
             self._queue(result, reason="rasa_unavailable", urgency=urgency, domains=assess(text).domains, summary="")
             return
         result.replies.extend(Outgoing(t["text"], t.get("buttons")) for t in reply.texts)
+        if message.attachments and not (reply.handoff or result.crisis):  # the caption was answered, not the file
+            result.replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
         if result.crisis and not any(CRISIS_MESSAGE in r.text for r in result.replies):
             result.replies.insert(0, Outgoing(CRISIS_MESSAGE, author=Author.system))  # the safety net speaks first
         if reply.handoff or result.crisis:
@@ -207,7 +222,7 @@ class Router:
         if result.crisis:
             result.replies.append(Outgoing(CRISIS_MESSAGE, author=Author.system))
             self._queue(result, reason="crisis", urgency=Urgency.crisis, domains=assess(text).domains, summary="")
-        if message.attachments:
+        if any(a.get("id") for a in message.attachments):  # stored; a refused file got its own notice
             result.replies.append(Outgoing(QUEUED_ATTACHMENT, author=Author.system))
         if result.status is ConversationStatus.queued and not result.crisis:
             with self.sessions() as session:
@@ -235,7 +250,12 @@ class Router:
             )
             result.status = conversation.status
             queue_text = queue_info.describe(session, conversation.id)
-            event = {"type": "queued", "conversation_id": conversation.id, "urgency": handoff.urgency.value}
+            event = {
+                "type": "queued",
+                "conversation_id": conversation.id,
+                "citizen_id": conversation.citizen_id,
+                "urgency": handoff.urgency.value,
+            }
         self.bus.publish(event)
         if urgency is Urgency.crisis:
             self.bus.publish({"type": "crisis", "conversation_id": result.conversation_id})
@@ -270,6 +290,10 @@ class Router:
             assert conversation is not None
             for reply in result.replies:
                 convs.record_message(session, conversation, reply.author, reply.text, buttons=reply.buttons)
+            citizen_id = conversation.citizen_id
+        self.bus.publish(
+            {"type": "message", "conversation_id": result.conversation_id, "citizen_id": citizen_id, "author": "bot"}
+        )
 
 
 def _citizen_words(session: Session, conversation: Conversation, limit: int = 6) -> list[str]:

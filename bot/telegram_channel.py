@@ -2,17 +2,24 @@
 
 Polling when no public URL is configured; a webhook with Telegram's `secret_token` check
 when TELEGRAM_WEBHOOK_URL is set (the desk's /telegram/webhook route feeds updates in).
-Requests go to `{TELEGRAM_API_URL}/bot{token}/…`, so tests and on-premise setups can point
-it at another Bot API server.
+Requests go to `{TELEGRAM_API_URL}/bot{token}/…` and file downloads to
+`{TELEGRAM_API_URL}/file/bot{token}/…`, so tests and on-premise setups can point it at
+another Bot API server. Photos and documents are downloaded up to the attachment store's
+limit and stored for the worker (the caption is the message text); a file that is too big
+or that Telegram will not hand over gets a kind notice here, and the router says the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, PhotoSize, Update
+from telegram import Message as TelegramMessage
 from telegram.constants import ChatAction, MessageLimit
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -23,14 +30,56 @@ from telegram.ext import (
     filters,
 )
 
-from bot.routing import Inbound, Outgoing, Router
-from handoff.models import Channel
+from bot.routing import Inbound, InboundResult, Outgoing, Router
+from handoff.attachments import AttachmentStore, AttachmentTooBig, refused_record, size_text, too_big_record
+from handoff.models import Author, Channel
 
 log = logging.getLogger(__name__)
 
 SOURCE_MAX = 64
 CALLBACK_MAX_BYTES = 64
 STOPPED = "Je gesprek is gestopt. Wil je opnieuw beginnen? Stuur dan /start."
+NOT_FETCHED = "Je bestand kwam niet goed bij ons aan. Wil je het nog een keer sturen?"
+NOT_FETCHED_NOTE = "niet opgehaald bij Telegram, niet bewaard"
+PHOTO_MIME = "image/jpeg"  # Telegram re-encodes every photo as JPEG
+PHOTO_NAME = "foto.jpg"
+
+
+def too_big_text(limit: int) -> str:
+    return (
+        f"Dit bestand is te groot. Het mag niet groter zijn dan {size_text(limit)}, "
+        "daarom is het niet bewaard. Maak een foto van de brief, of stuur een kleiner bestand."
+    )
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A photo or document in a citizen's message, before it is downloaded."""
+
+    kind: str
+    source: PhotoSize | Document
+    mime: str | None
+    name: str | None
+    size: int | None
+
+
+def _incoming_file(message: TelegramMessage, limit: int) -> IncomingFile | None:
+    """The file to fetch; of a photo's sizes, the largest one within the limit."""
+    if message.photo:
+        fitting = [p for p in message.photo if p.file_size is None or p.file_size <= limit]
+        largest = fitting[-1] if fitting else message.photo[-1]
+        return IncomingFile("photo", largest, PHOTO_MIME, PHOTO_NAME, largest.file_size)
+    document = message.document
+    if document is not None:
+        return IncomingFile("document", document, document.mime_type, document.file_name, document.file_size)
+    return None
+
+
+def _not_fetched(incoming: IncomingFile, error: Exception) -> tuple[dict[str, Any], str]:
+    """Telegram would not give us the file: record that, and ask the citizen to send it again."""
+    log.warning("telegram %s not fetched: %s", incoming.kind, error)
+    record = refused_record(incoming.kind, incoming.mime, incoming.name, incoming.size, NOT_FETCHED_NOTE)
+    return record, NOT_FETCHED
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -61,9 +110,12 @@ def keyboard(buttons: list[dict[str, str]] | None) -> InlineKeyboardMarkup | Non
 class TelegramChannel:
     """Receives updates, routes them, and delivers replies (also a worker's, later)."""
 
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], router: Router) -> None:
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], router: Router, attachments: AttachmentStore
+    ) -> None:
         self.application = application
         self.router = router
+        self.attachments = attachments
         self.webhook_secret: str | None = None
         application.add_handler(CommandHandler("start", self.on_start))
         application.add_handler(CommandHandler("stop", self.on_stop))
@@ -80,10 +132,13 @@ class TelegramChannel:
                 chat_id=chat_id, text=chunk, reply_markup=keyboard(outgoing.buttons) if last else None
             )
 
-    async def _route(self, update: Update, text: str, *, source: str | None = None, **extra: Any) -> None:
+    async def _route(
+        self, update: Update, text: str, *, source: str | None = None, notice: str | None = None, **extra: Any
+    ) -> InboundResult | None:
+        """Route one update; deliver `notice` (from the channel itself) and then the router's replies."""
         chat = update.effective_chat
         if chat is None:
-            return
+            return None
         user = update.effective_user
         await self.application.bot.send_chat_action(chat_id=chat.id, action=ChatAction.TYPING)
         result = await self.router.inbound(
@@ -97,8 +152,11 @@ class TelegramChannel:
                 **extra,
             )
         )
+        if notice and not result.duplicate:
+            await self.send(chat.id, Outgoing(notice, author=Author.system))
         for outgoing in result.replies:
             await self.send(chat.id, outgoing)
+        return result
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start, optionally with a deep-link payload (t.me/bot?start=huisarts) as the source."""
@@ -127,23 +185,45 @@ class TelegramChannel:
         await self._route(update, str(query.data or ""))
 
     async def on_attachment(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo or document: stored for the worker; the caption is the message text."""
         message = update.message
-        if message is None:
+        incoming = _incoming_file(message, self.attachments.max_bytes) if message else None
+        if message is None or incoming is None:
             return
-        attachment: dict[str, Any]
-        if message.photo:
-            largest = message.photo[-1]
-            attachment = {"kind": "photo", "file_id": largest.file_id, "file_unique_id": largest.file_unique_id}
-        elif message.document:
-            attachment = {
-                "kind": "document",
-                "file_id": message.document.file_id,
-                "file_name": message.document.file_name,
-                "mime_type": message.document.mime_type,
-            }
-        else:
-            return
-        await self._route(update, message.caption or "", attachments=[attachment])
+        attachment, notice = await self._fetch(incoming)
+        token = attachment.get("id")
+        try:
+            result = await self._route(update, message.caption or "", notice=notice, attachments=[attachment])
+        except BaseException:
+            if token:
+                self.attachments.delete(token)
+            raise
+        if token and (result is None or result.duplicate):
+            self.attachments.delete(token)  # a redelivered update: the first copy is the one on record
+
+    async def _fetch(self, incoming: IncomingFile) -> tuple[dict[str, Any], str | None]:
+        """Download through the Bot API and store; (attachment entry, notice for the citizen or None)."""
+        limit = self.attachments.max_bytes
+        refused = too_big_record(incoming.kind, incoming.mime, incoming.name, incoming.size, limit)
+        if incoming.size is not None and incoming.size > limit:
+            return refused, too_big_text(limit)
+        try:
+            file = await incoming.source.get_file()
+            if file.file_size is not None and file.file_size > limit:
+                return {**refused, "size": file.file_size}, too_big_text(limit)
+            data = bytes(await file.download_as_bytearray())
+            entry = await asyncio.to_thread(
+                self.attachments.save, data, kind=incoming.kind, mime=incoming.mime, name=incoming.name
+            )
+        except AttachmentTooBig:
+            return refused, too_big_text(limit)
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():  # the Bot API itself refuses files over 20 MB
+                return refused, too_big_text(limit)
+            return _not_fetched(incoming, exc)
+        except TelegramError as exc:
+            return _not_fetched(incoming, exc)
+        return entry, None
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed", exc_info=context.error)

@@ -10,6 +10,7 @@ from telegram import Update
 
 from bot.routing import Router
 from bot.telegram_channel import TelegramChannel, build_application
+from handoff.attachments import AttachmentStore
 from handoff.settings import DeskSettings
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,9 @@ router = APIRouter(tags=["telegram"])
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-async def start_telegram(desk: DeskSettings, desk_router: Router) -> TelegramChannel | None:
+async def start_telegram(
+    desk: DeskSettings, desk_router: Router, attachments: AttachmentStore
+) -> TelegramChannel | None:
     """Start the channel when TELEGRAM_TOKEN is set: webhook if a public URL is configured."""
     if desk.telegram_token is None:
         return None
@@ -27,7 +30,7 @@ async def start_telegram(desk: DeskSettings, desk_router: Router) -> TelegramCha
     application = build_application(
         desk.telegram_token.get_secret_value(), desk.telegram_api_url, polling=webhook is None
     )
-    channel = TelegramChannel(application, desk_router)
+    channel = TelegramChannel(application, desk_router, attachments)
     await application.initialize()
     await application.start()
     if webhook:

@@ -1,16 +1,21 @@
-"""The web widget's JSON API: send a message, read the history (resume after a reload)."""
+"""The web widget's JSON API: send a message, read the history (resume after a reload),
+and a live stream of new messages and queue status (server-sent events)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.routing import Inbound, Router
 from handoff import conversations as convs
-from handoff.models import Author, Channel, Conversation, Message
+from handoff import queue_info, sse
+from handoff.db import MAX_ID
+from handoff.models import Author, Channel, Citizen, Conversation, ConversationStatus, Message
 
 VisitorId = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -34,6 +39,8 @@ class ChatMessage(BaseModel):
     author: str
     text: str
     buttons: list[Button] | None = None
+    client_message_id: str | None = None
+    """For the citizen's own messages: the id the widget sent it with (to replace its draft)."""
 
 
 class SendResult(BaseModel):
@@ -45,7 +52,16 @@ class SendResult(BaseModel):
 
 class History(BaseModel):
     status: str | None
+    queue_text: str | None = None
     messages: list[ChatMessage]
+
+
+class Status(BaseModel):
+    """Where the conversation stands: with the assistant, waiting (and where), with a worker."""
+
+    status: str | None
+    queue_position: int | None = None
+    queue_text: str | None = None
 
 
 def _router(request: Request) -> Router:
@@ -53,29 +69,48 @@ def _router(request: Request) -> Router:
     return router_
 
 
-def _messages_after(request: Request, visitor_id: str, after: int) -> tuple[str | None, list[ChatMessage]]:
-    sessions = _router(request).sessions
-    with sessions() as session:
+def _latest(session: Session, citizen: Citizen) -> Conversation | None:
+    return session.scalar(
+        select(Conversation).where(Conversation.citizen_id == citizen.id).order_by(Conversation.id.desc()).limit(1)
+    )
+
+
+def _status(session: Session, conversation: Conversation | None) -> Status:
+    if conversation is None:
+        return Status(status=None)
+    if conversation.status is not ConversationStatus.queued:
+        return Status(status=conversation.status.value)
+    return Status(
+        status=conversation.status.value,
+        queue_position=queue_info.position(session, conversation.id),
+        queue_text=queue_info.describe(session, conversation.id),
+    )
+
+
+def _rows_after(session: Session, citizen: Citizen, after: int) -> list[ChatMessage]:
+    rows = session.scalars(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.citizen_id == citizen.id, Message.id > after, Message.internal.is_(False))
+        .order_by(Message.id)
+    ).all()
+    return [_chat_message(m) for m in rows]
+
+
+def _messages_after(request: Request, visitor_id: str, after: int) -> tuple[Status, list[ChatMessage]]:
+    with _router(request).sessions() as session:
         citizen = convs.find_citizen(session, Channel.widget, visitor_id)
         if citizen is None:
-            return None, []
-        conversation = session.scalar(
-            select(Conversation).where(Conversation.citizen_id == citizen.id).order_by(Conversation.id.desc()).limit(1)
-        )
-        rows = session.scalars(
-            select(Message)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Conversation.citizen_id == citizen.id, Message.id > after, Message.internal.is_(False))
-            .order_by(Message.id)
-        ).all()
-        status = conversation.status.value if conversation else None
-        return status, [_chat_message(m) for m in rows]
+            return Status(status=None), []
+        return _status(session, _latest(session, citizen)), _rows_after(session, citizen, after)
 
 
 def _chat_message(message: Message) -> ChatMessage:
     buttons = [Button(**b) for b in message.buttons] if message.buttons else None
     author = "citizen" if message.author is Author.citizen else message.author.value
-    return ChatMessage(id=message.id, author=author, text=message.text, buttons=buttons)
+    key = message.dedupe_key or ""
+    client_id = key.rsplit(":", 1)[-1] if key.startswith("widget:") else None
+    return ChatMessage(id=message.id, author=author, text=message.text, buttons=buttons, client_message_id=client_id)
 
 
 @router.post("/messages", response_model=SendResult, summary="Send a citizen message")
@@ -102,7 +137,7 @@ async def send_message(body: SendMessage, request: Request) -> Any:
     status, messages = _messages_after(request, body.visitor_id, (own or 0) - 1)
     return SendResult(
         duplicate=result.duplicate,
-        status=status or result.status.value,
+        status=status.status or result.status.value,
         queue_text=result.queue_text,
         messages=messages,
     )
@@ -112,11 +147,60 @@ async def send_message(body: SendMessage, request: Request) -> Any:
 async def history(
     request: Request,
     visitor_id: Annotated[str, Query(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Any:
     status, messages = _messages_after(request, visitor_id, after)
-    if status is None and after == 0:
+    if status.status is None and after == 0:
         return History(status=None, messages=[])
-    if status is None:
+    if status.status is None:
         raise HTTPException(404, "Dit gesprek is niet gevonden.")
-    return History(status=status, messages=messages)
+    return History(status=status.status, queue_text=status.queue_text, messages=messages)
+
+
+QUEUE_EVENTS = frozenset({"queued", "claimed", "closed", "handed_back", "transferred"})
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    summary="Live: new messages and queue status (server-sent events)",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream(
+    request: Request,
+    visitor_id: Annotated[str, Query(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> StreamingResponse:
+    """`event: message` (id = message id) for every message after `after` or the browser's
+    `Last-Event-ID`, then as they come; `event: status` whenever the status or the queue
+    position changes. Reconnecting never loses or repeats a message."""
+    sessions = _router(request).sessions
+    cursor = sse.last_event_id(request, after)
+    seen: dict[str, Any] = {"citizen_id": None, "status": None, "sent_status": None}
+
+    async def render(_event: dict[str, Any] | None) -> list[str]:
+        nonlocal cursor
+        chunks: list[str] = []
+        with sessions() as session:
+            citizen = convs.find_citizen(session, Channel.widget, visitor_id)
+            if citizen is None:
+                return chunks
+            seen["citizen_id"] = citizen.id
+            for message in _rows_after(session, citizen, cursor):
+                chunks.append(sse.event("message", message.model_dump(), message.id))
+                cursor = message.id
+            status = _status(session, _latest(session, citizen))
+        seen["status"] = status.status
+        if status.model_dump() != seen["sent_status"]:
+            seen["sent_status"] = status.model_dump()
+            chunks.append(sse.event("status", status.model_dump()))
+        return chunks
+
+    def wants(event: dict[str, Any]) -> bool:
+        if seen["citizen_id"] is None:
+            return event.get("type") == "message"
+        if event.get("citizen_id") == seen["citizen_id"]:
+            return True
+        return seen["status"] == ConversationStatus.queued.value and event.get("type") in QUEUE_EVENTS
+
+    return sse.stream(request, request.app.state.bus, render, wants)

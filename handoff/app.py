@@ -1,4 +1,4 @@
-"""The desk: one ASGI application (widget API now; Telegram, inbox and admin to follow).
+"""The desk: one ASGI application: widget API and page, Telegram, worker inbox API and page.
 
 Run: uvicorn --factory handoff.app:create_app
 """
@@ -14,6 +14,7 @@ import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from baken_core.paths import data_dir
@@ -21,12 +22,25 @@ from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
 from bot.routing import Router
 from bot.telegram_webhook import start_telegram, stop_telegram
-from handoff import auth, inbox_api
+from handoff import attachments_api, auth, inbox_api, pages
+from handoff.attachments import AttachmentStore
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
 from handoff.migrate import upgrade
 from handoff.office_hours import OfficeHours
 from handoff.settings import DeskSettings, settings
+
+
+class Problem(BaseModel):
+    where: str
+    problem: str
+
+
+class InvalidRequest(BaseModel):
+    """The body of every 422: one sentence for people, and which fields are wrong."""
+
+    detail: str
+    problems: list[Problem]
 
 
 def create_app(config: DeskSettings | None = None) -> FastAPI:
@@ -47,7 +61,8 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         app.state.secret_key = auth.secret_key(
             desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
         )
-        app.state.telegram = await start_telegram(desk, app.state.router)
+        app.state.attachments = AttachmentStore.from_settings(desk)
+        app.state.telegram = await start_telegram(desk, app.state.router, app.state.attachments)
         yield
         if app.state.telegram is not None:
             await stop_telegram(app.state.telegram)
@@ -58,17 +73,19 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     app.include_router(widget_api.router)
     app.include_router(telegram_webhook.router)
     app.include_router(inbox_api.router)
+    pages.install(app)
+    app.include_router(attachments_api.router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"where": ".".join(str(p) for p in error.get("loc", ())), "problem": error.get("msg", "")}
+            Problem(where=".".join(str(p) for p in error.get("loc", ())), problem=str(error.get("msg", "")))
             for error in exc.errors()
         ]
-        return JSONResponse(
-            status_code=422,
-            content={"detail": "Het verzoek klopt niet. Controleer de velden.", "problems": problems},
-        )
+        body = InvalidRequest(detail="Het verzoek klopt niet. Controleer de velden.", problems=problems)
+        return JSONResponse(status_code=422, content=body.model_dump())
+
+    _document_invalid_request(app)
 
     @app.get("/healthz", tags=["health"], summary="Desk, database and Rasa")
     async def healthz(request: Request) -> JSONResponse:
@@ -87,3 +104,21 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=200 if database else 503)
 
     return app
+
+
+def _document_invalid_request(app: FastAPI) -> None:
+    """FastAPI documents its own 422 body (`detail` as a list of errors); the desk sends
+    `InvalidRequest`. Put that in /openapi.json, so clients and the schema fuzzer see the truth."""
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        patched = app.openapi_schema is not None
+        schema = default_openapi()
+        schemas = schema.get("components", {}).get("schemas", {})
+        if not patched and "HTTPValidationError" in schemas:
+            definition = InvalidRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(definition.pop("$defs", {}))
+            schemas["HTTPValidationError"] = definition
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

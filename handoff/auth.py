@@ -113,5 +113,10 @@ def read(key: bytes, cookie: str | None, now: float | None = None) -> SessionTok
     return SessionToken(int(worker_id), int(expires), nonce)
 
 
+def csrf_for(key: bytes, token: SessionToken) -> str:
+    """The CSRF token that belongs to a session (the page asks for it again after a reload)."""
+    return _sign(key, "csrf:" + token.nonce)
+
+
 def csrf_ok(key: bytes, token: SessionToken, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(str(given), _sign(key, "csrf:" + token.nonce))
+    return bool(given) and hmac.compare_digest(str(given), csrf_for(key, token))

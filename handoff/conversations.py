@@ -156,6 +156,26 @@ def record_message(
     return message, True
 
 
+def button_title(session: Session, conversation: Conversation, text: str) -> str | None:
+    """The title of the button the citizen pressed, when `text` is its payload.
+
+    Channels send a button's payload (`/inform{"zrm_score":"3"}`) to Rasa; the transcript
+    shows what the citizen chose ("Het lukt redelijk"), for them and for the worker.
+    """
+    if not text.startswith("/"):
+        return None
+    last_buttons = session.scalar(
+        select(Message.buttons)
+        .where(Message.conversation_id == conversation.id, Message.buttons.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    for button in last_buttons or []:
+        if isinstance(button, dict) and button.get("payload") == text:
+            return str(button.get("title") or "") or None
+    return None
+
+
 def open_handoff(session: Session, conversation: Conversation) -> Handoff | None:
     return session.scalar(
         select(Handoff)
@@ -200,7 +220,7 @@ def queue(
     return handoff
 
 
-def _active_chats(session: Session, worker: Worker) -> int:
+def active_chats(session: Session, worker: Worker) -> int:
     return int(
         session.scalar(
             select(func.count())
@@ -213,7 +233,7 @@ def _active_chats(session: Session, worker: Worker) -> int:
 
 def claim(session: Session, conversation_id: int, worker: Worker) -> Handoff:
     """Atomically give a waiting conversation to `worker`; ClaimConflict if someone was first."""
-    if _active_chats(session, worker) >= worker.max_concurrent:
+    if active_chats(session, worker) >= worker.max_concurrent:
         raise LimitReached(f"{worker.name} already has {worker.max_concurrent} chats")
     now = utcnow()
     result = session.execute(
@@ -280,7 +300,7 @@ def transfer(session: Session, conversation: Conversation, from_worker: Worker, 
     """Give a conversation that is with `from_worker` to a colleague."""
     if conversation.status is not S.with_worker or conversation.worker_id != from_worker.id:
         raise IllegalTransition(f"conversation {conversation.id} is not with {from_worker.name}")
-    if _active_chats(session, to_worker) >= to_worker.max_concurrent:
+    if active_chats(session, to_worker) >= to_worker.max_concurrent:
         raise LimitReached(f"{to_worker.name} already has {to_worker.max_concurrent} chats")
     conversation.worker_id = to_worker.id
     handoff = open_handoff(session, conversation)

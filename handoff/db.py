@@ -13,6 +13,10 @@ from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+# Every id column is INTEGER: 32-bit signed on PostgreSQL (64-bit on SQLite). A bigger
+# number from a request would make the driver raise, so the APIs refuse it up front.
+MAX_ID = 2**31 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

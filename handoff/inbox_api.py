@@ -6,21 +6,38 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+import yaml
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.paths import data_dir
+from baken_core.zrm import DOMAINS
 from bot.routing import Outgoing, Router
-from handoff import auth
+from handoff import auth, sse
 from handoff import conversations as convs
+from handoff.db import MAX_ID
 from handoff.models import Author, Channel, Conversation, ConversationStatus, Outcome, Presence, Worker, utcnow
 
 router = APIRouter(prefix="/api", tags=["inbox"])
 
+CLAIMED = (
+    "{name} (medewerker) neemt het gesprek nu over. Je hoeft je verhaal niet opnieuw te vertellen: "
+    "{name} leest wat je al schreef."
+)
+CLOSED = "De medewerker heeft het gesprek afgesloten. Je kunt altijd een nieuw gesprek beginnen door iets te typen."
+
+
+# No NUL characters: PostgreSQL text cannot hold them (a 422, not a database error).
+NO_NUL = r"^[^\x00]*$"
+ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 
 class Login(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -44,6 +61,7 @@ class QueueItem(BaseModel):
     urgency: str
     reason: str
     domains: list[str]
+    domain_labels: list[str]
     summary: str
     waiting_seconds: int
     worker_id: int | None
@@ -73,17 +91,17 @@ class Transcript(BaseModel):
 
 
 class Reply(BaseModel):
-    text: Annotated[str, Field(min_length=1, max_length=4000)]
+    text: Annotated[str, Field(min_length=1, max_length=4000, pattern=NO_NUL)]
     internal: bool = False
 
 
 class Close(BaseModel):
     outcome: Literal["resolved", "referred", "no_response"]
-    case_note: Annotated[str, Field(max_length=2000)] = ""
+    case_note: Annotated[str, Field(max_length=2000, pattern=NO_NUL)] = ""
 
 
 class Transfer(BaseModel):
-    to_worker_id: int
+    to_worker_id: Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class PresenceIn(BaseModel):
@@ -146,6 +164,13 @@ async def login(body: Login, request: Request, response: Response) -> Any:
     return LoginResult(worker=out, csrf_token=csrf)
 
 
+@router.get("/auth/me", response_model=LoginResult, summary="Who is logged in (and the CSRF token, after a reload)")
+async def me(worker: CurrentWorker, request: Request) -> Any:
+    token = auth.read(_key(request), request.cookies.get(auth.COOKIE))
+    assert token is not None  # current_worker checked it
+    return LoginResult(worker=_worker_out(worker), csrf_token=auth.csrf_for(_key(request), token))
+
+
 @router.post("/auth/logout", status_code=204, summary="Log out")
 async def logout(worker: CurrentWorker, request: Request, response: Response) -> None:
     with _router(request).sessions.begin() as session:
@@ -177,6 +202,7 @@ def _item(conversation: Conversation, now: dt.datetime, session: Session) -> Que
         urgency=handoff.urgency.value if handoff else "normal",
         reason=handoff.reason if handoff else "",
         domains=list(handoff.domains) if handoff else [],
+        domain_labels=[DOMAINS.get(d, d) for d in handoff.domains] if handoff else [],
         summary=handoff.summary if handoff else "",
         waiting_seconds=max(0, int((now - queued_at).total_seconds())),
         worker_id=conversation.worker_id,
@@ -209,7 +235,7 @@ def _conversation(session: Session, conversation_id: int) -> Conversation:
 
 
 @router.get("/inbox/conversations/{conversation_id}", response_model=Transcript, summary="The whole transcript")
-async def transcript(conversation_id: int, worker: CurrentWorker, request: Request) -> Any:
+async def transcript(conversation_id: ConversationId, worker: CurrentWorker, request: Request) -> Any:
     with _router(request).sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
         convs.audit(session, "view", worker=worker, conversation=conversation)
@@ -235,7 +261,7 @@ async def transcript(conversation_id: int, worker: CurrentWorker, request: Reque
 
 
 @router.post("/inbox/conversations/{conversation_id}/claim", response_model=QueueItem, summary="Claim (atomic)")
-async def claim(conversation_id: int, worker: CurrentWorker, request: Request) -> Any:
+async def claim(conversation_id: ConversationId, worker: CurrentWorker, request: Request) -> Any:
     with _router(request).sessions.begin() as session:
         stored = session.get(Worker, worker.id)
         assert stored is not None
@@ -245,8 +271,15 @@ async def claim(conversation_id: int, worker: CurrentWorker, request: Request) -
             raise HTTPException(409, "Dit gesprek is al opgepakt of wacht niet meer.") from None
         except convs.LimitReached:
             raise HTTPException(409, "Je hebt al het maximale aantal gesprekken tegelijk.") from None
-        item = _item(handoff.conversation, utcnow(), session)
-    request.app.state.bus.publish({"type": "claimed", "conversation_id": conversation_id, "worker_id": worker.id})
+        conversation = handoff.conversation
+        greeting = Outgoing(CLAIMED.format(name=stored.name), author=Author.system)
+        convs.record_message(session, conversation, Author.system, greeting.text)
+        item = _item(conversation, utcnow(), session)
+        target = (conversation.channel, conversation.citizen.external_id, conversation.citizen_id)
+    request.app.state.bus.publish(
+        {"type": "claimed", "conversation_id": conversation_id, "citizen_id": target[2], "worker_id": worker.id}
+    )
+    await deliver(request, target[0], target[1], greeting)
     return item
 
 
@@ -258,7 +291,9 @@ async def deliver(request: Request, channel: Channel, external_id: str, outgoing
 
 
 @router.post("/inbox/conversations/{conversation_id}/messages", status_code=201, summary="Reply or internal note")
-async def reply(conversation_id: int, body: Reply, worker: CurrentWorker, request: Request) -> dict[str, bool]:
+async def reply(
+    conversation_id: ConversationId, body: Reply, worker: CurrentWorker, request: Request
+) -> dict[str, bool]:
     desk_router = _router(request)
     if body.internal:
         with desk_router.sessions.begin() as session:
@@ -277,7 +312,7 @@ async def reply(conversation_id: int, body: Reply, worker: CurrentWorker, reques
 
 
 @router.post("/inbox/conversations/{conversation_id}/hand-back", status_code=204, summary="Back to the assistant")
-async def hand_back(conversation_id: int, worker: CurrentWorker, request: Request) -> None:
+async def hand_back(conversation_id: ConversationId, worker: CurrentWorker, request: Request) -> None:
     try:
         channel, external_id, note = await _router(request).hand_back(conversation_id, worker.id)
     except LookupError:
@@ -288,7 +323,7 @@ async def hand_back(conversation_id: int, worker: CurrentWorker, request: Reques
 
 
 @router.post("/inbox/conversations/{conversation_id}/transfer", status_code=204, summary="Transfer to a colleague")
-async def transfer(conversation_id: int, body: Transfer, worker: CurrentWorker, request: Request) -> None:
+async def transfer(conversation_id: ConversationId, body: Transfer, worker: CurrentWorker, request: Request) -> None:
     with _router(request).sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
         source, target = session.get(Worker, worker.id), session.get(Worker, body.to_worker_id)
@@ -304,13 +339,79 @@ async def transfer(conversation_id: int, body: Transfer, worker: CurrentWorker, 
 
 
 @router.post("/inbox/conversations/{conversation_id}/close", status_code=204, summary="Close with an outcome")
-async def close(conversation_id: int, body: Close, worker: CurrentWorker, request: Request) -> None:
+async def close(conversation_id: ConversationId, body: Close, worker: CurrentWorker, request: Request) -> None:
     with _router(request).sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
         if conversation.status is ConversationStatus.with_worker and conversation.worker_id != worker.id:
             raise HTTPException(409, "Dit gesprek ligt bij een collega.")
+        was_with_worker = conversation.status is ConversationStatus.with_worker
         try:
             convs.close(session, conversation, session.get(Worker, worker.id), Outcome(body.outcome), body.case_note)
         except convs.IllegalTransition:
             raise HTTPException(409, "Dit gesprek is al gesloten.") from None
-    request.app.state.bus.publish({"type": "closed", "conversation_id": conversation_id})
+        goodbye = Outgoing(CLOSED, author=Author.system)
+        if was_with_worker:
+            convs.record_message(session, conversation, Author.system, goodbye.text)
+        target = (conversation.channel, conversation.citizen.external_id, conversation.citizen_id)
+    request.app.state.bus.publish({"type": "closed", "conversation_id": conversation_id, "citizen_id": target[2]})
+    if was_with_worker:
+        await deliver(request, target[0], target[1], goodbye)
+
+
+class Colleague(BaseModel):
+    id: int
+    name: str
+    presence: str
+    active_chats: int
+    max_concurrent: int
+
+
+@router.get("/inbox/workers", response_model=list[Colleague], summary="Colleagues (for transfer)")
+async def workers(worker: CurrentWorker, request: Request) -> Any:
+    with _router(request).sessions() as session:
+        return [
+            Colleague(
+                id=w.id,
+                name=w.name,
+                presence=w.presence.value,
+                active_chats=convs.active_chats(session, w),
+                max_concurrent=w.max_concurrent,
+            )
+            for w in session.scalars(select(Worker).where(Worker.disabled.is_(False)).order_by(Worker.name))
+        ]
+
+
+class CannedReply(BaseModel):
+    title: str
+    text: str
+
+
+@router.get("/inbox/canned-replies", response_model=list[CannedReply], summary="Standard replies")
+async def canned_replies(worker: CurrentWorker) -> Any:
+    return [CannedReply(**item) for item in load_canned_replies()]
+
+
+def load_canned_replies() -> list[dict[str, str]]:
+    """The replies in data/canned_replies.yml, with the crisis numbers first (one source)."""
+    raw = yaml.safe_load((data_dir() / "canned_replies.yml").read_text(encoding="utf-8"))
+    crisis = {"title": "Crisisnummers", "text": CRISIS_MESSAGE.rsplit("\n", 1)[0]}
+    return [crisis] + [{"title": str(r["title"]), "text": str(r["text"]).strip()} for r in raw["replies"]]
+
+
+@router.get(
+    "/inbox/stream",
+    response_class=StreamingResponse,
+    summary="Live: queue changes, new messages, claims, crisis alerts (server-sent events)",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream(worker: CurrentWorker, request: Request) -> StreamingResponse:
+    """Every bus event as `event: <type>` with a small JSON body (ids only; the page fetches
+    what it shows through the API, so nothing sensitive travels twice)."""
+
+    async def render(event: dict[str, Any] | None) -> list[str]:
+        if event is None:
+            return [sse.event("hello", {"worker_id": worker.id})]
+        public = {k: v for k, v in event.items() if k in ("type", "conversation_id", "urgency", "author", "worker_id")}
+        return [sse.event(str(event.get("type", "update")), public)]
+
+    return sse.stream(request, request.app.state.bus, render, lambda _event: True)

@@ -23,6 +23,9 @@ class DeskSettings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    # Photos and documents from citizens: stored here under random names; bigger ones are refused.
+    attachments_dir: str = "var/attachments"
+    attachments_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,10 @@
 """A local fake of Telegram's Bot API server: real HTTP, records what the bot sends.
 
 Telegram's own servers cannot be reached from here; this is the edge of the world. It
-implements the methods python-telegram-bot uses for polling and replying, and serves
-updates pushed by the test through getUpdates (long polling).
+implements the methods python-telegram-bot uses for polling and replying, serves updates
+pushed by the test through getUpdates (long polling), and serves files a test registered
+with `add_file` through getFile and `{url}/file/bot{token}/{file_path}`, the way
+python-telegram-bot downloads them when `base_file_url` is `{url}/file/bot`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 BOT_USER = {
@@ -37,7 +39,14 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._message_id = 1000
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])])
+        self.files: dict[str, tuple[str, bytes]] = {}
+        """file_id -> (file_path, content)"""
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{file_path:path}", self._download, methods=["GET"]),
+            ]
+        )
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -58,6 +67,29 @@ class FakeBotApi:
     def push(self, update: dict[str, Any]) -> None:
         with self._lock:
             self.updates.append(update)
+
+    def add_file(self, content: bytes, *, folder: str = "documents", suffix: str = "") -> dict[str, Any]:
+        """Make `content` downloadable; returns the fields a PhotoSize or Document carries."""
+        with self._lock:
+            number = len(self.files) + 1
+            file_id = f"file-{number}"
+            self.files[file_id] = (f"{folder}/file_{number}{suffix}", content)
+        return {"file_id": file_id, "file_unique_id": f"unique-{number}", "file_size": len(content)}
+
+    def photo(self, content: bytes) -> list[dict[str, Any]]:
+        """A message's `photo` field: a thumbnail and the full size, as Telegram sends them."""
+        thumb = self.add_file(content[:64], folder="photos", suffix=".jpg")
+        full = self.add_file(content, folder="photos", suffix=".jpg")
+        return [{**thumb, "width": 90, "height": 67}, {**full, "width": 1280, "height": 960}]
+
+    def document(
+        self, content: bytes, file_name: str, mime_type: str, *, file_size: int | None = None
+    ) -> dict[str, Any]:
+        """A message's `document` field; `file_size` may claim more than `content` holds."""
+        fields = self.add_file(content)
+        if file_size is not None:
+            fields["file_size"] = file_size
+        return {**fields, "file_name": file_name, "mime_type": mime_type}
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
@@ -95,6 +127,8 @@ class FakeBotApi:
             self.calls.append((method, params))
         if method == "getUpdates":
             return JSONResponse({"ok": True, "result": await self._updates(params)})
+        if method == "getFile":
+            return self._get_file(str(params.get("file_id", "")))
         if method == "getMe":
             return JSONResponse({"ok": True, "result": BOT_USER})
         if method == "sendMessage":
@@ -115,6 +149,34 @@ class FakeBotApi:
         return JSONResponse(
             {"ok": False, "error_code": 400, "description": f"fake: {method} not implemented"}, status_code=400
         )
+
+    def _get_file(self, file_id: str) -> JSONResponse:
+        with self._lock:
+            found = self.files.get(file_id)
+        if found is None:
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}, status_code=400
+            )
+        file_path, content = found
+        number = file_id.rsplit("-", 1)[-1]
+        result = {
+            "file_id": file_id,
+            "file_unique_id": f"unique-{number}",
+            "file_size": len(content),
+            "file_path": file_path,
+        }
+        return JSONResponse({"ok": True, "result": result})
+
+    async def _download(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return Response(status_code=401)
+        file_path = request.path_params["file_path"]
+        with self._lock:
+            self.calls.append(("download", {"file_path": file_path}))
+            content = next((data for path, data in self.files.values() if path == file_path), None)
+        if content is None:
+            return Response(status_code=404)
+        return Response(content, media_type="application/octet-stream")
 
     async def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         import asyncio

@@ -122,6 +122,7 @@ def test_queue_claim_reply_hand_back(desk) -> None:
         "author": "worker",
         "text": "Hoi, ik ben Anna. Ik help je verder.",
         "buttons": None,
+        "client_message_id": None,
     }
     assert all("CJIB-regeling" not in m["text"] for m in history), "internal notes never reach the citizen"
 
@@ -205,3 +206,50 @@ def test_ensure_demo_creates_one_demo_login(tmp_path: Path) -> None:
     password = first.decode().split("wachtwoord '")[1].split("'")[0]
     with session_factory(create_engine(env["DATABASE_URL"])).begin() as session:
         assert auth.authenticate(session, "demo", password).role is Role.admin
+
+
+@pytest.fixture
+def desk_on_both(database_url: str, tmp_path: Path, rasa_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The desk on SQLite and on PostgreSQL, with anna logged in."""
+    settings = DeskSettings(database_url=database_url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
+    with TestClient(create_app(settings)) as client:
+        engine = create_engine(database_url)
+        with session_factory(engine).begin() as session:
+            auth.create_worker(session, "anna", PASSWORD)
+        engine.dispose()
+        yield client, login(client, "anna")
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63, 10**30])
+def test_an_id_beyond_the_database_integer_is_a_clear_4xx_not_a_500(desk_on_both, huge: int) -> None:
+    # found by the schema fuzzer: PostgreSQL's INTEGER ends at 2**31 - 1, SQLite's at 2**63 - 1
+    client, anna = desk_on_both
+    for method, path, body in [
+        ("GET", f"/api/inbox/conversations/{huge}", None),
+        ("POST", f"/api/inbox/conversations/{huge}/claim", None),
+        ("POST", f"/api/inbox/conversations/{huge}/messages", {"text": "hoi"}),
+        ("POST", f"/api/inbox/conversations/{huge}/hand-back", None),
+        ("POST", f"/api/inbox/conversations/{huge}/transfer", {"to_worker_id": 1}),
+        ("POST", f"/api/inbox/conversations/{huge}/close", {"outcome": "resolved"}),
+        ("POST", "/api/inbox/conversations/1/transfer", {"to_worker_id": huge}),
+    ]:
+        response = as_worker(client, anna, method, path, json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["detail"].startswith("Het verzoek klopt niet")
+
+
+def test_nul_bytes_are_refused_not_a_database_error(desk_on_both) -> None:
+    # found by the schema fuzzer: PostgreSQL text cannot hold \x00
+    client, anna = desk_on_both
+    assert client.post("/api/auth/login", json={"name": "an\x00na", "password": PASSWORD}).status_code == 422
+    visitor = uuid.uuid4().hex
+    citizen_says(client, visitor, "ik wil een medewerker spreken")
+    conversation_id = as_worker(client, anna, "GET", "/api/inbox").json()["waiting"][0]["conversation_id"]
+    assert as_worker(client, anna, "POST", f"/api/inbox/conversations/{conversation_id}/claim").status_code == 200
+    path = f"/api/inbox/conversations/{conversation_id}"
+    for note in (False, True):
+        refused = as_worker(client, anna, "POST", f"{path}/messages", json={"text": "h\x00i", "internal": note})
+        assert refused.status_code == 422, refused.text
+    refused = as_worker(client, anna, "POST", f"{path}/close", json={"outcome": "resolved", "case_note": "\x00"})
+    assert refused.status_code == 422, refused.text
+    assert as_worker(client, anna, "POST", f"{path}/close", json={"outcome": "resolved"}).status_code == 204

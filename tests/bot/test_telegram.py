@@ -21,6 +21,7 @@ from bot.rasa_client import RasaClient
 from bot.routing import Router
 from bot.telegram_channel import TelegramChannel, build_application, split_text
 from handoff import conversations as convs
+from handoff.attachments import AttachmentStore
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
 from handoff.migrate import upgrade
@@ -86,7 +87,7 @@ def telegram(tmp_path: Path, rasa_url: str) -> Iterator[Telegram]:
     rasa = RasaClient(rasa_url, timeout_s=30)
     router = Router(session_factory(create_engine(url)), rasa, HOURS, EventBus(), clock=lambda: TUESDAY_MORNING)
     application = build_application(TOKEN, fake.url, polling=True)
-    channel = TelegramChannel(application, router)
+    channel = TelegramChannel(application, router, AttachmentStore(tmp_path / "attachments"))
     harness = Telegram(fake, channel, router, loop)
 
     async def start() -> None:
@@ -168,11 +169,12 @@ def test_a_whole_conversation_over_telegram(telegram: Telegram) -> None:
         conversation = session.scalars(select(Conversation)).one()
         assert conversation.status is ConversationStatus.queued
     before = len(telegram.fake.sent())
+    letter = b"\xff\xd8\xff\xe0" + b"brief van de deurwaarder " * 40
     telegram.push(
         message={
             **telegram._message(""),
             "text": None,
-            "photo": [{"file_id": "photo-1", "file_unique_id": "u1", "width": 800, "height": 600}],
+            "photo": telegram.fake.photo(letter),
             "caption": "brief deurwaarder",
         }
     )
@@ -180,7 +182,10 @@ def test_a_whole_conversation_over_telegram(telegram: Telegram) -> None:
     assert "bewaard" in texts(stored)
     with telegram.router.sessions() as session:
         photo = session.scalars(select(Message).where(Message.attachments.is_not(None))).one()
-        assert photo.attachments is not None and photo.attachments[0]["file_id"] == "photo-1"
+        assert photo.text == "brief deurwaarder" and photo.attachments is not None
+        entry = photo.attachments[0]
+    assert entry["kind"] == "photo" and entry["mime"] == "image/jpeg" and entry["size"] == len(letter)
+    assert telegram.channel.attachments.read(entry["id"]) == letter, "the full size, not the thumbnail"
 
     # a worker claims and replies: the reply arrives on Telegram
     with telegram.router.sessions.begin() as session:

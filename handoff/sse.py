@@ -1,0 +1,71 @@
+"""Server-sent events: the format, and a loop that wakes on bus events or a heartbeat.
+
+Both live views use it: the widget (a citizen's own messages and queue status) and the
+inbox (queue changes, new messages, claims, crisis alerts). A browser's EventSource
+reconnects by itself and sends the last `id:` it saw in `Last-Event-ID`, so a stream
+resumes where it broke off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from handoff.events import EventBus
+
+HEARTBEAT_S = 15.0
+RETRY_MS = 2000
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def event(kind: str, data: Any, event_id: int | None = None) -> str:
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"event: {kind}")
+    lines.append("data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    return "\n".join(lines) + "\n\n"
+
+
+def last_event_id(request: Request, after: int) -> int:
+    """The later of `after` (query) and the browser's Last-Event-ID header."""
+    header = request.headers.get("last-event-id", "")
+    if header.isdigit() and len(header) < 19:
+        return max(after, int(header))
+    return after
+
+
+Render = Callable[[dict[str, Any] | None], Awaitable[list[str]]]
+
+
+def stream(
+    request: Request, bus: EventBus, render: Render, wants: Callable[[dict[str, Any]], bool]
+) -> StreamingResponse:
+    """Send `render(None)` at once, then `render(event)` for every bus event that `wants`.
+
+    A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and lets the
+    loop notice a client that went away.
+    """
+
+    async def body() -> AsyncIterator[str]:
+        async with bus.subscribe() as queue:
+            yield f"retry: {RETRY_MS}\n\n"
+            for chunk in await render(None):
+                yield chunk
+            while not await request.is_disconnected():
+                try:
+                    happened = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                except asyncio.TimeoutError:
+                    yield ": ping\n\n"
+                    continue
+                if not wants(happened):
+                    continue
+                for chunk in await render(happened):
+                    yield chunk
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers=SSE_HEADERS)

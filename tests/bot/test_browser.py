@@ -1,0 +1,289 @@
+"""The widget and the inbox end to end in real headless Chromium, against the real desk,
+the real Rasa server and action server, on SQLite.
+
+A citizen asks, is handed off, a worker logs in, claims, replies; the citizen sees it
+live, reloads, and the history is intact. Plus: XSS stays text, a double-clicked claim,
+a network drop while sending, keyboard use, a phone-size screen, contrast, crisis alerts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import func, select
+
+from handoff import auth
+from handoff.db import create_engine, session_factory
+from handoff.models import AuditLog, Message
+from tests.bot.browser import chromium, desk_server
+
+PASSWORD = "een lang wachtwoord"
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as (_playwright, launched):
+        yield launched
+
+
+@pytest.fixture
+def desk(tmp_path: Path, rasa_url: str) -> Iterator[tuple[str, str]]:
+    with desk_server(tmp_path, rasa_url) as (base, url):
+        with session_factory(create_engine(url)).begin() as session:
+            auth.create_worker(session, "anna", PASSWORD)
+            auth.create_worker(session, "bram", PASSWORD)
+        yield base, url
+
+
+NewPage = Callable[..., Page]
+
+
+@pytest.fixture
+def new_page(browser: Browser, desk: tuple[str, str]) -> Iterator[NewPage]:
+    """A page in its own browser context (its own cookies and storage: another person).
+    Closed before the desk stops, so no live stream is cut off mid-test."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> Page:
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def open_widget(page: Page, base: str) -> None:
+    page.goto(f"{base}/demo")
+    page.get_by_role("button", name=re.compile("Chat met ons")).click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+
+
+def citizen_types(page: Page, text: str) -> None:
+    box = page.get_by_label("Typ je bericht")
+    box.fill(text)
+    box.press("Enter")
+
+
+def messages(page: Page, author: str) -> Any:
+    return page.locator(f"#baken-widget .msg-{author}")
+
+
+def log_in(page: Page, base: str, name: str) -> None:
+    page.goto(f"{base}/inbox")
+    page.get_by_label("Naam").fill(name)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_text(f"Ingelogd als {name}")).to_be_visible()
+
+
+def count_messages(url: str) -> int:
+    with session_factory(create_engine(url))() as session:
+        return int(session.scalar(select(func.count()).select_from(Message)) or 0)
+
+
+def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, url = desk
+    citizen = new_page()
+    open_widget(citizen, base)
+    citizen_types(citizen, "hoe vraag ik huurtoeslag aan")
+    expect(citizen.locator("#baken-widget .msg-bot a[href*='toeslagen.nl']").first).to_be_visible(timeout=WAIT_MS)
+
+    citizen_types(citizen, "ik wil met een medewerker praten")
+    status = citizen.locator("#baken-widget .status")
+    expect(status).to_contain_text("Een medewerker neemt het gesprek over", timeout=WAIT_MS)
+
+    worker = new_page()
+    log_in(worker, base, "anna")
+    queued = worker.locator("#waiting .item-button").first
+    expect(queued).to_contain_text("Website · demo")
+    queued.click()
+    expect(worker.locator("#transcript")).to_contain_text("hoe vraag ik huurtoeslag aan")  # the bot part too
+    expect(worker.locator("#conv-summary")).not_to_be_empty()
+    worker.get_by_role("button", name="Oppakken").click()
+    expect(worker.locator("#mine .item-button")).to_have_count(1)
+
+    # the citizen hears it live, without a reload
+    expect(citizen.locator("#baken-widget .status")).to_contain_text("Je praat nu met een medewerker", timeout=WAIT_MS)
+    expect(messages(citizen, "system").last).to_contain_text("anna (medewerker) neemt het gesprek nu over")
+
+    worker.get_by_label("Antwoord aan de inwoner").fill("Hoi, ik ben Anna. Ik help je verder met de huur.")
+    worker.get_by_role("button", name="Verstuur").click()
+    expect(messages(citizen, "worker")).to_have_text(re.compile("Hoi, ik ben Anna"), timeout=WAIT_MS)
+
+    citizen_types(citizen, "Fijn, dank je wel")
+    expect(worker.locator("#transcript")).to_contain_text("Fijn, dank je wel", timeout=WAIT_MS)
+
+    ids_before = citizen.locator("#baken-widget .msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
+    citizen.reload()
+    expect(citizen.get_by_role("dialog")).to_be_visible()  # it stays open over a reload
+    expect(citizen.locator("#baken-widget .msg[data-id]")).to_have_count(len(ids_before))
+    ids_after = citizen.locator("#baken-widget .msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert ids_after == ids_before and len(set(ids_after)) == len(ids_after)
+    expect(messages(citizen, "worker")).to_have_text(re.compile("Hoi, ik ben Anna"))
+
+    worker.locator("#manage summary", has_text="Afsluiten").click()
+    worker.get_by_label("Uitkomst").select_option("resolved")
+    worker.get_by_label("Korte notitie voor het dossier").fill("Uitgelegd hoe huurtoeslag werkt.")
+    worker.get_by_role("button", name="Gesprek afsluiten").click()
+    expect(citizen.locator("#baken-widget .status")).to_contain_text("afgesloten", timeout=WAIT_MS)
+    expect(worker.locator("#mine .item-button")).to_have_count(0)
+
+    with session_factory(create_engine(url))() as session:
+        actions = set(session.scalars(select(AuditLog.action)))
+    assert {"login", "view", "claim", "close"} <= actions
+
+
+def test_citizen_text_is_never_html(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, _ = desk
+    payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+    citizen = new_page()
+    open_widget(citizen, base)
+    citizen_types(citizen, "ik wil een medewerker " + payload)
+    expect(citizen.locator("#baken-widget .status")).to_contain_text("medewerker", timeout=WAIT_MS)
+    expect(messages(citizen, "citizen").first).to_contain_text("<img src=x")
+    worker = new_page()
+    log_in(worker, base, "anna")
+    worker.locator("#waiting .item-button").first.click()
+    expect(worker.locator("#transcript")).to_contain_text('<img src=x onerror="window.__xss=1">')
+    assert worker.locator("#transcript img, #waiting img").count() == 0
+    assert citizen.locator("#baken-widget img").count() == 0
+    assert worker.evaluate("window.__xss") is None and citizen.evaluate("window.__xss") is None
+    assert "script-src 'self'" in _csp(worker, base)
+
+
+def _csp(page: Page, base: str) -> str:
+    response = page.request.get(f"{base}/inbox")
+    return response.headers.get("content-security-policy", "")
+
+
+def test_double_click_claim_and_a_colleague_too_late(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, url = desk
+    citizen = new_page()
+    open_widget(citizen, base)
+    citizen_types(citizen, "ik wil een medewerker spreken")
+    expect(citizen.locator("#baken-widget .status")).to_contain_text("medewerker", timeout=WAIT_MS)
+
+    anna, bram = new_page(), new_page()
+    log_in(anna, base, "anna")
+    log_in(bram, base, "bram")
+    for page in (anna, bram):
+        page.locator("#waiting .item-button").first.click()
+        expect(page.get_by_role("button", name="Oppakken")).to_be_visible()
+    anna.get_by_role("button", name="Oppakken").dblclick()
+    expect(anna.locator("#mine .item-button")).to_have_count(1)
+    expect(anna.locator("#action-error")).to_be_hidden()
+    # Bram's page hears it live: the conversation left the queue and cannot be claimed
+    expect(bram.get_by_role("button", name="Oppakken")).to_be_hidden(timeout=WAIT_MS)
+    expect(bram.locator("#waiting .item-button")).to_have_count(0)
+    expect(bram.locator("#conv-meta")).to_contain_text("bij een medewerker")
+    with session_factory(create_engine(url))() as session:
+        claims = session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "claim"))
+    assert claims == 1
+
+
+def test_network_drop_while_sending_loses_and_doubles_nothing(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, url = desk
+    citizen = new_page()
+    context = citizen.context
+    open_widget(citizen, base)
+    citizen_types(citizen, "hallo")
+    expect(messages(citizen, "bot").first).to_be_visible(timeout=WAIT_MS)
+    stored = count_messages(url)
+
+    context.set_offline(True)
+    citizen_types(citizen, "wat is kwijtschelding van gemeentelijke belastingen")
+    expect(citizen.locator("#baken-widget .msg-pending")).to_contain_text("wordt verstuurd")
+    expect(citizen.locator("#baken-widget .connection")).to_be_visible(timeout=WAIT_MS)
+    assert count_messages(url) == stored  # nothing arrived yet
+
+    # a reload while offline keeps the unsent message (it waits in the browser)
+    context.set_offline(False)
+    citizen.reload()
+    expect(citizen.locator("#baken-widget .msg-citizen", has_text="kwijtschelding")).to_have_count(1, timeout=WAIT_MS)
+    expect(citizen.locator("#baken-widget .msg-pending")).to_have_count(0, timeout=WAIT_MS)
+    expect(messages(citizen, "bot").filter(has_text="wijtschelding").first).to_be_visible(timeout=WAIT_MS)
+    with session_factory(create_engine(url))() as session:
+        texts = list(session.scalars(select(Message.text).where(Message.text.like("%kwijtschelding van%"))))
+    assert texts == ["wat is kwijtschelding van gemeentelijke belastingen"]
+
+
+def test_keyboard_only_and_phone_screen(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, _ = desk
+    page = new_page(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    page.goto(f"{base}/demo")
+    launcher = page.get_by_role("button", name=re.compile("Chat met ons"))
+    launcher.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(page.get_by_label("Typ je bericht")).to_be_focused()
+    box = dialog.bounding_box()
+    assert box is not None and box["width"] >= 370 and box["height"] >= 600  # the whole phone screen
+    page.keyboard.type("wat is de zorgtoeslag")
+    page.keyboard.press("Enter")
+    expect(messages(page, "bot").filter(has_text="zorgtoeslag").first).to_be_visible(timeout=WAIT_MS)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(launcher).to_be_focused()
+    assert page.locator("#baken-widget [role=log][aria-live=polite]").count() == 1
+
+    # an empty message is not sent; the citizen is told kindly
+    launcher.click()
+    page.get_by_role("button", name="Verstuur").click()
+    expect(page.locator("#baken-widget .hint")).to_have_text("Typ eerst een bericht.")
+
+
+CONTRAST_JS = """
+(selectors) => {
+  const root = document.querySelector('#baken-widget').shadowRoot;
+  const rgb = (c) => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+  const channel = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+  const lum = (c) => { const v = rgb(c).map(channel); return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const bg = (el) => {
+    while (el) {
+      const c = getComputedStyle(el).backgroundColor;
+      if (c && !c.endsWith(', 0)') && c !== 'transparent') return c;
+      el = el.parentElement || el.getRootNode().host;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  return selectors.map(s => { const el = root.querySelector(s); if (!el) return [s, 0];
+    const a = lum(getComputedStyle(el).color), b = lum(bg(el));
+    return [s, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; });
+}
+"""
+
+
+def test_widget_text_contrast_meets_wcag_aa(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, _ = desk
+    page = new_page()
+    open_widget(page, base)
+    citizen_types(page, "hoi")
+    expect(messages(page, "bot").first).to_be_visible(timeout=WAIT_MS)
+    selectors = [".launcher", ".header h2", ".subtitle", ".intro", ".msg-citizen .text", ".msg-bot .text", ".send"]
+    ratios = dict(page.evaluate(CONTRAST_JS, selectors))
+    assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
+
+
+def test_crisis_while_queued_alerts_the_inbox_live(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, _ = desk
+    worker = new_page()
+    log_in(worker, base, "anna")
+    expect(worker.locator("#crisis-alert")).to_be_hidden()
+    citizen = new_page()
+    open_widget(citizen, base)
+    citizen_types(citizen, "ik wil een medewerker")
+    expect(worker.locator("#waiting .item-button")).to_have_count(1, timeout=WAIT_MS)  # live, no reload
+    citizen_types(citizen, "ik wil er niet meer zijn, ik maak er een eind aan")
+    expect(messages(citizen, "system").filter(has_text="113")).not_to_have_count(0, timeout=WAIT_MS)
+    expect(worker.locator("#crisis-alert")).to_contain_text("Crisis in de wachtrij", timeout=WAIT_MS)
+    expect(worker.locator("#waiting .item-button").first).to_contain_text("Crisis")
+    assert worker.title().startswith("(!)")
