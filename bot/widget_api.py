@@ -138,7 +138,7 @@ async def send_message(body: SendMessage, request: Request) -> Any:
     return SendResult(
         duplicate=result.duplicate,
         status=status.status or result.status.value,
-        queue_text=result.queue_text,
+        queue_text=status.queue_text or result.queue_text,
         messages=messages,
     )
 

@@ -128,7 +128,8 @@
       button.appendChild(top);
       if (item.domain_labels.length) button.appendChild(el("span", "domains", item.domain_labels.join(", ")));
       button.appendChild(el("span", "reason", REASON[item.reason] || item.reason));
-      if (item.summary) button.appendChild(el("span", "item-summary", item.summary.split("\n")[0]));
+      var words = (item.summary || "").split("\n").filter(function (l) { return l.indexOf('- "') === 0; })[0];
+      if (words) button.appendChild(el("span", "item-summary", words.slice(2)));
       button.addEventListener("click", function () { openConversation(item.conversation_id); });
       li.appendChild(button);
       list.appendChild(li);
