@@ -1,6 +1,7 @@
 """Talking to the Rasa server over HTTP (the desk never imports Rasa).
 
-One round trip per citizen message through Rasa's REST channel; the tracker endpoint gives
+One round trip per citizen message through the `baken` channel (Rasa's REST channel that
+also returns the parse, baken_nlu/channel.py); the tracker endpoint gives
 the triage snapshot (slots) when a conversation is queued; the events endpoint resumes a
 paused conversation when a worker hands it back to the assistant.
 """
@@ -29,6 +30,8 @@ class BotReply:
     """Bot messages: {"text", "buttons"?}, in order."""
     handoff: dict[str, Any] | None = None
     """The custom handoff payload, if the assistant asked for a worker."""
+    parse: dict[str, Any] | None = None
+    """How the assistant understood the message: intent, confidence, ranking, triage."""
 
 
 def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
@@ -77,8 +80,14 @@ class RasaClient:
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
         """One citizen message to the assistant; its replies and any handoff request."""
         body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
-        messages = await self._request("POST", "/webhooks/rest/webhook", json=body)
-        return parse_reply(messages if isinstance(messages, list) else [])
+        answer = await self._request("POST", "/webhooks/baken/webhook", json=body)
+        if not isinstance(answer, dict):
+            return parse_reply([])
+        messages = answer.get("messages")
+        reply = parse_reply(messages if isinstance(messages, list) else [])
+        parse = answer.get("parse")
+        reply.parse = parse if isinstance(parse, dict) else None
+        return reply
 
     async def tracker(self, sender_id: str) -> dict[str, Any]:
         result = await self._request("GET", f"/conversations/{sender_id}/tracker")

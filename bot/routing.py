@@ -26,7 +26,7 @@ from baken_core.triage import assess, crisis_signals
 from baken_core.zrm import highest_urgency
 from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
 from handoff import conversations as convs
-from handoff import queue_info
+from handoff import nlu_inbox, queue_info
 from handoff.events import EventBus
 from handoff.models import (
     Author,
@@ -85,6 +85,7 @@ class InboundResult:
     replies: list[Outgoing] = field(default_factory=list)
     queue_text: str | None = None
     citizen_id: int | None = None
+    message_id: int | None = None
 
 
 class Router:
@@ -95,8 +96,10 @@ class Router:
         hours: OfficeHours,
         bus: EventBus,
         clock: Callable[[], dt.datetime] = utcnow,
+        thresholds: nlu_inbox.Thresholds | None = None,
     ) -> None:
         self.sessions = sessions
+        self.thresholds = thresholds or nlu_inbox.Thresholds()
         self.rasa = rasa
         self.hours = hours
         self.bus = bus
@@ -107,7 +110,7 @@ class Router:
         with self.sessions.begin() as session:
             citizen = convs.citizen_for(session, message.channel, message.external_id, message.display_name)
             conversation = convs.active_conversation(session, citizen, message.source)
-            _, created = convs.record_message(
+            stored, created = convs.record_message(
                 session,
                 conversation,
                 Author.citizen,
@@ -117,6 +120,7 @@ class Router:
             )
             result = InboundResult(conversation.id, conversation.status, duplicate=not created)
             result.citizen_id = citizen.id
+            result.message_id = stored.id
             sender = conversation.rasa_sender_id
             if not created:
                 return result
@@ -199,6 +203,7 @@ class Router:
             urgency = Urgency.crisis if result.crisis else Urgency(assess(text).urgency)
             self._queue(result, reason="rasa_unavailable", urgency=urgency, domains=assess(text).domains, summary="")
             return
+        self._note_understanding(result, reply)
         result.replies.extend(Outgoing(t["text"], t.get("buttons")) for t in reply.texts)
         if message.attachments and not (reply.handoff or result.crisis):  # the caption was answered, not the file
             result.replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
@@ -206,6 +211,18 @@ class Router:
             result.replies.insert(0, Outgoing(CRISIS_MESSAGE, author=Author.system))  # the safety net speaks first
         if reply.handoff or result.crisis:
             self._queue_from_reply(result, reply)
+
+    def _note_understanding(self, result: InboundResult, reply: BotReply) -> None:
+        """Keep the parse on the citizen's message; unsure ones go (masked) to the NLU inbox."""
+        if result.message_id is None:
+            return
+        with self.sessions.begin() as session:
+            message = session.get(Message, result.message_id)
+            if message is None:
+                return
+            nlu_inbox.record_parse(session, message, reply.parse, self.thresholds)
+            if (reply.handoff or {}).get("reason") == "misunderstanding":
+                nlu_inbox.add(session, message, "handoff_misunderstanding", self.thresholds)
 
     def _queue_from_reply(self, result: InboundResult, reply: BotReply) -> None:
         payload = reply.handoff or {}

@@ -169,7 +169,7 @@ QUEUE_EVENTS = frozenset({"queued", "claimed", "closed", "handed_back", "transfe
 async def stream(
     request: Request,
     visitor_id: Annotated[str, Query(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> StreamingResponse:
     """`event: message` (id = message id) for every message after `after` or the browser's
     `Last-Event-ID`, then as they come; `event: status` whenever the status or the queue

@@ -22,7 +22,7 @@ from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
 from bot.routing import Router
 from bot.telegram_webhook import start_telegram, stop_telegram
-from handoff import attachments_api, auth, inbox_api, pages
+from handoff import admin_api, attachments_api, auth, inbox_api, nlu_inbox, pages
 from handoff.attachments import AttachmentStore
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
@@ -56,7 +56,13 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         app.state.rasa = rasa
         app.state.bus = EventBus()
         app.state.router = Router(
-            session_factory(engine), rasa, OfficeHours.from_settings(gemeente["opening_hours"]), app.state.bus
+            session_factory(engine),
+            rasa,
+            OfficeHours.from_settings(gemeente["opening_hours"]),
+            app.state.bus,
+            thresholds=nlu_inbox.Thresholds(
+                desk.nlu_inbox_confidence, desk.nlu_inbox_margin, desk.nlu_inbox_retention_days
+            ),
         )
         app.state.secret_key = auth.secret_key(
             desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
@@ -73,6 +79,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     app.include_router(widget_api.router)
     app.include_router(telegram_webhook.router)
     app.include_router(inbox_api.router)
+    app.include_router(admin_api.router)
     pages.install(app)
     app.include_router(attachments_api.router)
 

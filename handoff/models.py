@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from handoff.db import Base
@@ -131,6 +131,8 @@ class Message(Base):
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     """An internal note between workers; never delivered to the citizen."""
     dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    nlu: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    """For a citizen message the assistant handled: intent, confidence, runner-up, triage."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
@@ -168,3 +170,39 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class InboxStatus(str, enum.Enum):
+    open = "open"
+    annotated = "annotated"
+    out_of_scope = "out_of_scope"
+    discarded = "discarded"
+
+
+class NluInboxItem(Base):
+    """A citizen message the assistant was unsure about, masked, for an admin to annotate.
+
+    Only the masked text is kept here (no link to the citizen beyond the message id, which
+    is cleared when the message goes); items expire after the configured retention.
+    """
+
+    __tablename__ = "nlu_inbox_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    masked_text: Mapped[str] = mapped_column(Text)
+    group_key: Mapped[str] = mapped_column(String(200), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    predicted_intent: Mapped[str] = mapped_column(String(64), default="")
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    second_intent: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[InboxStatus] = mapped_column(
+        _enum(InboxStatus, "inbox_status"), default=InboxStatus.open, index=True
+    )
+    annotated_intent: Mapped[str | None] = mapped_column(String(64))
+    annotated_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the annotation was written to data/nlu/<topic>.yml."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

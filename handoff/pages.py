@@ -42,6 +42,11 @@ async def inbox() -> FileResponse:
     return FileResponse(STATIC / "inbox.html", media_type="text/html")
 
 
+@router.get("/admin")
+async def admin() -> FileResponse:
+    return FileResponse(STATIC / "admin.html", media_type="text/html")
+
+
 class SecurityHeaders:
     """CSP and friends on every response; the widget API also answers other origins."""
 

@@ -19,6 +19,11 @@ class DeskSettings(BaseSettings):
     # Signs the workers' session cookies. Without it, one is generated once into the file.
     secret_key: SecretStr | None = None
     secret_key_file: str = "var/desk-secret"
+    # The admins' NLU inbox: a message is "unsure" below this confidence, or when the
+    # runner-up intent is within the margin; items are deleted after the retention.
+    nlu_inbox_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
+    nlu_inbox_margin: float = Field(default=0.15, ge=0.0, le=1.0)
+    nlu_inbox_retention_days: int = Field(default=30, ge=1, le=365)
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from handoff.db import MAX_ID
 from handoff.events import EventBus
 
 HEARTBEAT_S = 15.0
@@ -35,8 +36,8 @@ def event(kind: str, data: Any, event_id: int | None = None) -> str:
 def last_event_id(request: Request, after: int) -> int:
     """The later of `after` (query) and the browser's Last-Event-ID header."""
     header = request.headers.get("last-event-id", "")
-    if header.isdigit() and len(header) < 19:
-        return max(after, int(header))
+    if header.isascii() and header.isdigit() and len(header) < 19:  # "²" is a digit, but not for int()
+        return max(after, min(int(header), MAX_ID))  # ids are INTEGER in the database
     return after
 
 

@@ -78,6 +78,7 @@
     $("app").hidden = false;
     $("me-name").textContent = me.name;
     $("presence").value = me.presence;
+    $("admin-link").hidden = me.role !== "admin";
     loadCanned();
     refresh();
     startLive();
@@ -197,6 +198,22 @@
     return box;
   }
 
+  function flagButton(message) {
+    var button = el("button", "flag", "De assistent begreep dit verkeerd");
+    button.type = "button";
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      try {
+        await api("POST", "/api/inbox/messages/" + message.id + "/flag");
+        button.textContent = "Doorgegeven aan de beheerder";
+      } catch (err) {
+        showError(err.message);
+        button.disabled = false;
+      }
+    });
+    return button;
+  }
+
   function renderTranscript(conv) {
     var list = $("transcript");
     list.textContent = "";
@@ -209,6 +226,7 @@
       li.appendChild(head);
       li.appendChild(el("p", "pre", m.text));
       if (m.attachments && m.attachments.length) li.appendChild(attachmentLinks(m));
+      if (m.author === "citizen" && m.text) li.appendChild(flagButton(m));
       list.appendChild(li);
     });
   }

@@ -54,7 +54,7 @@ def training_examples() -> dict[str, list[str]]:
     return examples
 
 
-HELDOUT_FILES = ["heldout.jsonl", "heldout_fresh.jsonl", "heldout_fresh2.jsonl"]
+HELDOUT_FILES = ["heldout.jsonl", "heldout_fresh.jsonl", "heldout_fresh2.jsonl", "heldout_fresh3.jsonl"]
 
 
 def heldout(name: str = "heldout.jsonl") -> list[dict]:

@@ -1,0 +1,160 @@
+"""Admin API: the NLU inbox (masked messages the assistant was unsure about), annotation,
+and the worker's "de assistent begreep dit verkeerd" flag."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from bot.routing import Router
+from handoff import conversations as convs
+from handoff import intent_catalog, nlu_inbox, training_export
+from handoff.db import MAX_ID
+from handoff.inbox_api import CurrentWorker
+from handoff.models import Author, InboxStatus, Message, NluInboxItem, Role, Worker, utcnow
+
+router = APIRouter(prefix="/api", tags=["admin"])
+
+
+def current_admin(worker: CurrentWorker) -> Worker:
+    if worker.role is not Role.admin:
+        raise HTTPException(403, "Dit deel is alleen voor beheerders.")
+    return worker
+
+
+CurrentAdmin = Annotated[Worker, Depends(current_admin)]
+
+
+def _router(request: Request) -> Router:
+    desk_router: Router = request.app.state.router
+    return desk_router
+
+
+class IntentOut(BaseModel):
+    name: str
+    topic: str
+    meaning: str
+
+
+class GroupOut(BaseModel):
+    group_key: str
+    text: str
+    count: int
+    item_ids: list[int]
+    predicted_intents: list[str]
+    reasons: list[str]
+    latest: str
+
+
+class NluInbox(BaseModel):
+    open: int
+    groups: list[GroupOut]
+    intents: list[IntentOut]
+
+
+class Annotate(BaseModel):
+    item_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(min_length=1, max_length=500)]
+    action: Literal["intent", "out_of_scope", "discard"]
+    intent: Annotated[str | None, Field(max_length=64)] = None
+
+
+class AnnotateResult(BaseModel):
+    updated: int
+
+
+@router.get("/admin/nlu-inbox", response_model=NluInbox, summary="Open NLU inbox items, grouped")
+async def nlu_inbox_view(admin: CurrentAdmin, request: Request) -> Any:
+    with _router(request).sessions.begin() as session:
+        nlu_inbox.purge_expired(session)
+        groups = nlu_inbox.open_groups(session)
+        total = nlu_inbox.open_count(session)
+    return NluInbox(
+        open=total,
+        groups=[
+            GroupOut(
+                group_key=g.group_key,
+                text=g.text,
+                count=g.count,
+                item_ids=g.item_ids,
+                predicted_intents=g.predicted_intents,
+                reasons=g.reasons,
+                latest=g.latest.isoformat(),
+            )
+            for g in groups
+        ],
+        intents=[IntentOut(name=i.name, topic=i.topic, meaning=i.meaning) for i in intent_catalog.intents()],
+    )
+
+
+@router.post("/admin/nlu-inbox/annotate", response_model=AnnotateResult, summary="Annotate items (one or a group)")
+async def annotate(body: Annotate, admin: CurrentAdmin, request: Request) -> Any:
+    if body.action == "intent" and (body.intent is None or intent_catalog.by_name(body.intent) is None):
+        raise HTTPException(422, "Kies een bestaande intentie uit de lijst.")
+    status = {
+        "intent": InboxStatus.annotated,
+        "out_of_scope": InboxStatus.annotated,
+        "discard": InboxStatus.discarded,
+    }[body.action]
+    intent = body.intent if body.action == "intent" else ("out_of_scope" if body.action == "out_of_scope" else None)
+    now = utcnow()
+    with _router(request).sessions.begin() as session:
+        items = session.scalars(
+            select(NluInboxItem).where(NluInboxItem.id.in_(body.item_ids), NluInboxItem.status == InboxStatus.open)
+        ).all()
+        for item in items:
+            item.status = status
+            item.annotated_intent = intent
+            item.annotated_by = admin.id
+            item.annotated_at = now
+        convs.audit(
+            session, "annotate", worker=admin, detail={"count": len(items), "action": body.action, "intent": intent}
+        )
+    return AnnotateResult(updated=len(items))
+
+
+class Flagged(BaseModel):
+    item_id: int | None
+
+
+@router.post(
+    "/inbox/messages/{message_id}/flag",
+    response_model=Flagged,
+    status_code=201,
+    summary="Flag a citizen message: the assistant misunderstood it",
+)
+async def flag(message_id: Annotated[int, Path(ge=1, le=MAX_ID)], worker: CurrentWorker, request: Request) -> Any:
+    desk_router = _router(request)
+    with desk_router.sessions.begin() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.author is not Author.citizen:
+            raise HTTPException(404, "Dit bericht van een inwoner bestaat niet.")
+        stored = session.get(Worker, worker.id)
+        assert stored is not None
+        item = nlu_inbox.flag(session, message, stored, desk_router.thresholds)
+        convs.audit(session, "flag_message", worker=stored, conversation=message.conversation)
+        return Flagged(item_id=item.id if item else None)
+
+
+class Refused(BaseModel):
+    item_id: int
+    reason: str
+
+
+class ExportResult(BaseModel):
+    written: dict[str, int]
+    refused: list[Refused]
+
+
+@router.post(
+    "/admin/nlu-inbox/export", response_model=ExportResult, summary="Write annotations to data/nlu/<topic>.yml"
+)
+async def export(admin: CurrentAdmin, request: Request) -> Any:
+    with _router(request).sessions.begin() as session:
+        report = training_export.export_annotated(session)
+        convs.audit(session, "export_training_data", worker=admin, detail={"written": report.written})
+    return ExportResult(
+        written=report.written, refused=[Refused(item_id=i, reason=reason) for i, reason in report.refused]
+    )

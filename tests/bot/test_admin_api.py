@@ -1,0 +1,118 @@
+"""The NLU inbox through the real app and the real Rasa server: the parse comes back with
+the replies (the `baken` channel), unsure messages reach the admin masked, workers flag,
+admins annotate and export to the training files."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from baken_core.paths import PROJECT_ROOT
+from handoff import auth
+from handoff.app import create_app
+from handoff.db import create_engine, session_factory
+from handoff.models import Author, Message, Role
+from handoff.settings import DeskSettings
+from tests.bot.test_inbox_api import PASSWORD, as_worker, citizen_says, login
+
+VALID_BSN = "111222333"
+
+
+@pytest.fixture
+def desk(tmp_path: Path, rasa_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, str, Path]]:
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    monkeypatch.setenv("BAKEN_DATA_DIR", str(data))
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    # Every message counts as unsure (confidence below 1.0), so the test does not depend on
+    # what this model happens to be unsure about; test_nlu_inbox covers the thresholds.
+    settings = DeskSettings(
+        database_url=url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"), nlu_inbox_confidence=1.0
+    )
+    with TestClient(create_app(settings)) as client:
+        with session_factory(create_engine(url)).begin() as session:
+            auth.create_worker(session, "anna", PASSWORD)
+            auth.create_worker(session, "bram", PASSWORD, Role.admin)
+        yield client, url, data
+
+
+def test_every_handled_message_keeps_its_parse(desk: tuple[TestClient, str, Path]) -> None:
+    client, url, _ = desk
+    citizen_says(client, uuid.uuid4().hex, "hoe vraag ik huurtoeslag aan")
+    with session_factory(create_engine(url))() as session:
+        message = session.scalars(select(Message).where(Message.author == Author.citizen)).one()
+    assert message.nlu is not None
+    assert message.nlu["intent"] == "ask_huurtoeslag" and message.nlu["confidence"] > 0.5
+    assert message.nlu["ranking"][0]["name"] == "ask_huurtoeslag"
+    assert "financien" in message.nlu["domains"] or message.nlu["domains"] == []
+
+
+def test_unsure_message_reaches_the_admin_masked_and_is_annotated(desk: tuple[TestClient, str, Path]) -> None:
+    client, _, data = desk
+    visitor = uuid.uuid4().hex
+    text = f"mijn bsn is {VALID_BSN} en mail me op piet@example.nl, wat is een wsnp traject eigenlijk"
+    citizen_says(client, visitor, text)
+    citizen_says(client, uuid.uuid4().hex, "blablabla qwerty zxcv")
+
+    anna, bram = login(client, "anna"), login(client, "bram")
+    assert as_worker(client, anna, "GET", "/api/admin/nlu-inbox").status_code == 403  # workers are not admins
+
+    inbox = as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()
+    texts = [g["text"] for g in inbox["groups"]]
+    assert any("[BSN]" in t and "[EMAIL]" in t for t in texts), texts
+    assert all(VALID_BSN not in t and "piet@example.nl" not in t for t in texts)
+    catalogue = {i["name"]: i for i in inbox["intents"]}
+    assert catalogue["ask_schuldhulpverlening"]["topic"] == "schulden" and catalogue["report_crisis"]["meaning"]
+
+    group = next(g for g in inbox["groups"] if "[BSN]" in g["text"])
+    bad = as_worker(
+        client, bram, "POST", "/api/admin/nlu-inbox/annotate", json={"item_ids": group["item_ids"], "action": "intent"}
+    )
+    assert bad.status_code == 422 and "intentie" in bad.json()["detail"]
+    done = as_worker(
+        client,
+        bram,
+        "POST",
+        "/api/admin/nlu-inbox/annotate",
+        json={"item_ids": group["item_ids"], "action": "intent", "intent": "ask_schuldhulpverlening"},
+    )
+    assert done.json() == {"updated": len(group["item_ids"])}
+    after = as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()
+    assert all(g["group_key"] != group["group_key"] for g in after["groups"])
+
+    exported = as_worker(client, bram, "POST", "/api/admin/nlu-inbox/export").json()
+    assert exported["written"] == {"schulden.yml": 1} and exported["refused"] == []
+    written = (data / "nlu" / "schulden.yml").read_text(encoding="utf-8")
+    assert "wat is een wsnp traject eigenlijk" in written and VALID_BSN not in written and "[BSN]" in written
+
+
+def test_a_worker_flags_a_message_the_assistant_misunderstood(desk: tuple[TestClient, str, Path]) -> None:
+    client, url, _ = desk
+    citizen_says(client, uuid.uuid4().hex, "hoe vraag ik zorgtoeslag aan")
+    with session_factory(create_engine(url))() as session:
+        message_id = session.scalars(select(Message.id).where(Message.author == Author.citizen)).one()
+        bot_id = session.scalars(select(Message.id).where(Message.author == Author.bot)).first()
+    anna, bram = login(client, "anna"), login(client, "bram")
+    flagged = as_worker(client, anna, "POST", f"/api/inbox/messages/{message_id}/flag")
+    assert flagged.status_code == 201 and flagged.json()["item_id"]
+    assert as_worker(client, anna, "POST", f"/api/inbox/messages/{bot_id}/flag").status_code == 404
+    assert as_worker(client, anna, "POST", "/api/inbox/messages/999999/flag").status_code == 404
+    groups = as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()["groups"]
+    assert [g["reasons"] for g in groups if g["text"] == "hoe vraag ik zorgtoeslag aan"] == [["flagged"]]
+
+
+def test_a_sure_message_stays_out_of_the_inbox(tmp_path: Path, rasa_url: str) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    settings = DeskSettings(database_url=url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
+    with TestClient(create_app(settings)) as client:
+        citizen_says(client, uuid.uuid4().hex, "hoe vraag ik huurtoeslag aan")
+        with session_factory(create_engine(url)).begin() as session:
+            auth.create_worker(session, "bram", PASSWORD, Role.admin)
+        bram = login(client, "bram")
+        assert as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()["open"] == 0
