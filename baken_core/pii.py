@@ -32,7 +32,8 @@ Placeholders (Dutch, stable, never changed by a second `mask`):
 Deliberately kept, because it is not personal and matters for training:
 
 - amounts ("1.250,50", "€ 123.456.789", "1250 euro", "€1.250,-"), periods, years, dates
-  without a birth cue, date ranges ("2019-2023");
+  without a birth cue, year ranges ("2019-2023"), numbers under 8 digits without a cue.
+  An "amount" of 8-9 digits that passes the 11-proef is masked all the same: the BSN wins;
 - service numbers the assistant gives out and citizens quote back: 112, 113, 116xxx,
   14 + area code, 0800/0900/0906/0909 numbers and 088 company numbers;
 - institution and benefit names (Belastingdienst, CJIB, DUO, UWV, Voedselbank, ...);
@@ -47,8 +48,14 @@ Capitalised word that is not a common Dutch word counts, so "ik ben moe" stays.
 
 Before matching, zero-width and control characters are removed (except newlines and
 tabs) and Unicode spaces become plain spaces, so "123\u200b456\u200b782" cannot slip through.
-Every pattern is linear: quantifiers are bounded, or each repetition must consume a
-character the next part cannot, so a 100k-character message costs milliseconds.
+Every pattern runs in linear time: quantifiers are bounded, or each repetition must
+consume a character the next part cannot, and a match is only tried where a word or a
+number starts. A 100k-character adversarial message takes well under a second; a chat
+message (at most 4000 characters, baken_core.input_check) a few milliseconds.
+
+`mask` repeats its stages until the text no longer changes, so masking masked text
+changes nothing. `contains_bsn` is the last guard before anything is written as
+training data.
 """
 
 from __future__ import annotations
@@ -82,6 +89,7 @@ class Masked:
 
 
 def placeholder(kind: str) -> str:
+    """The text that replaces an item of `kind`: "[BSN]"."""
     return f"[{kind}]"
 
 
@@ -120,7 +128,7 @@ def iban_valid(iban: str) -> bool:
     """ISO 13616 / ISO 7064 mod-97-10: move the first 4 characters to the end, letters
     become 10..35, and the number must leave remainder 1 when divided by 97."""
     compact = re.sub(r"[ -]", "", iban).upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", compact):
         return False
     if IBAN_LENGTHS.get(compact[:2], len(compact)) != len(compact):
         return False
@@ -130,8 +138,12 @@ def iban_valid(iban: str) -> bool:
 
 # --------------------------------------------------------------------------- helpers
 
+# Word boundaries in the patterns below treat "[" and "]" like letters: a placeholder then
+# blocks a neighbouring match exactly as the masked word did, so a second pass finds nothing new.
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
-_WORDCHAR = r"[^\W_]"  # a letter or digit
+_W = r"(?<![^\W_]|[\[\]])"  # not right after a letter, digit or bracket
+_WE = r"(?![^\W_]|[\[\]])"  # not right before one
+_DASH = "-\u2010-\u2015\u2212"  # for a character class: hyphen, Unicode dashes, minus
 
 
 def _normalise(text: str) -> str:
@@ -183,22 +195,42 @@ def _replace_spans(text: str, spans: list[tuple[int, int, str]], counter: _Count
     return "".join(parts)
 
 
+def _sub_checked(pattern: re.Pattern[str], text: str, decide: Callable[[re.Match[str]], str | None]) -> str:
+    """Like pattern.sub, but `decide` may turn a match down (None), and then the search goes
+    on from the next character, so a rejected "2024 en 9" cannot hide "9138 AB 27" behind it."""
+    parts: list[str] = []
+    last = pos = 0
+    while pos <= len(text):
+        match = pattern.search(text, pos)
+        if match is None:
+            break
+        replacement = decide(match)
+        if replacement is None:
+            pos = match.start() + 1
+            continue
+        parts.append(text[last : match.start()])
+        parts.append(replacement)
+        last = pos = max(match.end(), match.start() + 1)
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 # --------------------------------------------------------------------------- e-mail
 
-_EMAIL = re.compile(r"(?<![\w.+%'-])[\w.+%'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}(?![\w-])")
+_EMAIL = re.compile(r"(?<![\w.+%'\[\]-])[\w.+%'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}(?![\w\[\]-])")
 
 
 def _mask_email(text: str, counter: _Counter) -> str:
-    def replace(match: re.Match[str]) -> str:
+    def replace(match: re.Match[str]) -> str | None:
         last_label = match.group().rsplit(".", 1)[1]
-        return counter.add(EMAIL) if last_label.isalpha() else match.group()
+        return counter.add(EMAIL) if last_label.isalpha() else None
 
-    return _EMAIL.sub(replace, text)
+    return _sub_checked(_EMAIL, text, replace)
 
 
 # --------------------------------------------------------------------------- IBAN
 
-_IBAN_START = re.compile(r"(?<![^\W_])[A-Za-z]{2}\d{2}(?=[ -]?[A-Za-z0-9])")
+_IBAN_START = re.compile(r"(?<![^\W_]|[\[\]])[A-Za-z]{2}\d{2}(?=[ -]?[A-Za-z0-9])")
 _NL_SHAPE = re.compile(r"NL\d{2}[A-Z]{4}\d{10}")
 
 
@@ -219,7 +251,7 @@ def _iban_spans(text: str) -> Iterator[tuple[int, int]]:
                 pos += 1
             else:
                 break
-        if len(chars) != length or (pos < len(text) and text[pos].isalnum()):
+        if len(chars) != length or (pos < len(text) and (text[pos].isalnum() or text[pos] in "[]")):
             continue
         candidate = "".join(chars)
         if iban_valid(candidate) or _NL_SHAPE.fullmatch(candidate):
@@ -237,14 +269,14 @@ _MONTHS = (
     r"|jan|feb|febr|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec)"
 )
 _DATE = (
-    rf"(?:\d{{1,2}}[-./ ]\d{{1,2}}[-./ ]\d{{2,4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
-    rf"|\d{{1,2}}(?:e|ste|de)?[ ]{{0,2}}{_MONTHS}\.?(?:[ ]{{1,2}}\d{{4}})?)(?![^\W_])"
+    rf"(?:\d{{1,2}}[{_DASH}./ ]\d{{1,2}}[{_DASH}./ ]\d{{2,4}}|\d{{4}}[{_DASH}]\d{{1,2}}[{_DASH}]\d{{1,2}}"
+    rf"|\d{{1,2}}(?:e|ste|de)?[ ]{{0,2}}{_MONTHS}\.?(?:[ ]{{1,2}}\d{{4}})?)(?![^\W_]|[\[\]])"
 )
 _DOB_BEFORE = re.compile(
-    r"(?i)(?<![^\W_])(?P<cue>(?:geboortedatum|geboortedag|geboren|geb\.?(?:[ ]?datum)?|dob)"
+    r"(?i)(?<![^\W_]|[\[\]])(?P<cue>(?:geboortedatum|geboortedag|geboren|geb\.?(?:[ ]?datum)?|dob)"
     rf"[ :]{{0,3}}(?:(?:is|op|de|was|:)[ ]{{1,3}}){{0,2}})(?P<date>{_DATE})"
 )
-_DOB_AFTER = re.compile(rf"(?i)(?<![^\W_])(?P<date>{_DATE})(?P<cue>[ ]{{1,3}}(?:ben[ ]ik[ ]|is[ ])?geboren)")
+_DOB_AFTER = re.compile(rf"(?i)(?<![^\W_]|[\[\]])(?P<date>{_DATE})(?P<cue>[ ]{{1,3}}(?:ben[ ]ik[ ]|is[ ])?geboren)")
 
 
 def _mask_birth_dates(text: str, counter: _Counter) -> str:
@@ -263,11 +295,11 @@ _SAFE_SUFFIXES = "straat|str\\.?|laan|plein|gracht|singel|kade|dijk|dreef|steeg|
 _RISKY_SUFFIXES = "weg|pad|hof|park|baan|veld|markt|ring|haven|wal|erf|plaats"
 _HOUSE_NUMBER = (
     r"(?:nr\.?[ ]?)?\d{1,5}(?!\d)"
-    r"(?:[ ]?-[ ]?\d{1,4}[a-zA-Z]?(?![^\W_])|[ ]?/[ ]?\d{1,4}(?![^\W_])"
-    r"|[ ]?(?:hs|bis|huis|I{1,3})(?![^\W_])|[ ]?-?[a-zA-Z](?![^\W_]))?"
+    r"(?:[ ]?-[ ]?\d{1,4}[a-zA-Z]?(?![^\W_]|[\[\]])|[ ]?/[ ]?\d{1,4}(?![^\W_]|[\[\]])"
+    r"|[ ]?(?:hs|bis|huis|I{1,3})(?![^\W_]|[\[\]])|[ ]?-?[a-zA-Z](?![^\W_]|[\[\]]))?"
 )
 _STREET = re.compile(
-    r"(?<![^\W_])(?:[A-Z][^\W\d_]{1,30}\.?[ ](?:(?:van|de|der|den|het|'t|[A-Z][^\W\d_]{0,30}\.?)[ ]){0,2})?"
+    r"(?<![^\W_]|[\[\]])(?:[A-Z][^\W\d_]{1,30}\.?[ ](?:(?:van|de|der|den|het|'t|[A-Z][^\W\d_]{0,30}\.?)[ ]){0,2})?"
     rf"(?P<word>[^\W\d_][^\W\d_'-]{{0,40}}?(?P<suffix>(?i:{_SAFE_SUFFIXES}|{_RISKY_SUFFIXES})))"
     rf"[ ,]{{1,3}}{_HOUSE_NUMBER}"
 )
@@ -277,29 +309,29 @@ _POSTCODE_LOWER_NOT = frozenset(
     "en of in op is je te ik om al na nu zo er ze we uw ja eu ca pp st nr km kg cm mm mg ml gr".split()
 )
 _POSTCODE = re.compile(
-    r"(?<![\w.,€-])(?P<digits>[1-9]\d{3})(?P<space>[ ]?)(?P<letters>[A-Za-z]{2})(?![^\W_])"
+    r"(?<![\w.,€\[\]-])(?P<digits>[1-9]\d{3})(?P<space>[ ]?)(?P<letters>[A-Za-z]{2})(?![^\W_]|[\[\]])"
     rf"(?P<house>[ ,]{{1,3}}{_HOUSE_NUMBER})?"
 )
 
 
 def _mask_addresses(text: str, counter: _Counter) -> str:
-    def street(match: re.Match[str]) -> str:
+    def street(match: re.Match[str]) -> str | None:
         word = match.group("word")
         suffix = match.group("suffix")
         if word.lower() == suffix.lower() or (suffix.lower() in _RISKY and not word[0].isupper()):
-            return match.group()
+            return None
         return counter.add(ADRES)
 
-    def postcode(match: re.Match[str]) -> str:
+    def postcode(match: re.Match[str]) -> str | None:
         letters = match.group("letters")
         house = match.group("house")
         if letters.upper() in _POSTCODE_NEVER or (letters.islower() and letters in _POSTCODE_LOWER_NOT):
-            return match.group()
+            return None
         if not letters.isupper() and not (letters.islower() and (house or not match.group("space"))):
-            return match.group()  # "1234 Ab": not a postcode; "1234 ab" only with a house number
+            return None  # "1234 Ab": not a postcode; "1234 ab" only with a house number
         return counter.add(POSTCODE_HUISNUMMER if house else POSTCODE)
 
-    return _POSTCODE.sub(postcode, _STREET.sub(street, text))
+    return _sub_checked(_POSTCODE, _sub_checked(_STREET, text, street), postcode)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -308,12 +340,11 @@ _NUM_SEP = r"(?:[ ./\-\u2010-\u2015\u2212]|[ ]?\(0\)[ ]?)"
 _NUMBER_RUN = re.compile(rf"\d(?:{_NUM_SEP}?\d)*")
 _GROUP = re.compile(r"[^ ]+")
 _BSN_CUE = re.compile(
-    r"(?i)(?<![^\W_])(?:bsn|b\.s\.n\.?|burger[ -]?service[ -]?n(?:umme)?r|sofi(?:[ -]?n(?:umme)?r)?"
-    r"|persoonsnummer|citizen service number)(?![^\W_])"
+    r"(?i)(?<![^\W_]|[\[\]])(?:bsn|b\.s\.n\.?|burger[ -]?service[ -]?n(?:umme)?r|sofi(?:[ -]?n(?:umme)?r)?"
+    r"|persoonsnummer|citizen service number)(?![^\W_]|[\[\]])"
 )
 _AMOUNT_BEFORE = re.compile(r"(?i)(?:€|\beur|\beuro)[ ]{0,2}$")
-_AMOUNT_AFTER = re.compile(r"(?i)[ ]{0,2}(?:€|eur\b|euro|,-|,\d|k\b|cent\b|mln|miljoen|duizend)")
-_DASH = "-\u2010-\u2015\u2212"
+_AMOUNT_AFTER = re.compile(r"(?i)[ ]{0,2}(?:€(?![ ]{0,2}\d)|eur\b|euro|,-|,\d|k\b|cent\b|mln|miljoen|duizend)")
 _DATE_SHAPE = re.compile(
     rf"(\d{{1,2}})[{_DASH}./](\d{{1,2}})[{_DASH}./](\d{{2}}|\d{{4}})|(\d{{4}})[{_DASH}./](\d{{1,2}})[{_DASH}./](\d{{1,2}})"
 )
@@ -353,32 +384,72 @@ def _phone_kind(digits: str, international: bool) -> str | None:
     return None
 
 
-def _classify(text: str, start: int, end: int, plus: bool, cue: Callable[[int, int], bool]) -> str | None:
-    """What a window of a number run is: a kind to mask, _KEEP, or None (unknown)."""
+def _is_amount(text: str, start: int, end: int) -> bool:
+    return bool(_AMOUNT_BEFORE.search(text, max(0, start - 6), start) or _AMOUNT_AFTER.match(text, end))
+
+
+def _sensitive(text: str, start: int, end: int, plus: bool, cue: Callable[[int, int], bool]) -> str | None:
+    """The kind of personal number a window of a number run is, or None.
+
+    Order matters: a phone number first (10 digits never pass for a BSN), dates are dates,
+    then the 11-proef; an amount is kept unless the 11-proef says BSN; a cue makes any
+    7-10 digit number a BSN.
+    """
     raw = text[start:end]
     digits = _digits(raw)
-    if not digits:
+    if len(digits) < 7:
         return None
-    single = " " not in raw
-    if single and (_AMOUNT_BEFORE.search(text, max(0, start - 6), start) or _AMOUNT_AFTER.match(text, end)):
-        return _KEEP
     phone = _phone_kind(digits, plus or digits.startswith("00"))
-    if phone:
-        return phone
+    if phone is not None:
+        return None if phone == _KEEP else phone
+    single = " " not in raw
     if single and (_is_date(raw) or _YEAR_RANGE_SHAPE.fullmatch(raw)):
-        return _KEEP
+        return None
     if len(digits) in (8, 9) and elfproef(digits):
         return BSN
-    if 7 <= len(digits) <= 10 and cue(start, end):
+    if single and _is_amount(text, start, end):
+        return None
+    if len(digits) <= 10 and cue(start, end):
         return BSN
-    if single and _THOUSANDS_SHAPE.fullmatch(raw):
-        return _KEEP
-    if digits in ("112", "113") or (digits.startswith("116") and len(digits) == 6):
-        return _KEEP
     return None
 
 
+def _kept(text: str, start: int, end: int, plus: bool) -> bool:
+    """Numbers that are not personal: amounts, dates, service and helpline numbers."""
+    raw = text[start:end]
+    digits = _digits(raw)
+    if " " not in raw and (
+        _is_amount(text, start, end)
+        or _is_date(raw)
+        or _YEAR_RANGE_SHAPE.fullmatch(raw)
+        or _THOUSANDS_SHAPE.fullmatch(raw)
+    ):
+        return True
+    if _phone_kind(digits, plus or digits.startswith("00")) == _KEEP:
+        return True
+    return digits in ("112", "113") or (digits.startswith(("116", "14")) and len(digits) in (5, 6))
+
+
+def _windows(counts: list[int], lo: int, hi: int, longest_first: bool) -> Iterator[tuple[int, int]]:
+    """Candidate windows (lo, j) of groups lo..j-1, within hi and at most _MAX_GROUPS long.
+
+    Personal numbers are looked for longest first, numbers to keep shortest first: both
+    choices mask more rather than less.
+    """
+    ends = range(lo + 1, min(hi, lo + _MAX_GROUPS) + 1)
+    for j in reversed(ends) if longest_first else ends:
+        if j == lo + 1 or counts[j] - counts[lo] >= 7:  # several short groups: too few digits to matter
+            yield lo, j
+
+
 def _number_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Personal numbers in each run of digits.
+
+    A run ("06 1234 5678", "bsn 123 456 782 of 0800-0113") is split at spaces into groups.
+    First, from left to right, the longest window of groups that is a phone number or a
+    BSN is masked. What remains is checked for things to keep (amounts, dates, service
+    numbers); any other stretch of 8 or more digits becomes [NUMMER].
+    """
     cue_starts = [m.start() for m in _BSN_CUE.finditer(text)]
     cue_ends = [m.end() for m in _BSN_CUE.finditer(text)]
 
@@ -396,32 +467,55 @@ def _number_spans(text: str) -> Iterator[tuple[int, int, str]]:
         for start, end in groups:
             counts.append(counts[-1] + len(_digits(text[start:end])))
         plus_at = run.start() - 1 if run.start() > 0 and text[run.start() - 1] == "+" else None
-        leftover: list[tuple[int, int]] = []
+        rest: list[int] = []  # indexes of groups not masked in the first step
         i = 0
         while i < len(groups):
-            for j in range(min(len(groups), i + _MAX_GROUPS), i, -1):
-                if j > i + 1 and counts[j] - counts[i] < 7:
-                    continue  # several short groups: too few digits for a phone number or a BSN
-                start, end = groups[i][0], groups[j - 1][1]
-                kind = _classify(text, start, end, plus_at is not None and i == 0, cue)
-                if kind is None:
-                    continue
-                yield from _leftover_spans(text, leftover)
-                leftover = []
-                if kind != _KEEP:
-                    yield (plus_at if plus_at is not None and i == 0 else start), end, kind
-                i = j
-                break
+            for lo, j in _windows(counts, i, len(groups), longest_first=True):
+                start, end = groups[lo][0], groups[j - 1][1]
+                kind = _sensitive(text, start, end, plus_at is not None and lo == 0, cue)
+                if kind is not None:
+                    yield (plus_at if plus_at is not None and lo == 0 else start), end, kind
+                    i = j
+                    break
             else:
-                leftover.append(groups[i])
+                rest.append(i)
                 i += 1
-        yield from _leftover_spans(text, leftover)
+        yield from _rest_spans(text, groups, counts, rest, plus_at is not None)
 
 
-def _leftover_spans(text: str, groups: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
-    """Consecutive unclassified groups: 8 or more digits together is a [NUMMER]."""
-    if groups and len(_digits(text[groups[0][0] : groups[-1][1]])) >= 8:
-        yield groups[0][0], groups[-1][1], NUMMER
+def _rest_spans(
+    text: str, groups: list[tuple[int, int]], counts: list[int], rest: list[int], plus: bool
+) -> Iterator[tuple[int, int, str]]:
+    """Consecutive groups left after the first step: keep what is not personal, and mask
+    any other stretch of 8 or more digits as [NUMMER]."""
+    segments: list[list[int]] = []
+    for index in rest:
+        if segments and segments[-1][-1] == index - 1:
+            segments[-1].append(index)
+        else:
+            segments.append([index])
+    for segment in segments:
+        lo, hi = segment[0], segment[-1] + 1
+        leftover: list[int] = []
+        i = lo
+        while i < hi:
+            for _, j in _windows(counts, i, hi, longest_first=False):
+                if _kept(text, groups[i][0], groups[j - 1][1], plus and i == 0):
+                    yield from _number_span(groups, counts, leftover)
+                    leftover = []
+                    i = j
+                    break
+            else:
+                leftover.append(i)
+                i += 1
+        yield from _number_span(groups, counts, leftover)
+
+
+def _number_span(
+    groups: list[tuple[int, int]], counts: list[int], indexes: list[int]
+) -> Iterator[tuple[int, int, str]]:
+    if indexes and counts[indexes[-1] + 1] - counts[indexes[0]] >= 8:
+        yield groups[indexes[0]][0], groups[indexes[-1]][1], NUMMER
 
 
 def _mask_numbers(text: str, counter: _Counter) -> str:
@@ -469,6 +563,9 @@ _STOPWORDS: Final = frozenset(
     humanitas leger des heils wijkteam buurtteam sociaal veilig thuis kindertelefoon mind korrelatie
     belastingtelefoon nibud rijksoverheid overheid digid politie huisarts dokter ggd ggz baken chatbot bot
     schuldhulp schuldhulpverlening stichting welzijn rechtbank advocaat notaris werkgever school
+    bijstands bijstant deurwaarders energie huurtoeslach huurtoslag iit incasso incassobureaus kinder kinderopvang
+    kindgebondenbudget kot kwijtscheldingsverzoek participatiewet tele werkloosheidsuitkering zorg zekerheid
+    zorgtoeslach zorgtoslag
     """
     # words that follow a strong cue but are no name ("mijn naam is niet belangrijk", "meneer zei")
     """mij me wij we zij ze hij hem jullie zich elkaar bekend belangrijk anoniem geheim onbekend prive
@@ -484,25 +581,22 @@ _GAP = re.compile(r"[ \t]{1,3}")
 _AFTER_STRONG = re.compile(r"[ \t]{0,3}[:,]?[ \t]{0,3}(?:\n[ \t]{0,3}){0,2}")
 _AFTER_WEAK = re.compile(r"[ \t]{1,3}")
 
-_W = r"(?<![^\W_])"
+_RELATIONS = (
+    r"mijn[ ](?:zoon|dochter|man|vrouw|vriend|vriendin|partner|moeder|vader|broer|zus|zusje|broertje|ex|buurman"
+    r"|buurvrouw|consulent|contactpersoon|begeleider|bewindvoerder|hulpverlener|maatje|kind)"
+)
 _STRONG_CUE = re.compile(
     rf"(?i){_W}(?:m(?:ij|')?n[ ]naam[ ]is|naam[ ]?:|ik[ ]heet|heet[ ]ik|(?:u|je|jij)[ ]spreekt[ ]met|spreek[ ]ik[ ]met"
-    r"|mevrouw|meneer|mevr\.?|mw\.|dhr\.?|de[ ]heer|mr\.|juffrouw|juf"
-    r"|mijn[ ](?:zoon|dochter|man|vrouw|vriend|vriendin|partner|moeder|vader|broer|zus|zusje|broertje|ex"
-    r"|buurman|buurvrouw|consulent|contactpersoon|begeleider|bewindvoerder|hulpverlener|maatje|kind)[ ]heet)(?![^\W_])"
+    rf"|mevrouw|meneer|mevr\.?|mw\.|dhr\.?|de[ ]heer|mr\.|juffrouw|juf|{_RELATIONS}[ ]heet){_WE}"
 )
 _SIGN_OFF = re.compile(
     r"(?im)(?:^|(?<=[.!?,;:]))[ \t]{0,3}(?:(?:met[ ])?(?:vriendelijke|hartelijke|lieve|veel)[ ])?"
-    r"(?:groet(?:en|jes)?|gr\.?|mvg|m\.v\.g\.?|liefs|doei)(?![^\W_])"
+    rf"(?:groet(?:en|jes)?|gr\.?|mvg|m\.v\.g\.?|liefs|doei){_WE}"
 )
-_WEAK_CUE = re.compile(
-    rf"(?i){_W}(?:ik[ ]ben|heet"
-    r"|mijn[ ](?:zoon|dochter|man|vrouw|vriend|vriendin|partner|moeder|vader|broer|zus|zusje|broertje|ex"
-    r"|buurman|buurvrouw|consulent|contactpersoon|begeleider|bewindvoerder|hulpverlener|maatje|kind))(?![^\W_])"
-)
+_WEAK_CUE = re.compile(rf"(?i){_W}(?:ik[ ]ben|heet|{_RELATIONS}){_WE}")
 _GREETING = re.compile(
     r"(?im)(?:^|(?<=[.!?,;:]))[ \t]{0,3}"
-    r"(?:hallo|hoi|hey|hee|hi|hai|beste|dag|goedendag|goedemorgen|goedemiddag|goedenavond)(?![^\W_])"
+    rf"(?:hallo|hoi|hey|hee|hi|hai|beste|dag|goedendag|goedemorgen|goedemiddag|goedenavond){_WE}"
 )
 
 

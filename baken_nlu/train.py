@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 
-from baken_core.paths import PROJECT_ROOT
+from baken_core.paths import PROJECT_ROOT, data_dir
 from baken_nlu.spacy_pipeline import ensure_pipeline
 
 
@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     result = train(
         domain=str(PROJECT_ROOT / "domain"),
         config=args.config,
-        training_files=[str(PROJECT_ROOT / "data")],
+        training_files=[str(data_dir())],
         output=args.out,
         fixed_model_name=args.name,
         force_training=args.force,

@@ -27,15 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
 from baken_core.paths import PROJECT_ROOT
-from baken_core.triage import assess
+from baken_nlu.evaluate import Prediction, Scores, score, to_prediction
 from baken_nlu.model_loader import quiet
 
 HELDOUT_SETS = [
@@ -71,31 +70,6 @@ HELDOUT_SETS = [
 OUR_CONFIG = PROJECT_ROOT / "config.yml"
 BASELINE_CONFIG = PROJECT_ROOT / "benchmarks" / "configs" / "rasa_init.yml"
 TARGETS = {"accuracy": 0.92, "crisis_recall": 1.0, "false_crisis": 0.02, "p95_ms": 50.0, "train_s": 300.0}
-
-
-@dataclass
-class Prediction:
-    text: str
-    intent: str
-    gold_intent: str
-    domains: List[str]
-    gold_domains: List[str]
-    urgency: str
-    gold_urgency: str
-
-
-@dataclass
-class Scores:
-    accuracy: float
-    macro_f1: float
-    domain_micro_f1: float
-    crisis_recall: float
-    false_crisis: float
-    urgent_recall: float
-    per_intent_f1: Dict[str, float] = field(default_factory=dict)
-    confusions: List[Tuple[str, str, int]] = field(default_factory=list)
-    crisis_missed: List[str] = field(default_factory=list)
-    false_crisis_texts: List[str] = field(default_factory=list)
 
 
 def load_heldout(relative: str) -> List[Dict[str, Any]]:
@@ -144,57 +118,8 @@ def predict(model: Model, items: Sequence[Dict[str, Any]]) -> Tuple[List[Predict
         started = time.perf_counter()
         parsed = model.parse(item["text"])
         latencies.append((time.perf_counter() - started) * 1000)
-        intent = (parsed.get("intent") or {}).get("name") or "nlu_fallback"
-        triage = parsed.get("triage")
-        if triage is None:  # the baseline has no triage component: apply the same core afterwards
-            understood = intent
-            ranking = parsed.get("intent_ranking") or []
-            if intent == "nlu_fallback" and ranking:
-                understood = ranking[0].get("name")
-            triage = assess(item["text"], understood, ranking).as_dict()
-            if triage["urgency"] == "crisis":
-                intent = "report_crisis"
-        predictions.append(
-            Prediction(
-                text=item["text"],
-                intent=intent,
-                gold_intent=item["intent"],
-                domains=list(triage.get("domains") or []),
-                gold_domains=list(item.get("domains") or []),
-                urgency=str(triage.get("urgency") or "normal"),
-                gold_urgency=item.get("urgency", "normal"),
-            )
-        )
+        predictions.append(to_prediction(item, parsed))
     return predictions, latencies
-
-
-def score(predictions: Sequence[Prediction]) -> Scores:
-    from sklearn.metrics import accuracy_score, f1_score
-
-    gold = [p.gold_intent for p in predictions]
-    pred = [p.intent for p in predictions]
-    labels = sorted(set(gold))
-    per_intent = f1_score(gold, pred, labels=labels, average=None, zero_division=0)
-    tp = sum(len(set(p.domains) & set(p.gold_domains)) for p in predictions)
-    fp = sum(len(set(p.domains) - set(p.gold_domains)) for p in predictions)
-    fn = sum(len(set(p.gold_domains) - set(p.domains)) for p in predictions)
-    domain_f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    crisis = [p for p in predictions if p.gold_urgency == "crisis"]
-    non_crisis = [p for p in predictions if p.gold_urgency != "crisis"]
-    urgent = [p for p in predictions if p.gold_urgency == "urgent"]
-    confusions = Counter((p.gold_intent, p.intent) for p in predictions if p.intent != p.gold_intent)
-    return Scores(
-        accuracy=float(accuracy_score(gold, pred)),
-        macro_f1=float(f1_score(gold, pred, labels=labels, average="macro", zero_division=0)),
-        domain_micro_f1=domain_f1,
-        crisis_recall=sum(p.urgency == "crisis" for p in crisis) / len(crisis) if crisis else 1.0,
-        false_crisis=sum(p.urgency == "crisis" for p in non_crisis) / len(non_crisis) if non_crisis else 0.0,
-        urgent_recall=sum(p.urgency in ("urgent", "crisis") for p in urgent) / len(urgent) if urgent else 1.0,
-        per_intent_f1={label: float(f) for label, f in zip(labels, per_intent, strict=True)},
-        confusions=[(g, p, n) for (g, p), n in confusions.most_common(12)],
-        crisis_missed=[p.text for p in crisis if p.urgency != "crisis"],
-        false_crisis_texts=[p.text for p in non_crisis if p.urgency == "crisis"],
-    )
 
 
 def train_nlu(config: Path, nlu_path: Path, out_dir: Path, name: str) -> Tuple[str, float]:

@@ -100,6 +100,17 @@ class RasaClient:
         events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         await self._request("POST", f"/conversations/{sender_id}/tracker/events", json=events)
 
+    async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
+        """Load another model into the running server (Rasa's PUT /model); conversations go on."""
+        try:
+            response = await self._client.put(
+                "/model", params=self._params, json={"model_file": model_file}, timeout=timeout_s
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(str(exc)) from exc
+        if response.status_code != 204:
+            raise RasaUnavailable(f"Rasa could not load the model ({response.status_code})")
+
     async def healthy(self) -> bool:
         try:
             response = await self._client.get("/status", params=self._params, timeout=2.0)

@@ -17,12 +17,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from baken_core.paths import data_dir
+from baken_core.paths import PROJECT_ROOT, data_dir
 from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
 from bot.routing import Router
 from bot.telegram_webhook import start_telegram, stop_telegram
-from handoff import admin_api, attachments_api, auth, inbox_api, nlu_inbox, pages
+from handoff import (
+    admin_api,
+    attachments_api,
+    auth,
+    inbox_api,
+    model_registry,
+    models_api,
+    nlu_inbox,
+    pages,
+    training_job,
+)
 from handoff.attachments import AttachmentStore
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
@@ -37,10 +47,11 @@ class Problem(BaseModel):
 
 
 class InvalidRequest(BaseModel):
-    """The body of every 422: one sentence for people, and which fields are wrong."""
+    """The body of every 422: one sentence for people and, when fields are malformed, which.
+    (A handler that refuses a well-formed value itself sends the sentence only.)"""
 
     detail: str
-    problems: list[Problem]
+    problems: list[Problem] = []
 
 
 def create_app(config: DeskSettings | None = None) -> FastAPI:
@@ -68,6 +79,14 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
             desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
         )
         app.state.attachments = AttachmentStore.from_settings(desk)
+        app.state.training_config = desk.training_config
+        app.state.models_dir = (PROJECT_ROOT / desk.models_dir).resolve()
+        app.state.live_model_path = (PROJECT_ROOT / desk.live_model_path).resolve()
+        app.state.gate = model_registry.Gate(margin=desk.promote_margin)
+        app.state.job_settings = training_job.JobSettings(heldout=desk.evaluation_set)
+        app.state.training_task = None
+        with app.state.router.sessions.begin() as session:
+            model_registry.fail_stale(session)
         app.state.telegram = await start_telegram(desk, app.state.router, app.state.attachments)
         yield
         if app.state.telegram is not None:
@@ -80,6 +99,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     app.include_router(telegram_webhook.router)
     app.include_router(inbox_api.router)
     app.include_router(admin_api.router)
+    app.include_router(models_api.router)
     pages.install(app)
     app.include_router(attachments_api.router)
 

@@ -2,6 +2,10 @@
 
 scripts/desk create-user --role worker|admin --name NAME   (password on stdin)
 scripts/desk migrate
+scripts/desk nlu-export                                     annotated NLU inbox items -> data/nlu/*.yml
+scripts/desk models                                         the model registry
+scripts/desk train-model --admin NAME                       retrain (progress bar), evaluate
+scripts/desk promote-model ID --admin NAME [--override WHY] put a model live, or roll back to it
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import auth
+from handoff import auth, model_cli
 from handoff.db import create_engine, session_factory
 from handoff.migrate import upgrade
 from handoff.models import Role, Worker
@@ -31,6 +35,14 @@ def main(argv: list[str]) -> int:
     create.add_argument("--role", choices=[r.value for r in Role], default=Role.worker.value)
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("ensure-demo", help="create the demo worker if there is no worker yet; print its login")
+    commands.add_parser("nlu-export", help="write annotated NLU inbox items to data/nlu/<topic>.yml")
+    commands.add_parser("models", help="list the model registry")
+    train = commands.add_parser("train-model", help="retrain and evaluate a new model")
+    train.add_argument("--admin", required=True)
+    promote = commands.add_parser("promote-model", help="put a model live (or roll back to it)")
+    promote.add_argument("model_id", type=int)
+    promote.add_argument("--admin", required=True)
+    promote.add_argument("--override", default=None, help="reason to promote a model below the bar")
     args = parser.parse_args(argv)
 
     url = settings().database_url
@@ -41,6 +53,14 @@ def main(argv: list[str]) -> int:
     sessions = session_factory(create_engine(url))
     if args.command == "ensure-demo":
         return ensure_demo(sessions, Path(settings().secret_key_file).parent / "demo-login.txt")
+    if args.command == "nlu-export":
+        return model_cli.export(sessions)
+    if args.command == "models":
+        return model_cli.list_models(sessions)
+    if args.command == "train-model":
+        return model_cli.train(sessions, settings(), args.admin)
+    if args.command == "promote-model":
+        return model_cli.promote(sessions, settings(), args.model_id, args.admin, args.override)
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         with sessions.begin() as session:

@@ -206,3 +206,34 @@ class NluInboxItem(Base):
     """When the annotation was written to data/nlu/<topic>.yml."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ModelStatus(str, enum.Enum):
+    training = "training"
+    failed = "failed"
+    ready = "ready"
+    live = "live"
+    retired = "retired"
+
+
+class ModelVersion(Base):
+    """One trained assistant model: who trained it on which data, its scores, when it went live."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[ModelStatus] = mapped_column(_enum(ModelStatus, "model_status"), index=True)
+    stage: Mapped[str] = mapped_column(String(64), default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    data_hash: Mapped[str] = mapped_column(String(64), default="")
+    config: Mapped[str] = mapped_column(String(200), default="config.yml")
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    trained_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    promoted_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    override_reason: Mapped[str | None] = mapped_column(Text)

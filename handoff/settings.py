@@ -24,6 +24,14 @@ class DeskSettings(BaseSettings):
     nlu_inbox_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
     nlu_inbox_margin: float = Field(default=0.15, ge=0.0, le=1.0)
     nlu_inbox_retention_days: int = Field(default=30, ge=1, le=365)
+    # Retraining from the admin page: the config to train with, where models go, which file
+    # Rasa loads at start (a promoted model is copied there), the held-out set that judges
+    # a new model, and how much accuracy it may lose against the live model.
+    training_config: str = "config.yml"
+    models_dir: str = "models/registry"
+    live_model_path: str = "models/baken.tar.gz"
+    evaluation_set: str = "tests/nlu/heldout.jsonl"
+    promote_margin: float = Field(default=0.02, ge=0.0, le=1.0)
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None

@@ -155,6 +155,119 @@
     }
   });
 
+  // ---- models: train, progress, scores, promote, roll back ----
+  var STATUS = { training: "wordt getraind", failed: "mislukt", ready: "klaar", live: "live", retired: "eerder gebruikt" };
+  var openModel = null;
+  var pollTimer = null;
+
+  function pct(value) { return value === undefined ? "–" : (value * 100).toFixed(1) + " %"; }
+  function modelStatus(text) { $("models-status").textContent = text; }
+
+  async function loadModels() {
+    var registry = await api("GET", "/api/admin/models");
+    var body = $("models");
+    body.textContent = "";
+    registry.versions.forEach(function (v) {
+      var tr = el("tr");
+      var name = el("td");
+      name.appendChild(el("span", null, v.name));
+      if (v.status === "live") { name.appendChild(document.createTextNode(" ")); name.appendChild(el("span", "badge-live", "live")); }
+      tr.appendChild(name);
+      tr.appendChild(el("td", null, (STATUS[v.status] || v.status) + (v.error ? ": " + v.error : "")));
+      tr.appendChild(el("td", null, pct(v.scores.accuracy)));
+      tr.appendChild(el("td", null, pct(v.scores.macro_f1)));
+      tr.appendChild(el("td", v.scores.crisis_recall !== undefined && v.scores.crisis_recall < 1 ? "worse" : null, pct(v.scores.crisis_recall)));
+      tr.appendChild(el("td", null, pct(v.scores.false_crisis)));
+      var actions = el("td");
+      if (v.status === "ready" || v.status === "retired" || v.status === "live") {
+        var view = el("button", null, "Bekijk");
+        view.type = "button";
+        view.addEventListener("click", function () { showModel(v.id); });
+        actions.appendChild(view);
+      }
+      if (v.status === "retired" && v.was_live) {
+        var back = el("button", null, "Terugzetten");
+        back.type = "button";
+        back.addEventListener("click", function () { promote(v.id, null, back); });
+        actions.appendChild(back);
+      }
+      tr.appendChild(actions);
+      body.appendChild(tr);
+    });
+    var running = registry.versions.filter(function (v) { return v.status === "training"; })[0];
+    $("training").hidden = !running;
+    $("train").disabled = !!running;
+    if (running) {
+      $("train-stage").textContent = "Bezig: " + running.stage + " (" + running.progress + " %)";
+      $("train-progress").value = running.progress;
+      clearTimeout(pollTimer);
+      pollTimer = setTimeout(function () { loadModels().catch(function () {}); }, 2000);
+    }
+    return registry;
+  }
+
+  async function showModel(id) {
+    var m = await api("GET", "/api/admin/models/" + id);
+    openModel = m;
+    $("model-detail").hidden = false;
+    $("detail-title").textContent = "Model " + m.name + " (" + (STATUS[m.status] || m.status) + ")";
+    var rows = [["Nauwkeurigheid", "accuracy"], ["Macro-F1", "macro_f1"], ["Crisisherkenning", "crisis_recall"],
+      ["Vals crisisalarm", "false_crisis"], ["Leefgebieden (F1)", "domain_micro_f1"]];
+    var compare = $("compare");
+    compare.textContent = "";
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, r[0]));
+      tr.appendChild(el("td", null, pct(m.scores[r[1]])));
+      tr.appendChild(el("td", null, pct(m.live_scores[r[1]])));
+      compare.appendChild(tr);
+    });
+    var gate = $("gate");
+    gate.textContent = "";
+    m.gate.forEach(function (reason) { gate.appendChild(el("li", null, reason)); });
+    $("override-box").hidden = !m.gate.length || m.was_live;
+    $("promote").hidden = m.status === "live";
+    $("promote").textContent = m.was_live ? "Zet dit model terug" : "Zet dit model live";
+    $("f1-chart").src = "/api/admin/models/" + id + "/f1.svg";
+    $("confusion-chart").src = "/api/admin/models/" + id + "/confusion.svg";
+  }
+
+  async function promote(id, reason, button) {
+    if (button) button.disabled = true;
+    try {
+      await api("POST", "/api/admin/models/" + id + "/promote", { override_reason: reason });
+      modelStatus("Het model is live. Lopende gesprekken gaan gewoon door.");
+      await loadModels();
+      if (openModel && openModel.id === id) await showModel(id);
+    } catch (e) {
+      modelStatus(e.message);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+
+  $("promote").addEventListener("click", function () {
+    if (!openModel) return;
+    var reason = $("override").value.trim() || null;
+    if (openModel.gate.length && !openModel.was_live && !reason) {
+      modelStatus("Dit model haalt de lat niet. Geef een reden als je het toch live wilt zetten.");
+      $("override").focus();
+      return;
+    }
+    promote(openModel.id, reason, $("promote"));
+  });
+
+  $("train").addEventListener("click", async function () {
+    $("train").disabled = true;
+    try {
+      await api("POST", "/api/admin/models/train");
+      modelStatus("De training is gestart. Je kunt deze pagina open laten of later terugkomen.");
+    } catch (e) {
+      modelStatus(e.message);
+    }
+    await loadModels();
+  });
+
   (async function () {
     try {
       var response = await fetch("/api/auth/me", { credentials: "same-origin" });
@@ -169,6 +282,7 @@
       }
       $("admin").hidden = false;
       await load();
+      await loadModels();
     } catch (e) {
       $("denied").textContent = e.message;
       $("denied").hidden = false;

@@ -1,0 +1,207 @@
+"""Retrain in the background: export annotations, validate, train, evaluate.
+
+Runs the Rasa side as subprocesses from .venv-rasa (the desk never imports Rasa) and keeps
+the registry row up to date (stage, progress %), so the admin page can show a progress
+bar. Training output is read for progress only; it is not logged (it may quote data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from baken_core.paths import PROJECT_ROOT, data_dir
+from handoff import training_export
+from handoff.models import ModelStatus, ModelVersion, utcnow
+
+log = logging.getLogger(__name__)
+
+RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin"
+ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore"}
+FINISHED = re.compile(r"Finished training component '([^']+)'")
+EPOCHS = re.compile(r"Epochs:\s+(\d+)%")
+# Share of the bar per stage: export+validate 0–10, training 10–85, evaluation 85–100.
+TRAIN_FROM, TRAIN_TO = 10, 85
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    heldout: str = "tests/nlu/heldout.jsonl"
+    rasa_bin: Path = RASA_BIN
+    timeout_s: float = 1800.0
+
+
+def expected_components(config: Path) -> int:
+    """Roughly how many graph components Rasa trains for this config (for the progress bar)."""
+    loaded = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    return len(loaded.get("pipeline") or []) + len(loaded.get("policies") or []) + 1
+
+
+class Progress:
+    def __init__(self, sessions: sessionmaker[Session], version_id: int) -> None:
+        self.sessions = sessions
+        self.version_id = version_id
+
+    def set(self, stage: str, percent: int) -> None:
+        with self.sessions.begin() as session:
+            version = session.get(ModelVersion, self.version_id)
+            if version is not None:
+                version.stage = stage
+                version.progress = max(version.progress, min(100, percent))
+
+
+async def _run(command: list[str], on_line: Callable[[str], None], timeout_s: float) -> int:
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **ENV},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+
+    async def pump() -> None:
+        buffer = b""
+        assert process.stdout is not None
+        while chunk := await process.stdout.read(4096):
+            buffer += chunk
+            *lines, buffer = re.split(rb"[\r\n]", buffer)
+            for line in lines:
+                on_line(line.decode("utf-8", "replace"))
+
+    try:
+        await asyncio.wait_for(pump(), timeout_s)
+        return await process.wait()
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+        return -9
+
+
+async def evaluate(model_path: Path, settings: JobSettings) -> dict[str, object]:
+    """Scores of a model on the held-out set (runs baken_nlu.evaluate in the Rasa venv)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "scores.json"
+        code = await _run(
+            [
+                str(settings.rasa_bin / "python"),
+                "-m",
+                "baken_nlu.evaluate",
+                "--model",
+                str(model_path),
+                "--heldout",
+                settings.heldout,
+                "--out",
+                str(out),
+            ],
+            lambda _line: None,
+            settings.timeout_s,
+        )
+        if code != 0 or not out.exists():
+            raise RuntimeError("De beoordeling op de testset is mislukt.")
+        scores: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+        return scores
+
+
+async def score_live_if_needed(sessions: sessionmaker[Session], settings: JobSettings) -> None:
+    """The live model needs scores too, to compare against (the first one has none)."""
+    with sessions() as session:
+        current = session.scalar(select(ModelVersion).where(ModelVersion.status == ModelStatus.live))
+        if current is None or current.metrics or not Path(current.path).exists():
+            return
+        live_id, live_path = current.id, Path(current.path)
+    scores = await evaluate(live_path, settings)
+    with sessions.begin() as session:
+        stored = session.get(ModelVersion, live_id)
+        if stored is not None:
+            stored.metrics = scores
+
+
+async def run(sessions: sessionmaker[Session], version_id: int, settings: JobSettings) -> None:
+    """The whole job for one registry row; never raises (failures are recorded on the row)."""
+    progress = Progress(sessions, version_id)
+    with sessions() as session:
+        version = session.get(ModelVersion, version_id)
+        assert version is not None
+        model_path, config = Path(version.path), PROJECT_ROOT / version.config
+    try:
+        progress.set("trainingsdata bijwerken", 2)
+        with sessions.begin() as session:
+            training_export.export_annotated(session)
+        progress.set("trainingsdata controleren", 5)
+        lines: list[str] = []
+        code = await _run(
+            [
+                str(settings.rasa_bin / "rasa"),
+                "data",
+                "validate",
+                "--domain",
+                str(PROJECT_ROOT / "domain"),
+                "--data",
+                str(data_dir()),
+            ],
+            lines.append,
+            settings.timeout_s,
+        )
+        if code != 0:
+            raise RuntimeError("De trainingsdata kloppen niet (rasa data validate).")
+        progress.set("trainen", TRAIN_FROM)
+        total = expected_components(config)
+        finished = 0
+
+        def on_train_line(line: str) -> None:
+            nonlocal finished
+            if FINISHED.search(line):
+                finished += 1
+                progress.set("trainen", TRAIN_FROM + (TRAIN_TO - TRAIN_FROM) * min(finished, total) // total)
+
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        code = await _run(
+            [
+                str(settings.rasa_bin / "python"),
+                "-m",
+                "baken_nlu.train",
+                "--out",
+                str(model_path.parent),
+                "--name",
+                model_path.name.removesuffix(".tar.gz"),
+                "--config",
+                str(config),
+                "--force",
+            ],
+            on_train_line,
+            settings.timeout_s,
+        )
+        if code != 0 or not model_path.exists():
+            raise RuntimeError("Het trainen is mislukt.")
+        progress.set("beoordelen op de testset", TRAIN_TO)
+        scores = await evaluate(model_path, settings)
+        progress.set("het live model beoordelen", 95)
+        await score_live_if_needed(sessions, settings)
+        with sessions.begin() as session:
+            version = session.get(ModelVersion, version_id)
+            assert version is not None
+            version.metrics = scores
+            version.status = ModelStatus.ready
+            version.stage = "klaar"
+            version.progress = 100
+            version.finished_at = utcnow()
+    except Exception as exc:  # recorded for the admin; the desk keeps running
+        log.warning("training %s failed: %s", version_id, type(exc).__name__)
+        with sessions.begin() as session:
+            version = session.get(ModelVersion, version_id)
+            if version is not None:
+                version.status = ModelStatus.failed
+                version.error = str(exc) if isinstance(exc, RuntimeError) else "Er ging iets mis tijdens de training."
+                version.finished_at = utcnow()
