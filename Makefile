@@ -108,6 +108,7 @@ run: $(MODEL) $(DESK_STAMP)
 	@echo "  Action-server:             http://localhost:5055/health"
 	@echo "  Widget (demopagina):       http://localhost:8000/demo"
 	@echo "  Inbox voor medewerkers:    http://localhost:8000/inbox   (login hierboven)"
+	@echo "  Beheer (leren, modellen):  http://localhost:8000/admin"
 	@echo "  Desk API:                  http://localhost:8000/docs  en  http://localhost:8000/healthz"
 	@echo "  Telegram: zet TELEGRAM_TOKEN in .env (zie .env.example)"
 	@echo "  Praten met de assistent:   make shell (in een tweede terminal)"

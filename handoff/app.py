@@ -26,6 +26,7 @@ from handoff import (
     admin_api,
     attachments_api,
     auth,
+    dashboard_api,
     inbox_api,
     model_registry,
     models_api,
@@ -100,6 +101,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     app.include_router(inbox_api.router)
     app.include_router(admin_api.router)
     app.include_router(models_api.router)
+    app.include_router(dashboard_api.router)
     pages.install(app)
     app.include_router(attachments_api.router)
 

@@ -65,3 +65,31 @@ def f1_bars(per_intent: dict[str, float], live: dict[str, float] | None = None) 
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def day_bars(counts: dict[str, int], label: str) -> str:
+    """Vertical bars, one per day (ISO date keys in order), with the count on hover."""
+    days = list(counts)
+    peak = max(counts.values(), default=0) or 1
+    bar, gap, height, bottom = 14, 3, 160, 40
+    width = max(200, 40 + len(days) * (bar + gap))
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height + bottom}' role='img' "
+        f"aria-label='{escape(label)}'>",
+        f"<rect width='{width}' height='{height + bottom}' fill='#fff'/>",
+        f"<text x='4' y='12' {FONT}>max {peak}</text>",
+    ]
+    for i, day in enumerate(days):
+        value = counts[day]
+        h = (height - 20) * value / peak
+        x = 30 + i * (bar + gap)
+        parts.append(
+            f"<rect x='{x}' y='{height - h:.1f}' width='{bar}' height='{h:.1f}' fill='#0b4f8a'>"
+            f"<title>{escape(day)}: {value}</title></rect>"
+        )
+        if len(days) <= 31 or i % 7 == 0:
+            parts.append(
+                f"<text transform='translate({x + bar - 3},{height + 4}) rotate(90)' {FONT}>{escape(day[5:])}</text>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)

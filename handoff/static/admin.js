@@ -268,6 +268,51 @@
     await loadModels();
   });
 
+  // ---- dashboard ----
+  var URGENCY = { crisis: "Crisis", urgent: "Urgent", normal: "Normaal" };
+  var OUTCOME = { resolved: "Opgelost", referred: "Doorverwezen", no_response: "Geen reactie" };
+
+  async function loadDashboard() {
+    var query = "?start=" + encodeURIComponent($("from").value) + "&end=" + encodeURIComponent($("to").value);
+    $("dash-error").hidden = true;
+    try {
+      var d = await api("GET", "/api/admin/dashboard" + query);
+      var figures = $("figures");
+      figures.textContent = "";
+      [["Gesprekken", String(d.conversations)],
+       ["Doorgezet naar een medewerker", d.handed_off + " (" + pct(d.handoff_rate) + ")"],
+       ["Berichten die de assistent niet begreep", d.fallbacks + " van " + d.citizen_messages + " (" + pct(d.fallback_rate) + ")"]
+      ].forEach(function (pair) {
+        figures.appendChild(el("dt", null, pair[0]));
+        figures.appendChild(el("dd", null, pair[1]));
+      });
+      $("per-day").src = "/api/admin/dashboard/conversations.svg" + query;
+      var waiting = $("waiting-times");
+      waiting.textContent = "";
+      ["crisis", "urgent", "normal"].forEach(function (u) {
+        var w = d.waiting_minutes[u];
+        var tr = el("tr");
+        tr.appendChild(el("th", null, URGENCY[u]));
+        tr.appendChild(el("td", null, String(w.count)));
+        tr.appendChild(el("td", null, w.count ? String(w.median) : "–"));
+        tr.appendChild(el("td", null, w.count ? String(w.p90) : "–"));
+        waiting.appendChild(tr);
+      });
+      var outcomes = $("outcomes");
+      outcomes.textContent = "";
+      Object.keys(OUTCOME).forEach(function (o) {
+        var tr = el("tr");
+        tr.appendChild(el("th", null, OUTCOME[o]));
+        tr.appendChild(el("td", null, String(d.outcomes[o] || 0)));
+        outcomes.appendChild(tr);
+      });
+    } catch (e) {
+      $("dash-error").textContent = e.message;
+      $("dash-error").hidden = false;
+    }
+  }
+  $("period").addEventListener("submit", function (e) { e.preventDefault(); loadDashboard(); });
+
   (async function () {
     try {
       var response = await fetch("/api/auth/me", { credentials: "same-origin" });
@@ -281,6 +326,11 @@
         return;
       }
       $("admin").hidden = false;
+      var today = new Date();
+      var monthAgo = new Date(today.getTime() - 29 * 86400000);
+      $("to").value = today.toISOString().slice(0, 10);
+      $("from").value = monthAgo.toISOString().slice(0, 10);
+      await loadDashboard();
       await load();
       await loadModels();
     } catch (e) {

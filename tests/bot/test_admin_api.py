@@ -116,3 +116,18 @@ def test_a_sure_message_stays_out_of_the_inbox(tmp_path: Path, rasa_url: str) ->
             auth.create_worker(session, "bram", PASSWORD, Role.admin)
         bram = login(client, "bram")
         assert as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()["open"] == 0
+
+
+def test_the_dashboard_counts_and_refuses_a_bad_period(desk: tuple[TestClient, str, Path]) -> None:
+    client, _, _ = desk
+    citizen_says(client, uuid.uuid4().hex, "ik wil met een medewerker praten")
+    anna, bram = login(client, "anna"), login(client, "bram")
+    assert as_worker(client, anna, "GET", "/api/admin/dashboard").status_code == 403
+    figures = as_worker(client, bram, "GET", "/api/admin/dashboard").json()
+    assert figures["conversations"] == 1 and figures["handed_off"] == 1 and figures["handoff_rate"] == 1.0
+    assert len(figures["conversations_per_day"]) == 30
+    wrong = as_worker(client, bram, "GET", "/api/admin/dashboard", params={"start": "2026-12-01", "end": "2026-11-01"})
+    assert wrong.status_code == 422 and "begindatum" in wrong.json()["detail"]
+    chart = as_worker(client, bram, "GET", "/api/admin/dashboard/conversations.svg")
+    assert chart.status_code == 200 and chart.text.startswith("<svg")
+    assert as_worker(client, anna, "POST", "/api/admin/models/train").status_code == 403

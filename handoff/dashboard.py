@@ -1,0 +1,93 @@
+"""Figures for the admin dashboard over a period the admin picks.
+
+Conversations per day, handoff rate, fallback rate (citizen messages the assistant fell
+back on), waiting times from queued to claimed (median, p90) per urgency, and outcomes.
+Computed in Python over the period's rows: portable across SQLite and PostgreSQL, and a
+municipality's volume (thousands of conversations a month) is small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handoff.models import Author, Conversation, Handoff, Message
+
+MAX_DAYS = 366
+
+
+@dataclass
+class Figures:
+    start: dt.date
+    end: dt.date
+    conversations_per_day: dict[str, int] = field(default_factory=dict)
+    conversations: int = 0
+    handed_off: int = 0
+    handoff_rate: float = 0.0
+    citizen_messages: int = 0
+    fallbacks: int = 0
+    fallback_rate: float = 0.0
+    waiting_minutes: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def figures(session: Session, start: dt.date, end: dt.date) -> Figures:
+    """From `start` up to and including `end` (UTC days)."""
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=dt.timezone.utc)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.timezone.utc)
+    result = Figures(start=start, end=end)
+    days = {(start + dt.timedelta(days=i)).isoformat(): 0 for i in range((end - start).days + 1)}
+
+    conversations = session.execute(
+        select(Conversation.id, Conversation.created_at).where(
+            Conversation.created_at >= since, Conversation.created_at < until
+        )
+    ).all()
+    for _id, created in conversations:
+        days[_aware(created).date().isoformat()] = days.get(_aware(created).date().isoformat(), 0) + 1
+    result.conversations_per_day = days
+    result.conversations = len(conversations)
+
+    handoffs = session.scalars(select(Handoff).where(Handoff.queued_at >= since, Handoff.queued_at < until)).all()
+    result.handed_off = len({h.conversation_id for h in handoffs})
+    result.handoff_rate = result.handed_off / result.conversations if result.conversations else 0.0
+
+    waits: dict[str, list[float]] = {"crisis": [], "urgent": [], "normal": []}
+    for handoff in handoffs:
+        if handoff.claimed_at is not None:
+            minutes = (_aware(handoff.claimed_at) - _aware(handoff.queued_at)).total_seconds() / 60
+            waits[handoff.urgency.value].append(max(0.0, minutes))
+    result.waiting_minutes = {
+        urgency: {
+            "count": len(values),
+            "median": round(statistics.median(values), 1) if values else 0.0,
+            "p90": round(_p90(values), 1) if values else 0.0,
+        }
+        for urgency, values in waits.items()
+    }
+    result.outcomes = dict(Counter(h.outcome.value for h in handoffs if h.outcome is not None))
+
+    parses = session.scalars(
+        select(Message.nlu).where(
+            Message.author == Author.citizen, Message.created_at >= since, Message.created_at < until
+        )
+    ).all()
+    handled = [p for p in parses if p]
+    result.citizen_messages = len(handled)
+    result.fallbacks = sum(1 for p in handled if p.get("intent") == "nlu_fallback")
+    result.fallback_rate = result.fallbacks / result.citizen_messages if result.citizen_messages else 0.0
+    return result

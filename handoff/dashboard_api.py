@@ -1,0 +1,71 @@
+"""Admin dashboard: figures and a chart for a period the admin picks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel
+
+from bot.routing import Router
+from handoff import charts, dashboard
+from handoff.admin_api import CurrentAdmin
+
+router = APIRouter(prefix="/api/admin/dashboard", tags=["admin"])
+
+
+class Waiting(BaseModel):
+    count: int
+    median: float
+    p90: float
+
+
+class DashboardOut(BaseModel):
+    start: dt.date
+    end: dt.date
+    conversations: int
+    conversations_per_day: dict[str, int]
+    handed_off: int
+    handoff_rate: float
+    citizen_messages: int
+    fallbacks: int
+    fallback_rate: float
+    waiting_minutes: dict[str, Waiting]
+    outcomes: dict[str, int]
+
+
+def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    last = end or dt.datetime.now(dt.timezone.utc).date()
+    first = start or last - dt.timedelta(days=29)
+    if first > last:
+        raise HTTPException(422, "De begindatum ligt na de einddatum.")
+    if (last - first).days >= dashboard.MAX_DAYS:
+        raise HTTPException(422, "Kies een periode van hoogstens een jaar.")
+    return first, last
+
+
+Day = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+
+
+def _figures(request: Request, start: dt.date | None, end: dt.date | None) -> dashboard.Figures:
+    first, last = _period(start, end)
+    desk_router: Router = request.app.state.router
+    with desk_router.sessions() as session:
+        return dashboard.figures(session, first, last)
+
+
+@router.get("", response_model=DashboardOut, summary="Figures for a period (default: the last 30 days)")
+async def view(admin: CurrentAdmin, request: Request, start: Day = None, end: Day = None) -> Any:
+    found = _figures(request, start, end)
+    return DashboardOut(**found.__dict__)
+
+
+@router.get("/conversations.svg", response_class=Response, summary="Conversations per day (SVG)")
+async def conversations_chart(admin: CurrentAdmin, request: Request, start: Day = None, end: Day = None) -> Response:
+    found = _figures(request, start, end)
+    return Response(
+        charts.day_bars(found.conversations_per_day, "Gesprekken per dag"),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "no-store"},
+    )
