@@ -311,7 +311,9 @@ def transfer(session: Session, conversation: Conversation, from_worker: Worker, 
 
 
 def hand_back(session: Session, conversation: Conversation, worker: Worker) -> None:
-    """The worker returns the conversation to the assistant."""
+    """The worker who has the conversation returns it to the assistant."""
+    if conversation.worker_id != worker.id:
+        raise IllegalTransition(f"conversation {conversation.id} is not with {worker.name}")
     _move(conversation, S.bot)
     conversation.worker_id = None
     handoff = open_handoff(session, conversation)

@@ -1,4 +1,5 @@
-"""A real Rasa server and action server (from .venv-rasa) for the desk's routing tests."""
+"""A real Rasa server and action server (from .venv-rasa) for the desk's routing tests, and
+the two databases (SQLite, PostgreSQL) from tests/databases.py."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from baken_core.paths import PROJECT_ROOT
+from tests.databases import database_url, postgres_url
+
+__all__ = ["database_url", "free_port", "postgres_url", "rasa_url"]
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin"
 MODEL = PROJECT_ROOT / "models" / "baken.tar.gz"
@@ -42,19 +47,19 @@ def _wait(url: str, proc: subprocess.Popen[bytes], seconds: int = 180) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-@pytest.fixture(scope="session")
-def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    assert MODEL.exists(), "no trained model: run `make train`"
+@contextmanager
+def rasa_stack(model: Path, folder: Path) -> Iterator[str]:
+    """A Rasa server (with its HTTP API) and an action server on free ports; yields Rasa's URL."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
     action_port, rasa_port = free_port(), free_port()
-    endpoints: Path = tmp_path_factory.mktemp("rasa") / "endpoints.yml"
+    folder.mkdir(parents=True, exist_ok=True)
+    endpoints = folder / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    log_dir = tmp_path_factory.mktemp("logs")
     actions = subprocess.Popen(
         [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
         cwd=PROJECT_ROOT,
         env=env,
-        stdout=(log_dir / "actions.log").open("wb"),
+        stdout=(folder / "actions.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
     rasa = subprocess.Popen(
@@ -67,13 +72,13 @@ def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--port",
             str(rasa_port),
             "--model",
-            str(MODEL),
+            str(model),
             "--endpoints",
             str(endpoints),
         ],
         cwd=PROJECT_ROOT,
         env=env,
-        stdout=(log_dir / "rasa.log").open("wb"),
+        stdout=(folder / "rasa.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
     try:
@@ -88,3 +93,10 @@ def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="session")
+def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    assert MODEL.exists(), "no trained model: run `make train`"
+    with rasa_stack(MODEL, tmp_path_factory.mktemp("rasa")) as url:
+        yield url

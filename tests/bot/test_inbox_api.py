@@ -253,3 +253,16 @@ def test_nul_bytes_are_refused_not_a_database_error(desk_on_both) -> None:
     refused = as_worker(client, anna, "POST", f"{path}/close", json={"outcome": "resolved", "case_note": "\x00"})
     assert refused.status_code == 422, refused.text
     assert as_worker(client, anna, "POST", f"{path}/close", json={"outcome": "resolved"}).status_code == 204
+
+
+def test_only_the_worker_who_has_the_chat_can_hand_it_back(desk) -> None:
+    client, _ = desk
+    citizen_says(client, uuid.uuid4().hex, "ik wil een medewerker spreken")
+    anna, bram = login(client, "anna"), login(client, "bram")
+    conversation_id = as_worker(client, anna, "GET", "/api/inbox").json()["waiting"][0]["conversation_id"]
+    assert as_worker(client, anna, "POST", f"/api/inbox/conversations/{conversation_id}/claim").status_code == 200
+    taken = as_worker(client, bram, "POST", f"/api/inbox/conversations/{conversation_id}/hand-back")
+    assert taken.status_code == 409 and "bij jou" in taken.json()["detail"]
+    transcript = as_worker(client, anna, "GET", f"/api/inbox/conversations/{conversation_id}").json()
+    assert transcript["status"] == "with_worker" and transcript["worker_id"] is not None
+    assert as_worker(client, anna, "POST", f"/api/inbox/conversations/{conversation_id}/hand-back").status_code == 204

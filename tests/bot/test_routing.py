@@ -1,10 +1,11 @@
-"""Routing one citizen message through the store, the safety net and the real Rasa server."""
+"""Routing one citizen message through the store, the safety net and the real Rasa server,
+on SQLite and on PostgreSQL (the `database_url` fixture runs every test on both)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
@@ -26,10 +27,10 @@ HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemee
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, rasa_url: str, clock=lambda: TUESDAY_MORNING) -> None:
-        url = f"sqlite:///{tmp_path / 'desk.db'}"
-        upgrade(url)
-        self.sessions = session_factory(create_engine(url))
+    def __init__(self, database_url: str, rasa_url: str, clock=lambda: TUESDAY_MORNING) -> None:
+        upgrade(database_url)
+        self.engine = create_engine(database_url)
+        self.sessions = session_factory(self.engine)
         self.bus = EventBus()
         self.events: list[dict] = []
         self.bus.publish = self.events.append  # type: ignore[method-assign,assignment]
@@ -43,11 +44,12 @@ class Harness:
     def close(self) -> None:
         self.loop.run_until_complete(self.rasa.close())
         self.loop.close()
+        self.engine.dispose()
 
 
 @pytest.fixture
-def desk(tmp_path: Path, rasa_url: str) -> Iterator[Harness]:
-    harness = Harness(tmp_path, rasa_url)
+def desk(database_url: str, rasa_url: str) -> Iterator[Harness]:
+    harness = Harness(database_url, rasa_url)
     yield harness
     harness.close()
 
@@ -83,7 +85,12 @@ def test_asking_for_a_person_queues_with_the_summary(desk: Harness) -> None:
         handoff = session.scalars(select(Handoff)).one()
     assert handoff.reason == "request_human"
     assert "ik kan de huur niet meer betalen" in handoff.summary
-    assert {"type": "queued", "conversation_id": result.conversation_id, "urgency": "normal"} in desk.events
+    assert {
+        "type": "queued",
+        "conversation_id": result.conversation_id,
+        "citizen_id": result.citizen_id,
+        "urgency": "normal",
+    } in desk.events
 
 
 def test_crisis_while_queued_gets_numbers_and_jumps_the_queue(desk: Harness) -> None:
@@ -114,8 +121,49 @@ def test_messages_to_a_worker_do_not_go_to_the_assistant(desk: Harness) -> None:
     assert result.replies == []  # the worker answers, not the assistant
 
 
-def test_rasa_down_the_citizen_is_told_and_queued_nothing_lost(tmp_path: Path) -> None:
-    desk = Harness(tmp_path, f"http://127.0.0.1:{free_port()}")
+def test_two_workers_claiming_at_once_exactly_one_gets_the_chat(desk: Harness) -> None:
+    queued = desk.say("joris", "ik wil met een medewerker praten")
+    assert queued.status is ConversationStatus.queued
+    with desk.sessions.begin() as session:
+        workers = [Worker(name=name, password_hash="x") for name in ("anna", "bram")]
+        session.add_all(workers)
+        session.flush()
+        worker_ids = [w.id for w in workers]
+    barrier = threading.Barrier(len(worker_ids))
+    outcomes: dict[int, str] = {}
+
+    def claim(worker_id: int) -> None:
+        barrier.wait()
+        try:
+            with desk.sessions.begin() as session:
+                worker = session.get(Worker, worker_id)
+                assert worker is not None
+                convs.claim(session, queued.conversation_id, worker)
+            outcomes[worker_id] = "won"
+        except convs.ClaimConflict:
+            outcomes[worker_id] = "conflict"
+
+    threads = [threading.Thread(target=claim, args=(w,)) for w in worker_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["conflict", "won"], outcomes
+    winner = next(w for w, outcome in outcomes.items() if outcome == "won")
+    loser = next(w for w in worker_ids if w != winner)
+    # only the winner talks with the citizen; the citizen's next message goes to them, not to Rasa
+    with pytest.raises(convs.IllegalTransition):
+        desk.router.worker_reply(queued.conversation_id, loser, "ik neem het over")
+    desk.router.worker_reply(queued.conversation_id, winner, "Hoi, ik help je verder.")
+    after = desk.say("joris", "dank je")
+    assert after.status is ConversationStatus.with_worker and after.replies == []
+    with desk.sessions() as session:
+        handoff = session.scalars(select(Handoff)).one()
+    assert handoff.worker_id == winner and handoff.claimed_at is not None
+
+
+def test_rasa_down_the_citizen_is_told_and_queued_nothing_lost(database_url: str) -> None:
+    desk = Harness(database_url, f"http://127.0.0.1:{free_port()}")
     try:
         result = desk.say("fleur", "ik heb schulden en weet niet wat ik moet doen")
         assert RASA_DOWN in texts(result)
@@ -128,9 +176,8 @@ def test_rasa_down_the_citizen_is_told_and_queued_nothing_lost(tmp_path: Path) -
         desk.close()
 
 
-def test_crisis_at_night_with_rasa_down_is_honest(tmp_path: Path) -> None:
-    (tmp_path / "n").mkdir()
-    desk = Harness(tmp_path / "n", f"http://127.0.0.1:{free_port()}", clock=lambda: SATURDAY_NIGHT)
+def test_crisis_at_night_with_rasa_down_is_honest(database_url: str) -> None:
+    desk = Harness(database_url, f"http://127.0.0.1:{free_port()}", clock=lambda: SATURDAY_NIGHT)
     try:
         result = desk.say("gijs", "mijn man slaat me en ik durf niet naar huis")
         assert result.replies[0].text == CRISIS_MESSAGE
@@ -140,8 +187,8 @@ def test_crisis_at_night_with_rasa_down_is_honest(tmp_path: Path) -> None:
         desk.close()
 
 
-def test_outside_office_hours_says_when_a_worker_answers(tmp_path: Path, rasa_url: str) -> None:
-    desk = Harness(tmp_path, rasa_url, clock=lambda: SATURDAY_NIGHT)
+def test_outside_office_hours_says_when_a_worker_answers(database_url: str, rasa_url: str) -> None:
+    desk = Harness(database_url, rasa_url, clock=lambda: SATURDAY_NIGHT)
     try:
         result = desk.say("hans", "ik wil een medewerker spreken")
         assert "Ze reageren maandag om 9.00 uur" in texts(result)

@@ -1,4 +1,5 @@
-"""The widget's JSON API through the real ASGI app, the real Rasa server and SQLite."""
+"""The widget's JSON API through the real ASGI app, the real Rasa server and SQLite
+(PostgreSQL too, where the database makes a difference)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
+from handoff import sse
 from handoff.app import create_app
+from handoff.db import MAX_ID
 from handoff.settings import DeskSettings
 from tests.bot.conftest import free_port
 
@@ -93,3 +97,40 @@ def test_health_reports_rasa_down(tmp_path: Path) -> None:
     )
     with TestClient(app) as client:
         assert client.get("/healthz").json()["rasa"] == "down"
+
+
+@pytest.fixture
+def client_on_both(database_url: str, tmp_path: Path, rasa_url: str) -> Iterator[TestClient]:
+    settings = DeskSettings(database_url=database_url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_nul_bytes_in_a_citizen_message_are_dropped_not_a_500(client_on_both: TestClient) -> None:
+    # found by the schema fuzzer: PostgreSQL text cannot hold \x00; the message is kept without it
+    who = visitor()
+    sent = client_on_both.post(
+        "/api/widget/messages", json={"visitor_id": who, "client_message_id": "m1", "text": "hal\x00lo"}
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["messages"][0]["text"] == "hallo"
+
+
+@pytest.mark.parametrize("after", [2**31, 2**63])
+def test_history_after_an_id_beyond_the_database_integer_is_a_4xx(client_on_both: TestClient, after: int) -> None:
+    who = visitor()
+    sent = client_on_both.post(
+        "/api/widget/messages", json={"visitor_id": who, "client_message_id": "m1", "text": "hoi"}
+    )
+    assert sent.status_code == 200, sent.text
+    response = client_on_both.get("/api/widget/messages", params={"visitor_id": who, "after": after})
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [("42", 42), ("²", 7), ("9" * 18, MAX_ID), ("9" * 30, 7), ("", 7), ("-1", 7)]
+)
+def test_a_strange_last_event_id_is_ignored_or_capped_not_a_500(header: str, expected: int) -> None:
+    # "²".isdigit() is True but int("²") raises; ids beyond the database INTEGER overflow it
+    request = Request({"type": "http", "headers": [(b"last-event-id", header.encode("latin-1"))]})
+    assert sse.last_event_id(request, 7) == expected

@@ -1,0 +1,145 @@
+"""The whole learning loop with real training (a small, fast config), real evaluation and
+a real model swap in a Rasa server of its own: first through the admin pages in Chromium,
+then checked through the API and the database.
+
+a message the model gets wrong → in the NLU inbox (masked) → annotated → retrain in the
+background (progress; a second training refused) → scores and charts → the gate → promote
+→ the same message is now understood through the widget → roll back in one step.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from baken_core.paths import PROJECT_ROOT
+from handoff import auth
+from handoff.db import create_engine, session_factory
+from handoff.models import AuditLog, Author, Message, Role
+from tests.bot.browser import chromium, desk_server
+from tests.bot.conftest import MODEL, rasa_stack
+from tests.bot.test_inbox_api import PASSWORD
+
+NEW_WORDS = "wat is de kattenluikregeling nou weer"
+TARGET = "ask_energie_hulp"
+TRAINING_MINUTES = 20
+
+
+@pytest.fixture(scope="module")
+def own_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A Rasa server of its own: this test swaps its model."""
+    folder = tmp_path_factory.mktemp("retrain")
+    live = folder / "live.tar.gz"
+    shutil.copyfile(MODEL, live)
+    with rasa_stack(live, folder / "rasa") as url:
+        yield url, folder
+
+
+def understood(url: str, text: str) -> str:
+    with session_factory(create_engine(url))() as session:
+        message = session.scalars(
+            select(Message).where(Message.author == Author.citizen, Message.text == text).order_by(Message.id.desc())
+        ).first()
+    assert message is not None and message.nlu is not None
+    return str(message.nlu["intent"])
+
+
+@pytest.fixture
+def desk_in_browser(
+    own_rasa: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str, Path]]:
+    rasa_url, folder = own_rasa
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    monkeypatch.setenv("BAKEN_DATA_DIR", str(data))
+    heldout = [line for line in (PROJECT_ROOT / "tests/nlu/heldout.jsonl").read_text().splitlines() if line.strip()]
+    small = tmp_path / "evaluation.jsonl"
+    small.write_text("\n".join(heldout[1::3]) + "\n")
+    for key, value in {
+        "NLU_INBOX_CONFIDENCE": "1.0",
+        "TRAINING_CONFIG": "tests/configs/fast.yml",
+        "MODELS_DIR": str(tmp_path / "registry"),
+        "LIVE_MODEL_PATH": str(folder / "live.tar.gz"),
+        "EVALUATION_SET": str(small),
+    }.items():
+        monkeypatch.setenv(key, value)
+    with desk_server(tmp_path, rasa_url) as (base, url):
+        with session_factory(create_engine(url)).begin() as session:
+            auth.create_worker(session, "bram", PASSWORD, Role.admin)
+        yield base, url, data
+
+
+def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]) -> None:
+    base, url, data = desk_in_browser
+    with chromium() as (_playwright, browser):
+        citizen = browser.new_context().new_page()
+        citizen.goto(f"{base}/demo")
+        citizen.get_by_role("button", name=re.compile("Chat met ons")).click()
+        citizen.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
+        citizen.get_by_label("Typ je bericht").press("Enter")
+        expect(citizen.locator("#baken-widget .msg-bot").first).to_be_visible(timeout=30_000)
+        before = understood(url, NEW_WORDS + " dan")
+        assert before != TARGET
+
+        admin = browser.new_context().new_page()
+        admin.goto(f"{base}/inbox")
+        admin.get_by_label("Naam").fill("bram")
+        admin.get_by_label("Wachtwoord").fill(PASSWORD)
+        admin.get_by_role("button", name="Inloggen").click()
+        admin.get_by_role("link", name="Beheer").click()
+        group = admin.locator("#groups li", has_text=NEW_WORDS)
+        group.get_by_label("Juiste intentie").fill(TARGET)
+        group.get_by_role("button", name="Opslaan").click()
+        expect(admin.locator("#admin-status")).to_contain_text("1 bericht verwerkt")
+
+        admin.get_by_role("button", name="Opnieuw trainen").click()
+        expect(admin.locator("#training")).to_be_visible()
+        expect(admin.get_by_role("button", name="Opnieuw trainen")).to_be_disabled()  # never twice at once
+        csrf = admin.request.get(f"{base}/api/auth/me").json()["csrf_token"]
+        again = admin.request.post(f"{base}/api/admin/models/train", headers={"X-CSRF-Token": csrf})
+        assert again.status == 409
+        progress = admin.locator("#train-progress")
+        expect(progress).not_to_have_attribute("value", "0", timeout=120_000)  # the bar moves
+        ready = admin.locator("#models tr", has_text="klaar")
+        expect(ready).to_have_count(1, timeout=TRAINING_MINUTES * 60_000)
+        expect(admin.locator("#training")).to_be_hidden()
+        ready.get_by_role("button", name="Bekijk").click()
+        expect(admin.locator("#compare tr")).to_have_count(5)
+        for chart in ("#f1-chart", "#confusion-chart"):
+            admin.wait_for_function(f"document.querySelector('{chart}').naturalWidth > 0")
+            src = admin.locator(chart).get_attribute("src")
+            svg = admin.request.get(f"{base}{src}")
+            assert svg.headers["content-type"].startswith("image/svg+xml") and TARGET in svg.text()
+        if admin.locator("#gate li").count():  # below the bar: only with a reason, kept in the audit log
+            admin.get_by_role("button", name="Zet dit model live").click()
+            expect(admin.locator("#models-status")).to_contain_text("reden")
+            admin.get_by_label("Reden om toch live te zetten").fill("Testmodel in de browser")
+        admin.get_by_role("button", name="Zet dit model live").click()
+        expect(admin.locator("#models-status")).to_contain_text("Het model is live", timeout=120_000)
+
+        citizen.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
+        citizen.get_by_label("Typ je bericht").press("Enter")
+        expect(citizen.locator("#baken-widget .msg-citizen")).to_have_count(2, timeout=30_000)
+        expect(citizen.locator("#baken-widget .msg-bot").last).to_be_visible(timeout=30_000)
+        assert understood(url, NEW_WORDS + " dan") == TARGET  # understood now, through the widget
+
+        admin.locator("#models tr", has_text="start-").get_by_role("button", name="Terugzetten").click()
+        expect(admin.locator("#models tr", has_text="start-")).to_contain_text("live", timeout=120_000)
+        citizen.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
+        citizen.get_by_label("Typ je bericht").press("Enter")
+        expect(citizen.locator("#baken-widget .msg-citizen")).to_have_count(3, timeout=30_000)
+        expect(citizen.locator("#baken-widget .msg-bot").last).to_be_visible(timeout=30_000)
+        assert understood(url, NEW_WORDS + " dan") == before  # rolled back: the old model answers again
+
+    assert NEW_WORDS in (data / "nlu" / "inkomen.yml").read_text(encoding="utf-8")  # written as training data
+    with session_factory(create_engine(url))() as session:
+        actions = [a.action for a in session.scalars(select(AuditLog))]
+        reasons = [a.detail for a in session.scalars(select(AuditLog).where(AuditLog.action == "promote_model"))]
+    assert actions.count("promote_model") == 2 and "train_model" in actions and "annotate" in actions
+    assert reasons[0] is not None and reasons[1] is not None and reasons[1]["override"] is None
