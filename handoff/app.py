@@ -33,6 +33,7 @@ from handoff import (
     nlu_inbox,
     pages,
     training_job,
+    workers_api,
 )
 from handoff.attachments import AttachmentStore
 from handoff.db import create_engine, session_factory
@@ -102,6 +103,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     app.include_router(admin_api.router)
     app.include_router(models_api.router)
     app.include_router(dashboard_api.router)
+    app.include_router(workers_api.router)
     pages.install(app)
     app.include_router(attachments_api.router)
 

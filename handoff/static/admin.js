@@ -313,6 +313,63 @@
   }
   $("period").addEventListener("submit", function (e) { e.preventDefault(); loadDashboard(); });
 
+  // ---- workers and admins ----
+  var myId = null;
+  function workersStatus(text) { $("workers-status").textContent = text; }
+
+  async function changeWorker(id, change, done) {
+    try {
+      await api("POST", "/api/admin/workers/" + id, change);
+      workersStatus(done);
+      await loadWorkers();
+    } catch (e) { workersStatus(e.message); }
+  }
+
+  async function loadWorkers() {
+    var people = await api("GET", "/api/admin/workers");
+    var body = $("workers");
+    body.textContent = "";
+    people.forEach(function (w) {
+      var tr = el("tr");
+      tr.appendChild(el("td", null, w.name));
+      tr.appendChild(el("td", null, w.role === "admin" ? "Beheerder" : "Medewerker"));
+      tr.appendChild(el("td", null, w.disabled ? "uitgeschakeld" : (w.presence === "online" ? "online" : "afwezig")));
+      tr.appendChild(el("td", null, String(w.max_concurrent)));
+      var actions = el("td");
+      if (w.id !== myId) {
+        var toggle = el("button", null, w.disabled ? "Inschakelen" : "Uitschakelen");
+        toggle.type = "button";
+        toggle.addEventListener("click", function () {
+          changeWorker(w.id, { disabled: !w.disabled }, w.name + (w.disabled ? " is ingeschakeld." : " is uitgeschakeld."));
+        });
+        actions.appendChild(toggle);
+      }
+      var reset = el("button", null, "Nieuw wachtwoord");
+      reset.type = "button";
+      reset.addEventListener("click", function () {
+        var password = window.prompt("Nieuw wachtwoord voor " + w.name + " (minstens 12 tekens):");
+        if (password) changeWorker(w.id, { password: password }, "Het wachtwoord van " + w.name + " is gewijzigd.");
+      });
+      actions.appendChild(reset);
+      tr.appendChild(actions);
+      body.appendChild(tr);
+    });
+  }
+
+  $("new-worker").addEventListener("submit", async function (e) {
+    e.preventDefault();
+    try {
+      await api("POST", "/api/admin/workers", {
+        name: $("new-name").value, role: $("new-role").value, password: $("new-password").value,
+        max_concurrent: Number($("new-limit").value) || 5
+      });
+      workersStatus("Account " + $("new-name").value + " is gemaakt.");
+      $("new-name").value = "";
+      $("new-password").value = "";
+      await loadWorkers();
+    } catch (err) { workersStatus(err.message); }
+  });
+
   (async function () {
     try {
       var response = await fetch("/api/auth/me", { credentials: "same-origin" });
@@ -331,8 +388,10 @@
       $("to").value = today.toISOString().slice(0, 10);
       $("from").value = monthAgo.toISOString().slice(0, 10);
       await loadDashboard();
+      myId = me.worker.id;
       await load();
       await loadModels();
+      await loadWorkers();
     } catch (e) {
       $("denied").textContent = e.message;
       $("denied").hidden = false;

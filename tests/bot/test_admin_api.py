@@ -131,3 +131,37 @@ def test_the_dashboard_counts_and_refuses_a_bad_period(desk: tuple[TestClient, s
     chart = as_worker(client, bram, "GET", "/api/admin/dashboard/conversations.svg")
     assert chart.status_code == 200 and chart.text.startswith("<svg")
     assert as_worker(client, anna, "POST", "/api/admin/models/train").status_code == 403
+
+
+def test_admins_manage_accounts_and_cannot_lock_themselves_out(desk: tuple[TestClient, str, Path]) -> None:
+    client, _, _ = desk
+    anna, bram = login(client, "anna"), login(client, "bram")
+    new = {"name": "carla", "role": "worker", "password": "nog een lang wachtwoord", "max_concurrent": 3}
+    assert as_worker(client, anna, "POST", "/api/admin/workers", json=new).status_code == 403
+    created = as_worker(client, bram, "POST", "/api/admin/workers", json=new)
+    assert created.status_code == 201 and created.json()["max_concurrent"] == 3
+    assert as_worker(client, bram, "POST", "/api/admin/workers", json=new).status_code == 422  # the name exists
+    short = as_worker(client, bram, "POST", "/api/admin/workers", json={**new, "name": "dirk", "password": "kort"})
+    assert short.status_code == 422 and "tekens" in short.json()["detail"]
+    carla_id = created.json()["id"]
+    assert client.post("/api/auth/login", json={"name": "carla", "password": new["password"]}).status_code == 200
+
+    as_worker(client, bram, "POST", f"/api/admin/workers/{carla_id}", json={"disabled": True})
+    refused = client.post("/api/auth/login", json={"name": "carla", "password": new["password"]})
+    assert refused.status_code == 401 and "uitgeschakeld" in refused.json()["detail"]
+    changed = as_worker(
+        client,
+        bram,
+        "POST",
+        f"/api/admin/workers/{carla_id}",
+        json={"disabled": False, "password": "een heel nieuw wachtwoord"},
+    )
+    assert changed.status_code == 200 and changed.json()["disabled"] is False
+    assert (
+        client.post("/api/auth/login", json={"name": "carla", "password": "een heel nieuw wachtwoord"}).status_code
+        == 200
+    )
+
+    bram_id = next(w["id"] for w in as_worker(client, bram, "GET", "/api/admin/workers").json() if w["name"] == "bram")
+    assert as_worker(client, bram, "POST", f"/api/admin/workers/{bram_id}", json={"disabled": True}).status_code == 409
+    assert as_worker(client, bram, "POST", f"/api/admin/workers/{bram_id}", json={"role": "worker"}).status_code == 409
