@@ -85,12 +85,21 @@ def knowledge() -> dict[str, Topic]:
     return topics
 
 
-@lru_cache(maxsize=1)
+_GEMEENTE: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
 def gemeente() -> dict[str, Any]:
-    """The municipality settings from `data/gemeente.yml`."""
-    raw = yaml.safe_load((data_dir() / "gemeente.yml").read_text(encoding="utf-8"))
+    """The municipality settings from `data/gemeente.yml`, read again when the file changes
+    (an admin edits office hours and contact details in the desk's admin page)."""
+    path = data_dir() / "gemeente.yml"
+    mtime = path.stat().st_mtime
+    cached = _GEMEENTE.get(str(path))
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or not raw.get("name"):
         raise ContentError("gemeente.yml: a mapping with at least 'name' is required")
+    _GEMEENTE[str(path)] = (mtime, raw)
     return raw
 
 

@@ -32,6 +32,7 @@ from handoff import (
     models_api,
     nlu_inbox,
     pages,
+    settings_api,
     training_job,
     workers_api,
 )
@@ -104,6 +105,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
     app.include_router(models_api.router)
     app.include_router(dashboard_api.router)
     app.include_router(workers_api.router)
+    app.include_router(settings_api.router)
     pages.install(app)
     app.include_router(attachments_api.router)
 

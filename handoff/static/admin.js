@@ -322,6 +322,7 @@
       await api("POST", "/api/admin/workers/" + id, change);
       workersStatus(done);
       await loadWorkers();
+      await loadSettings();
     } catch (e) { workersStatus(e.message); }
   }
 
@@ -367,7 +368,81 @@
       $("new-name").value = "";
       $("new-password").value = "";
       await loadWorkers();
+      await loadSettings();
     } catch (err) { workersStatus(err.message); }
+  });
+
+  // ---- settings: office hours, wijkteam, standard replies ----
+  var DAYS = [["monday", "Maandag"], ["tuesday", "Dinsdag"], ["wednesday", "Woensdag"], ["thursday", "Donderdag"],
+    ["friday", "Vrijdag"], ["saturday", "Zaterdag"], ["sunday", "Zondag"]];
+  var TEAM = [["name", "Naam"], ["phone", "Telefoon"], ["email", "E-mail"], ["website", "Website"], ["address", "Adres"]];
+  function settingsStatus(text) { $("settings-status").textContent = text; }
+
+  function field(container, id, labelText, value) {
+    var lab = el("label", null, labelText);
+    lab.htmlFor = id;
+    var input = el("input");
+    input.id = id;
+    input.value = value || "";
+    input.maxLength = 200;
+    container.appendChild(lab);
+    container.appendChild(input);
+  }
+
+  function cannedItem(reply) {
+    var li = el("li", "canned-item");
+    var n = $("canned-list").children.length + 1;
+    field(li, "canned-title-" + n, "Titel", reply.title);
+    var lab = el("label", null, "Tekst");
+    lab.htmlFor = "canned-text-" + n;
+    var area = el("textarea");
+    area.id = "canned-text-" + n;
+    area.rows = 3;
+    area.value = reply.text || "";
+    li.appendChild(lab);
+    li.appendChild(area);
+    var remove = el("button", null, "Verwijderen");
+    remove.type = "button";
+    remove.addEventListener("click", function () { li.remove(); });
+    li.appendChild(remove);
+    $("canned-list").appendChild(li);
+  }
+
+  async function loadSettings() {
+    var s = await api("GET", "/api/admin/settings");
+    var hours = $("hours-fields");
+    hours.textContent = "";
+    DAYS.forEach(function (d) { field(hours, "hours-" + d[0], d[1], s.opening_hours[d[0]]); });
+    $("hours-text").value = s.opening_hours.text;
+    var team = $("team-fields");
+    team.textContent = "";
+    TEAM.forEach(function (t) { field(team, "team-" + t[0], t[1], s.wijkteam[t[0]]); });
+    $("canned-list").textContent = "";
+    s.canned_replies.forEach(cannedItem);
+  }
+
+  async function save(path, body, done) {
+    try { await api("PUT", path, body); settingsStatus(done); } catch (e) { settingsStatus(e.message); }
+  }
+  $("hours-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = { text: $("hours-text").value };
+    DAYS.forEach(function (d) { body[d[0]] = $("hours-" + d[0]).value.trim(); });
+    save("/api/admin/settings/opening-hours", body, "De openingstijden zijn opgeslagen.");
+  });
+  $("team-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = {};
+    TEAM.forEach(function (t) { body[t[0]] = $("team-" + t[0]).value.trim(); });
+    save("/api/admin/settings/wijkteam", body, "De contactgegevens zijn opgeslagen.");
+  });
+  $("canned-add").addEventListener("click", function () { cannedItem({ title: "", text: "" }); });
+  $("canned-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var replies = Array.prototype.map.call($("canned-list").children, function (li) {
+      return { title: li.querySelector("input").value.trim(), text: li.querySelector("textarea").value.trim() };
+    }).filter(function (r) { return r.title || r.text; });
+    save("/api/admin/settings/canned-replies", replies, "De standaardantwoorden zijn opgeslagen.");
   });
 
   (async function () {
@@ -392,6 +467,7 @@
       await load();
       await loadModels();
       await loadWorkers();
+      await loadSettings();
     } catch (e) {
       $("denied").textContent = e.message;
       $("denied").hidden = false;

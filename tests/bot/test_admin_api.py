@@ -4,10 +4,12 @@ admins annotate and export to the training files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -165,3 +167,32 @@ def test_admins_manage_accounts_and_cannot_lock_themselves_out(desk: tuple[TestC
     bram_id = next(w["id"] for w in as_worker(client, bram, "GET", "/api/admin/workers").json() if w["name"] == "bram")
     assert as_worker(client, bram, "POST", f"/api/admin/workers/{bram_id}", json={"disabled": True}).status_code == 409
     assert as_worker(client, bram, "POST", f"/api/admin/workers/{bram_id}", json={"role": "worker"}).status_code == 409
+
+
+def test_admins_edit_office_hours_contact_and_standard_replies(desk: tuple[TestClient, str, Path]) -> None:
+    client, _, data = desk
+    anna, bram = login(client, "anna"), login(client, "bram")
+    assert as_worker(client, anna, "GET", "/api/admin/settings").status_code == 403
+    current = as_worker(client, bram, "GET", "/api/admin/settings").json()
+    assert current["opening_hours"]["monday"] == "09:00-17:00" and current["canned_replies"]
+
+    hours = {**current["opening_hours"], "friday": "09:00-12:30", "saturday": "10:00-12:00"}
+    assert as_worker(client, bram, "PUT", "/api/admin/settings/opening-hours", json=hours).status_code == 200
+    wrong = as_worker(client, bram, "PUT", "/api/admin/settings/opening-hours", json={**hours, "sunday": "17:00-09:00"})
+    assert wrong.status_code == 422 and "zondag" in wrong.json()["detail"]
+    written = (data / "gemeente.yml").read_text(encoding="utf-8")
+    assert 'friday: "09:00-12:30"' in written and 'saturday: "10:00-12:00"' in written
+    assert "# This is a clearly FICTIONAL example" in written  # comments and other settings stay
+    saturday_morning = dt.datetime(2026, 12, 5, 11, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    assert client.app.state.router.hours.is_open(saturday_morning)  # type: ignore[attr-defined]  # at once
+
+    team = {**current["wijkteam"], "phone": "010-1234567"}
+    assert as_worker(client, bram, "PUT", "/api/admin/settings/wijkteam", json=team).status_code == 200
+    assert 'phone: "010-1234567"' in (data / "gemeente.yml").read_text(encoding="utf-8")
+    bad = as_worker(client, bram, "PUT", "/api/admin/settings/wijkteam", json={**team, "name": 'x"\ny'})
+    assert bad.status_code == 422
+
+    replies = [{"title": "Welkom", "text": "Fijn dat je er bent."}]
+    assert as_worker(client, bram, "PUT", "/api/admin/settings/canned-replies", json=replies).status_code == 200
+    offered = as_worker(client, anna, "GET", "/api/inbox/canned-replies").json()
+    assert [r["title"] for r in offered] == ["Crisisnummers", "Welkom"]  # the crisis text always comes first

@@ -1,0 +1,148 @@
+"""Admin API: office hours, the wijkteam's contact details and the standard replies, edited in
+the page instead of in files.
+
+They stay data files in git (`data/gemeente.yml`, `data/canned_replies.yml`): only the lines
+that change are rewritten, so comments and the rest of the file stay as they were. The desk
+uses new office hours at once; the assistant reads gemeente.yml again when it changes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from baken_core.paths import data_dir
+from bot.routing import Router
+from handoff import conversations as convs
+from handoff.admin_api import CurrentAdmin
+from handoff.inbox_api import load_canned_replies
+from handoff.office_hours import DAYS, DUTCH_DAYS, HoursError, OfficeHours
+
+router = APIRouter(prefix="/api/admin/settings", tags=["admin"])
+Hours = Annotated[str, Field(max_length=60, pattern=r"^[0-9:, -]*$")]
+Line = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\"\\\\]*$")]
+CANNED_HEADER = """# Standard replies for workers in the inbox (Dutch, B1). Workers can edit a reply before
+# sending it. No amounts or deadlines here: those belong in data/knowledge/ with a source.
+# The crisis text is not listed here: the inbox adds it from baken_core/crisis.py, so the
+# numbers are the same everywhere. Edited in the admin page (/admin) or here.
+"""
+
+
+class OpeningHours(BaseModel):
+    monday: Hours = ""
+    tuesday: Hours = ""
+    wednesday: Hours = ""
+    thursday: Hours = ""
+    friday: Hours = ""
+    saturday: Hours = ""
+    sunday: Hours = ""
+    text: Line = ""
+
+
+class Wijkteam(BaseModel):
+    name: Line = ""
+    phone: Line = ""
+    email: Line = ""
+    website: Line = ""
+    address: Line = ""
+
+
+class Reply(BaseModel):
+    title: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f]*$")]
+    text: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")]
+
+
+class SettingsOut(BaseModel):
+    opening_hours: OpeningHours
+    wijkteam: Wijkteam
+    canned_replies: list[Reply]
+
+
+def _gemeente_path() -> Path:
+    return data_dir() / "gemeente.yml"
+
+
+def _read() -> dict[str, Any]:
+    raw = yaml.safe_load(_gemeente_path().read_text(encoding="utf-8"))
+    return raw if isinstance(raw, dict) else {}
+
+
+def replace_in_block(text: str, block: str, values: dict[str, str]) -> str:
+    """Rewrite `  key: "value"` lines inside the top-level `block:`; other lines stay."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"{block}:"), None)
+    if start is None:
+        raise ValueError(f"{block} not found")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+        end += 1
+    for key, value in values.items():
+        pattern = re.compile(rf"^(\s+){re.escape(key)}:\s*(\"[^\"]*\"|[^#]*?)(\s*#.*)?$")
+        for i in range(start + 1, end):
+            match = pattern.match(lines[i])
+            if match:
+                lines[i] = f'{match.group(1)}{key}: "{value}"{match.group(3) or ""}'
+                break
+        else:
+            lines.insert(end, f'  {key}: "{value}"')
+            end += 1
+    return "\n".join(lines) + "\n"
+
+
+def _sessions(request: Request) -> Any:
+    desk_router: Router = request.app.state.router
+    return desk_router.sessions
+
+
+@router.get("", response_model=SettingsOut, summary="Office hours, wijkteam contact, standard replies")
+async def read_settings(admin: CurrentAdmin) -> Any:
+    raw = _read()
+    hours = raw.get("opening_hours") or {}
+    team = raw.get("wijkteam") or {}
+    return SettingsOut(
+        opening_hours=OpeningHours(**{k: str(hours.get(k) or "") for k in (*DAYS, "text")}),
+        wijkteam=Wijkteam(**{k: str(team.get(k) or "") for k in Wijkteam.model_fields}),
+        canned_replies=[Reply(**r) for r in load_canned_replies()[1:]],  # the first is the crisis text
+    )
+
+
+@router.put("/opening-hours", response_model=OpeningHours, summary="Change the office hours")
+async def put_hours(body: OpeningHours, admin: CurrentAdmin, request: Request) -> Any:
+    values = body.model_dump()
+    try:
+        hours = OfficeHours.from_settings({**(_read().get("opening_hours") or {}), **values})
+    except HoursError as exc:
+        day = str(exc).split(":")[0].removeprefix("opening_hours.")
+        dutch = DUTCH_DAYS[DAYS.index(day)] if day in DAYS else day
+        raise HTTPException(
+            422, f"De tijden voor {dutch} kloppen niet. Schrijf ze zo: 09:00-12:30, 13:30-17:00"
+        ) from None
+    path = _gemeente_path()
+    path.write_text(replace_in_block(path.read_text(encoding="utf-8"), "opening_hours", values), encoding="utf-8")
+    request.app.state.router.hours = hours  # the desk uses them at once
+    with _sessions(request).begin() as session:
+        convs.audit(session, "change_settings", worker=admin, detail={"opening_hours": values})
+    return body
+
+
+@router.put("/wijkteam", response_model=Wijkteam, summary="Change the wijkteam's contact details")
+async def put_wijkteam(body: Wijkteam, admin: CurrentAdmin, request: Request) -> Any:
+    path = _gemeente_path()
+    path.write_text(replace_in_block(path.read_text(encoding="utf-8"), "wijkteam", body.model_dump()), encoding="utf-8")
+    with _sessions(request).begin() as session:
+        convs.audit(session, "change_settings", worker=admin, detail={"wijkteam": body.model_dump()})
+    return body
+
+
+@router.put("/canned-replies", response_model=list[Reply], summary="Replace the standard replies")
+async def put_canned(body: Annotated[list[Reply], Field(max_length=50)], admin: CurrentAdmin, request: Request) -> Any:
+    dumped = yaml.safe_dump({"replies": [r.model_dump() for r in body]}, allow_unicode=True, sort_keys=False, width=100)
+    (data_dir() / "canned_replies.yml").write_text(CANNED_HEADER + dumped, encoding="utf-8")
+    with _sessions(request).begin() as session:
+        convs.audit(session, "change_settings", worker=admin, detail={"canned_replies": len(body)})
+    return body
