@@ -13,27 +13,11 @@
     flagged: "aangewezen door een medewerker", handoff_misunderstanding: "doorgezet omdat de assistent het niet begreep"
   };
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  async function api(method, path, body) {
-    var headers = { "Accept": "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
-    var response = await fetch(path, { method: method, headers: headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    var data = response.status === 204 ? null : await response.json().catch(function () { return null; });
-    if (!response.ok) {
-      var error = new Error(data && typeof data.detail === "string" ? data.detail : "Er ging iets mis (" + response.status + ").");
-      error.status = response.status;
-      throw error;
-    }
-    return data;
-  }
+  var el = window.BakenDesk.el;
+  var api = window.BakenDesk.client({
+    csrf: function () { return csrf; },
+    onLoggedOut: function () { location.href = "/inbox"; }
+  });
 
   function intentName(typed) {
     var value = (typed || "").trim();

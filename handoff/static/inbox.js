@@ -26,35 +26,11 @@
     fallback: "assistent begreep het niet", urgent: "urgent", triage: "na de korte check"
   };
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
-
-  async function api(method, path, body) {
-    var headers = { "Accept": "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (method !== "GET" && csrf) headers["X-CSRF-Token"] = csrf;
-    var response = await fetch(path, {
-      method: method, headers: headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    });
-    if (response.status === 401 && path !== "/api/auth/login") {
-      showLogin();
-      throw new Error("Je bent uitgelogd. Log opnieuw in.");
-    }
-    var data = null;
-    if (response.status !== 204) data = await response.json().catch(function () { return null; });
-    if (!response.ok) {
-      var detail = data && typeof data.detail === "string" ? data.detail : "Er ging iets mis (" + response.status + "). Probeer het opnieuw.";
-      var error = new Error(detail);
-      error.status = response.status;
-      throw error;
-    }
-    return data;
-  }
+  var el = window.BakenDesk.el;
+  var api = window.BakenDesk.client({
+    csrf: function () { return csrf; },
+    onLoggedOut: function () { showLogin(); }
+  });
 
   function minutes(seconds) {
     if (seconds < 60) return "net binnen";

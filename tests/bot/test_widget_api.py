@@ -134,3 +134,21 @@ def test_a_strange_last_event_id_is_ignored_or_capped_not_a_500(header: str, exp
     # "²".isdigit() is True but int("²") raises; ids beyond the database INTEGER overflow it
     request = Request({"type": "http", "headers": [(b"last-event-id", header.encode("latin-1"))]})
     assert sse.last_event_id(request, 7) == expected
+
+
+def test_the_widget_api_answers_other_sites_and_the_inbox_api_does_not(client: TestClient) -> None:
+    origin = {"Origin": "https://www.huisarts-voorbeeld.example"}
+    preflight = client.options(
+        "/api/widget/messages",
+        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+    history = client.get("/api/widget/messages", params={"visitor_id": visitor()}, headers=origin)
+    assert history.headers["access-control-allow-origin"] == "*"
+    inbox = client.get("/api/inbox", headers=origin)
+    assert "access-control-allow-origin" not in inbox.headers  # workers' data never to another site
+    page = client.get("/inbox")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+    widget = client.get("/static/widget.js")
+    assert widget.status_code == 200 and "x-frame-options" not in widget.headers
