@@ -24,7 +24,7 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-desk bench-nlu lock-rasa lock-desk clean
+.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-desk bench-nlu bench-desk lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
@@ -32,6 +32,7 @@ help:
 	@echo "make shell      talk to the assistant in this terminal"
 	@echo "make train      build the spaCy pipeline and train the Rasa model"
 	@echo "make bench-nlu  NLU benchmark -> docs/benchmarks/nlu.md"
+	@echo "make bench-desk desk benchmark (starts its own stack) -> docs/benchmarks/desk.md"
 
 $(RASA_STAMP): requirements/rasa.lock
 	@if [[ -z "$(PYTHON310)" ]]; then \
@@ -123,6 +124,10 @@ shell: $(MODEL)
 
 bench-nlu: $(MODEL)
 	$(RASA_PY) -m benchmarks.nlu
+
+# Simulated citizens and workers against its own Rasa, action server and desk (about 6 minutes).
+bench-desk: $(MODEL) $(DESK_STAMP)
+	$(DESK_VENV)/bin/python -m benchmarks.desk
 
 lock-desk:
 	rm -rf /tmp/baken-lock-desk && $(PYTHON_DESK) -m venv /tmp/baken-lock-desk

@@ -98,5 +98,5 @@ async def _parse_of(request: Request, sender_id: str, message_id: str) -> dict[s
         return None
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered) and event.message_id == message_id:
-            return summarise_parse(event.parse_data)  # type: ignore[arg-type]
+            return summarise_parse(dict(event.parse_data))
     return None
