@@ -73,8 +73,8 @@ validate: $(RASA_STAMP)
 	  || { grep -E "Error|error|Exception" results/validate.log; echo "rasa data validate failed (results/validate.log)"; exit 1; }
 
 lint: $(RASA_STAMP) $(DESK_STAMP)
-	$(RASA_VENV)/bin/ruff check .
-	$(RASA_VENV)/bin/ruff format --check .
+	$(RASA_VENV)/bin/ruff check --no-cache .
+	$(RASA_VENV)/bin/ruff format --no-cache --check .
 	$(RASA_VENV)/bin/mypy
 	$(DESK_VENV)/bin/mypy handoff bot tests/handoff tests/bot baken_core
 

@@ -15,10 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from baken_core.pii import mask
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from baken_core.pii import mask
 from handoff.models import InboxStatus, Message, NluInboxItem, Worker, utcnow
 
 FALLBACK = "nlu_fallback"
