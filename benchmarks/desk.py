@@ -732,6 +732,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     signal.signal(signal.SIGTERM, _interrupt)  # stop the stack on `kill` too, not only on Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     facts = machine_facts()
     if args.quiet_wait > 0:
         print("checking that the machine is quiet ...", flush=True)

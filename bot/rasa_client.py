@@ -22,6 +22,10 @@ class RasaUnavailable(RuntimeError):
     """Rasa did not answer (down, timing out, or answering with an error)."""
 
 
+NOT_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures where the request never reached Rasa: safe to send again."""
+
+
 @dataclass
 class BotReply:
     """What the assistant said back to one message."""
@@ -53,14 +57,25 @@ def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
 class RasaClient:
     """A small async client; create it in the app's lifespan, not at import."""
 
-    def __init__(self, base_url: str, timeout_s: float = 10.0, token: str | None = None) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = 10.0,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
         self._params = {"token": token} if token else {}
 
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _request(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> Any:
+        """One request with a short retry. A request that is not idempotent (a citizen's
+        message) is retried only when it cannot have reached Rasa (no connection): after a
+        read timeout or a 5xx, Rasa may have handled it, and sending it again would make the
+        assistant hear the message twice."""
+        retryable: tuple[type[Exception], ...] = (httpx.TransportError, RasaUnavailable) if idempotent else NOT_SENT
         last: Exception | None = None
         for attempt in range(RETRIES + 1):
             try:
@@ -69,18 +84,18 @@ class RasaClient:
                     raise RasaUnavailable(f"Rasa answered {response.status_code}")
                 response.raise_for_status()
                 return response.json()
-            except (httpx.TransportError, RasaUnavailable) as exc:
+            except retryable as exc:
                 last = exc
                 if attempt < RETRIES:
                     await asyncio.sleep(RETRY_DELAY_S * (attempt + 1))
-            except (httpx.HTTPStatusError, ValueError) as exc:
+            except (httpx.TransportError, httpx.HTTPStatusError, ValueError) as exc:
                 raise RasaUnavailable(str(exc)) from exc
         raise RasaUnavailable(str(last)) from last
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
         """One citizen message to the assistant; its replies and any handoff request."""
         body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
-        answer = await self._request("POST", "/webhooks/baken/webhook", json=body)
+        answer = await self._request("POST", "/webhooks/baken/webhook", idempotent=False, json=body)
         if not isinstance(answer, dict):
             return parse_reply([])
         messages = answer.get("messages")

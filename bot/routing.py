@@ -86,6 +86,8 @@ class InboundResult:
     queue_text: str | None = None
     citizen_id: int | None = None
     message_id: int | None = None
+    reply: BotReply | None = None
+    """What the assistant answered (with its parse), when the message went to Rasa."""
 
 
 class Router:
@@ -203,7 +205,7 @@ class Router:
             urgency = Urgency.crisis if result.crisis else Urgency(assess(text).urgency)
             self._queue(result, reason="rasa_unavailable", urgency=urgency, domains=assess(text).domains, summary="")
             return
-        self._note_understanding(result, reply)
+        result.reply = reply  # its parse is kept with the replies, in one transaction
         result.replies.extend(Outgoing(t["text"], t.get("buttons")) for t in reply.texts)
         if message.attachments and not (reply.handoff or result.crisis):  # the caption was answered, not the file
             result.replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
@@ -212,17 +214,17 @@ class Router:
         if reply.handoff or result.crisis:
             self._queue_from_reply(result, reply)
 
-    def _note_understanding(self, result: InboundResult, reply: BotReply) -> None:
+    def _note_understanding(self, session: Session, result: InboundResult) -> None:
         """Keep the parse on the citizen's message; unsure ones go (masked) to the NLU inbox."""
-        if result.message_id is None:
+        reply = result.reply
+        if result.message_id is None or reply is None:
             return
-        with self.sessions.begin() as session:
-            message = session.get(Message, result.message_id)
-            if message is None:
-                return
-            nlu_inbox.record_parse(session, message, reply.parse, self.thresholds)
-            if (reply.handoff or {}).get("reason") == "misunderstanding":
-                nlu_inbox.add(session, message, "handoff_misunderstanding", self.thresholds)
+        message = session.get(Message, result.message_id)
+        if message is None:
+            return
+        nlu_inbox.record_parse(session, message, reply.parse, self.thresholds)
+        if (reply.handoff or {}).get("reason") == "misunderstanding":
+            nlu_inbox.add(session, message, "handoff_misunderstanding", self.thresholds)
 
     def _queue_from_reply(self, result: InboundResult, reply: BotReply) -> None:
         payload = reply.handoff or {}
@@ -300,9 +302,12 @@ class Router:
             )
 
     def _store_replies(self, result: InboundResult) -> None:
-        if not result.replies:
+        if not result.replies and result.reply is None:
             return
         with self.sessions.begin() as session:
+            self._note_understanding(session, result)
+            if not result.replies:
+                return
             conversation = session.get(Conversation, result.conversation_id)
             assert conversation is not None
             for reply in result.replies:

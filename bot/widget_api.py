@@ -129,12 +129,7 @@ async def send_message(body: SendMessage, request: Request) -> Any:
             source=body.source,
         )
     )
-    sessions = _router(request).sessions
-    with sessions() as session:
-        own = session.scalar(
-            select(Message.id).where(Message.dedupe_key == f"widget:{body.visitor_id}:{body.client_message_id}")
-        )
-    status, messages = _messages_after(request, body.visitor_id, (own or 0) - 1)
+    status, messages = _messages_after(request, body.visitor_id, (result.message_id or 0) - 1)
     return SendResult(
         duplicate=result.duplicate,
         status=status.status or result.status.value,

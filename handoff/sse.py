@@ -58,10 +58,12 @@ def stream(
             yield f"retry: {RETRY_MS}\n\n"
             for chunk in await render(None):
                 yield chunk
-            while not await request.is_disconnected():
+            while True:  # Starlette cancels this generator when the client goes away
                 try:
                     happened = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
                 except asyncio.TimeoutError:
+                    if await request.is_disconnected():
+                        return
                     yield ": ping\n\n"
                     continue
                 if not wants(happened):
