@@ -418,6 +418,11 @@ These notes come from the investigation of 2026-11-28 (py-spy, and cProfile with
 the desk process, plus desk variants patched in memory); the tables above are this run's. Re-check
 them when the desk's request path changes.
 
+Applied after the investigation (commit a4adc97): bot round trip fixes 1 and 2 below, relay fix 1,
+and the Rasa client no longer resends a message after a read timeout or a 5xx (it did, and under
+heavy load that made Rasa hear messages twice and handed conversations to workers as "Rasa down").
+Not applied: bot fix 3 (a larger change) and 4 (durability: keep fsync per commit), relay fix 2.
+
 Runs of the same benchmark that day, to show how much the shared machine moves the numbers:
 
 | run (UTC) | other processes (cores) | overhead p50 at N = 1 / 10 / 50 | relay p95 at 5/s |

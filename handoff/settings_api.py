@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from baken_core.paths import data_dir
 from bot.routing import Router
@@ -24,8 +24,24 @@ from handoff.inbox_api import load_canned_replies
 from handoff.office_hours import DAYS, DUTCH_DAYS, HoursError, OfficeHours
 
 router = APIRouter(prefix="/api/admin/settings", tags=["admin"])
+
+
+def _printable(value: str) -> str:
+    """One line of ordinary text: no control characters (YAML refuses some, and a page shows them oddly)."""
+    if not value.isprintable():
+        raise ValueError("gebruik alleen gewone tekens op één regel")
+    return value
+
+
+def _printable_text(value: str) -> str:
+    """Text that may have line breaks, but no other control characters."""
+    if not all(line.isprintable() for line in value.replace("\r\n", "\n").split("\n")):
+        raise ValueError("gebruik alleen gewone tekens")
+    return value
+
+
 Hours = Annotated[str, Field(max_length=60, pattern=r"^[0-9:, -]*$")]
-Line = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\"\\\\]*$")]
+Line = Annotated[str, Field(max_length=200, pattern=r'^[^"\\]*$'), AfterValidator(_printable)]
 CANNED_HEADER = """# Standard replies for workers in the inbox (Dutch, B1). Workers can edit a reply before
 # sending it. No amounts or deadlines here: those belong in data/knowledge/ with a source.
 # The crisis text is not listed here: the inbox adds it from baken_core/crisis.py, so the
@@ -53,8 +69,8 @@ class Wijkteam(BaseModel):
 
 
 class Reply(BaseModel):
-    title: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f]*$")]
-    text: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")]
+    title: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_printable)]
+    text: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_printable_text)]
 
 
 class SettingsOut(BaseModel):
@@ -94,6 +110,18 @@ def replace_in_block(text: str, block: str, values: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_checked(path: Path, text: str) -> None:
+    """Write a YAML data file only if it still loads, and atomically: a reader never sees half a
+    file, and a bad value can never leave the desk unable to start."""
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise HTTPException(422, "Deze waarden kunnen niet worden opgeslagen. Gebruik gewone tekst.") from None
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
 def _sessions(request: Request) -> Any:
     desk_router: Router = request.app.state.router
     return desk_router.sessions
@@ -123,7 +151,7 @@ async def put_hours(body: OpeningHours, admin: CurrentAdmin, request: Request) -
             422, f"De tijden voor {dutch} kloppen niet. Schrijf ze zo: 09:00-12:30, 13:30-17:00"
         ) from None
     path = _gemeente_path()
-    path.write_text(replace_in_block(path.read_text(encoding="utf-8"), "opening_hours", values), encoding="utf-8")
+    write_checked(path, replace_in_block(path.read_text(encoding="utf-8"), "opening_hours", values))
     request.app.state.router.hours = hours  # the desk uses them at once
     with _sessions(request).begin() as session:
         convs.audit(session, "change_settings", worker=admin, detail={"opening_hours": values})
@@ -133,7 +161,7 @@ async def put_hours(body: OpeningHours, admin: CurrentAdmin, request: Request) -
 @router.put("/wijkteam", response_model=Wijkteam, summary="Change the wijkteam's contact details")
 async def put_wijkteam(body: Wijkteam, admin: CurrentAdmin, request: Request) -> Any:
     path = _gemeente_path()
-    path.write_text(replace_in_block(path.read_text(encoding="utf-8"), "wijkteam", body.model_dump()), encoding="utf-8")
+    write_checked(path, replace_in_block(path.read_text(encoding="utf-8"), "wijkteam", body.model_dump()))
     with _sessions(request).begin() as session:
         convs.audit(session, "change_settings", worker=admin, detail={"wijkteam": body.model_dump()})
     return body
@@ -142,7 +170,7 @@ async def put_wijkteam(body: Wijkteam, admin: CurrentAdmin, request: Request) ->
 @router.put("/canned-replies", response_model=list[Reply], summary="Replace the standard replies")
 async def put_canned(body: Annotated[list[Reply], Field(max_length=50)], admin: CurrentAdmin, request: Request) -> Any:
     dumped = yaml.safe_dump({"replies": [r.model_dump() for r in body]}, allow_unicode=True, sort_keys=False, width=100)
-    (data_dir() / "canned_replies.yml").write_text(CANNED_HEADER + dumped, encoding="utf-8")
+    write_checked(data_dir() / "canned_replies.yml", CANNED_HEADER + dumped)
     with _sessions(request).begin() as session:
         convs.audit(session, "change_settings", worker=admin, detail={"canned_replies": len(body)})
     return body

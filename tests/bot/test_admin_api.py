@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -196,3 +197,19 @@ def test_admins_edit_office_hours_contact_and_standard_replies(desk: tuple[TestC
     assert as_worker(client, bram, "PUT", "/api/admin/settings/canned-replies", json=replies).status_code == 200
     offered = as_worker(client, anna, "GET", "/api/inbox/canned-replies").json()
     assert [r["title"] for r in offered] == ["Crisisnummers", "Welkom"]  # the crisis text always comes first
+
+
+@pytest.mark.parametrize("odd", ["\x93", "\x00", "tab\there", "\u2028"])
+def test_settings_refuse_characters_that_would_break_the_data_files(
+    desk: tuple[TestClient, str, Path], odd: str
+) -> None:
+    client, _, data = desk
+    bram = login(client, "bram")
+    before = (data / "gemeente.yml").read_text(encoding="utf-8")
+    team = as_worker(client, bram, "GET", "/api/admin/settings").json()["wijkteam"]
+    refused = as_worker(client, bram, "PUT", "/api/admin/settings/wijkteam", json={**team, "address": odd})
+    assert refused.status_code == 422
+    reply = [{"title": "Welkom" + odd, "text": "Fijn dat je er bent."}]
+    assert as_worker(client, bram, "PUT", "/api/admin/settings/canned-replies", json=reply).status_code == 422
+    assert (data / "gemeente.yml").read_text(encoding="utf-8") == before
+    yaml.safe_load((data / "canned_replies.yml").read_text(encoding="utf-8"))  # still loads

@@ -19,6 +19,7 @@ without Telegram configured it answers 404.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from schemathesis.filters import HasAPIOperation
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from baken_core.paths import PROJECT_ROOT
 from handoff import auth
 from handoff import conversations as convs
 from handoff.app import create_app
@@ -96,7 +98,10 @@ def fuzzed_desk(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, rasa_url: str
 ) -> Iterator[FuzzedDesk]:
     folder: Path = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    shutil.copytree(PROJECT_ROOT / "data", folder / "data")  # the admin's settings endpoints write here
     with ExitStack() as stack:
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
+        patch.setenv("BAKEN_DATA_DIR", str(folder / "data"))
         url = sqlite_url(folder) if request.param == "sqlite" else stack.enter_context(temporary_postgres_database())
         app = _app(url, rasa_url, folder)
         # Schemathesis calls the app in-process on one event loop and owns its lifespan
