@@ -27,7 +27,7 @@ RANKING = 3
 
 
 def summarise_parse(parse: dict[str, Any]) -> dict[str, Any]:
-    """The part of a parse result the desk keeps: no entities' text, no message text."""
+    """The part of a parse result the desk keeps: entity types but not their text, no message text."""
     intent = parse.get("intent") or {}
     ranking = [
         {"name": str(r.get("name")), "confidence": round(float(r.get("confidence") or 0.0), 4)}
@@ -42,6 +42,7 @@ def summarise_parse(parse: dict[str, Any]) -> dict[str, Any]:
         "urgency": triage.get("urgency"),
         "domains": list(triage.get("domains") or []),
         "input": (parse.get("input_check") or {}).get("kind"),
+        "entities": sorted({str(e.get("entity")) for e in parse.get("entities") or [] if e.get("entity")}),
     }
 
 

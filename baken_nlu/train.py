@@ -1,6 +1,11 @@
 """`make train`: build the spaCy pipeline if needed, then train the Rasa model.
 
 Prints the training time; Rasa skips the parts whose inputs did not change.
+
+With `--spacy-dir DIR` (the desk's retraining does this) the spaCy pipeline is built into
+`DIR/<fingerprint of its sources>` and the model is trained with a copy of the config that
+points there: each model keeps the entity patterns it was trained with, so rolling back to
+an older model also rolls back its patterns.
 """
 
 from __future__ import annotations
@@ -9,9 +14,24 @@ import argparse
 import logging
 import sys
 import time
+from pathlib import Path
+
+import yaml
 
 from baken_core.paths import PROJECT_ROOT, data_dir
-from baken_nlu.spacy_pipeline import ensure_pipeline
+from baken_nlu.spacy_pipeline import ensure_pipeline, source_fingerprint
+
+
+def pinned_config(config: Path, spacy_dir: Path, out: Path) -> Path:
+    """A copy of `config` whose SpacyNLP loads a pipeline built for this training only."""
+    pipeline = ensure_pipeline(spacy_dir / source_fingerprint()).resolve()
+    loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for component in loaded.get("pipeline") or []:
+        if component.get("name") == "SpacyNLP":
+            component["model"] = str(pipeline)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(loaded, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -20,9 +40,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--name", default="baken")
     parser.add_argument("--config", default=str(PROJECT_ROOT / "config.yml"))
     parser.add_argument("--force", action="store_true", help="retrain even if nothing changed")
+    parser.add_argument("--spacy-dir", help="build the spaCy pipeline for this model under this folder")
     args = parser.parse_args(argv)
 
     ensure_pipeline()
+    config = args.config
+    if args.spacy_dir:
+        config = str(pinned_config(Path(args.config), Path(args.spacy_dir), Path(args.out) / f"{args.name}.config.yml"))
     from rasa.model_training import train  # heavy import
     from rasa.utils.log_utils import configure_structlog
 
@@ -31,7 +55,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     result = train(
         domain=str(PROJECT_ROOT / "domain"),
-        config=args.config,
+        config=config,
         training_files=[str(data_dir())],
         output=args.out,
         fixed_model_name=args.name,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from baken_core import entity_patterns
 from bot.routing import Router
 from handoff import conversations as convs
 from handoff import intent_catalog, nlu_inbox, training_export
@@ -49,16 +50,32 @@ class GroupOut(BaseModel):
     latest: str
 
 
+class EntityTypeOut(BaseModel):
+    name: str
+    meaning: str
+    values: list[str]
+
+
 class NluInbox(BaseModel):
     open: int
     groups: list[GroupOut]
     intents: list[IntentOut]
+    entity_types: list[EntityTypeOut]
+
+
+class EntityMark(BaseModel):
+    """A word or a few words in the message, the kind of thing it is, and its fixed name."""
+
+    text: Annotated[str, Field(min_length=1, max_length=entity_patterns.MAX_PHRASE)]
+    entity: Annotated[str, Field(min_length=1, max_length=32)]
+    value: Annotated[str | None, Field(max_length=40)] = None
 
 
 class Annotate(BaseModel):
     item_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(min_length=1, max_length=500)]
     action: Literal["intent", "out_of_scope", "discard"]
     intent: Annotated[str | None, Field(max_length=64)] = None
+    entities: Annotated[list[EntityMark], Field(max_length=10)] = []
 
 
 class AnnotateResult(BaseModel):
@@ -86,7 +103,32 @@ async def nlu_inbox_view(admin: CurrentAdmin, request: Request) -> Any:
             for g in groups
         ],
         intents=[IntentOut(name=i.name, topic=i.topic, meaning=i.meaning) for i in intent_catalog.intents()],
+        entity_types=[
+            EntityTypeOut(name=t.name, meaning=t.meaning, values=list(t.values)) for t in entity_patterns.entity_types()
+        ],
     )
+
+
+def _checked_marks(body: Annotate, items: list[NluInboxItem]) -> list[dict[str, str]]:
+    """The marks as stored, or 422 with a message the admin can act on."""
+    if body.entities and body.action != "intent":
+        raise HTTPException(422, "Woorden markeren kan alleen samen met een intentie.")
+    marks: list[dict[str, str]] = []
+    for mark in body.entities:
+        phrase = entity_patterns.normalise_phrase(mark.text)
+        known = entity_patterns.known_phrases(mark.entity) if mark.entity in entity_patterns.MEANINGS else {}
+        value = (mark.value or "").strip() or known.get(phrase) or entity_patterns.slug(phrase)
+        try:
+            entity_patterns.check(mark.entity, phrase, value)
+        except entity_patterns.PatternError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        if training_export.personal(phrase):
+            raise HTTPException(422, "Dit lijken persoonlijke gegevens; die worden geen patroon.")
+        missing = [i.id for i in items if training_export.find_phrase(i.masked_text, phrase) is None]
+        if missing:
+            raise HTTPException(422, f"'{phrase}' staat niet in elk gekozen bericht.")
+        marks.append({"text": phrase, "entity": mark.entity, "value": value})
+    return marks
 
 
 @router.post("/admin/nlu-inbox/annotate", response_model=AnnotateResult, summary="Annotate items (one or a group)")
@@ -104,13 +146,18 @@ async def annotate(body: Annotate, admin: CurrentAdmin, request: Request) -> Any
         items = session.scalars(
             select(NluInboxItem).where(NluInboxItem.id.in_(body.item_ids), NluInboxItem.status == InboxStatus.open)
         ).all()
+        marks = _checked_marks(body, list(items))
         for item in items:
             item.status = status
             item.annotated_intent = intent
+            item.annotated_entities = marks or None
             item.annotated_by = admin.id
             item.annotated_at = now
         convs.audit(
-            session, "annotate", worker=admin, detail={"count": len(items), "action": body.action, "intent": intent}
+            session,
+            "annotate",
+            worker=admin,
+            detail={"count": len(items), "action": body.action, "intent": intent, "entities": len(marks)},
         )
     return AnnotateResult(updated=len(items))
 
@@ -146,6 +193,7 @@ class Refused(BaseModel):
 class ExportResult(BaseModel):
     written: dict[str, int]
     refused: list[Refused]
+    patterns_added: list[str]
 
 
 @router.post(
@@ -156,5 +204,7 @@ async def export(admin: CurrentAdmin, request: Request) -> Any:
         report = training_export.export_annotated(session)
         convs.audit(session, "export_training_data", worker=admin, detail={"written": report.written})
     return ExportResult(
-        written=report.written, refused=[Refused(item_id=i, reason=reason) for i, reason in report.refused]
+        written=report.written,
+        refused=[Refused(item_id=i, reason=reason) for i, reason in report.refused],
+        patterns_added=report.patterns_added,
     )

@@ -200,6 +200,8 @@ class NluInboxItem(Base):
         _enum(InboxStatus, "inbox_status"), default=InboxStatus.open, index=True
     )
     annotated_intent: Mapped[str | None] = mapped_column(String(64))
+    annotated_entities: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
+    """Words the admin marked: [{"text", "entity", "value"}] (phrase, entity type, canonical value)."""
     annotated_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -178,6 +178,8 @@ async def run(sessions: sessionmaker[Session], version_id: int, settings: JobSet
                 model_path.name.removesuffix(".tar.gz"),
                 "--config",
                 str(config),
+                "--spacy-dir",
+                str(model_path.parent / "spacy"),
                 "--force",
             ],
             on_train_line,

@@ -8,6 +8,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var csrf = null;
   var intents = [];
+  var entityTypes = [];
   var REASON = {
     fallback: "assistent begreep het niet", low_confidence: "twijfel", close_second: "twee intenties bijna gelijk",
     flagged: "aangewezen door een medewerker", handoff_misunderstanding: "doorgezet omdat de assistent het niet begreep"
@@ -28,8 +29,9 @@
 
   function status(text) { $("admin-status").textContent = text; }
 
-  async function annotate(itemIds, action, intent) {
-    var result = await api("POST", "/api/admin/nlu-inbox/annotate", { item_ids: itemIds, action: action, intent: intent });
+  async function annotate(itemIds, action, intent, entities) {
+    var result = await api("POST", "/api/admin/nlu-inbox/annotate",
+      { item_ids: itemIds, action: action, intent: intent, entities: entities || [] });
     status(result.updated + (result.updated === 1 ? " bericht" : " berichten") + " verwerkt.");
     await load();
   }
@@ -66,7 +68,7 @@
       var name = intentName(input.value);
       if (!name) { status("Kies een intentie uit de lijst."); input.focus(); return; }
       save.disabled = true;
-      try { await annotate(group.item_ids, "intent", name); } catch (e) { status(e.message); save.disabled = false; }
+      try { await annotate(group.item_ids, "intent", name, marks); } catch (e) { status(e.message); save.disabled = false; }
     });
     var oos = el("button", null, "Buiten ons terrein");
     oos.type = "button";
@@ -80,7 +82,77 @@
     row.appendChild(oos);
     row.appendChild(discard);
     li.appendChild(row);
+    var marks = [];
+    li.appendChild(markingPanel(group, text, marks));
     return li;
+  }
+
+  /* "Woorden markeren": the admin picks words from the message (select them, or type them),
+   * says what kind of thing they are, and they are saved with the intent. */
+  function markingPanel(group, textLabel, marks) {
+    var key = group.item_ids[0];
+    var details = el("details", "marking");
+    details.appendChild(el("summary", null, "Woorden markeren (naam van een instantie, regeling, bedrag of periode)"));
+    var row = el("div", "marking-row");
+    var phraseLab = el("label", null, "Woord(en) uit het bericht");
+    var phrase = el("input");
+    phrase.id = "mw-" + key;
+    phrase.autocomplete = "off";
+    phraseLab.htmlFor = phrase.id;
+    var take = el("button", null, "Neem selectie over");
+    take.type = "button";
+    take.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep the selection
+    take.addEventListener("click", function () {
+      var selection = window.getSelection();
+      var picked = selection ? String(selection).trim() : "";
+      if (!picked || !textLabel.contains(selection.anchorNode)) { status("Selecteer eerst woorden in het bericht."); return; }
+      phrase.value = picked;
+    });
+    var typeLab = el("label", null, "Soort");
+    var type = el("select");
+    type.id = "mt-" + key;
+    typeLab.htmlFor = type.id;
+    entityTypes.forEach(function (t) {
+      var option = el("option", null, t.name + " – " + t.meaning);
+      option.value = t.name;
+      type.appendChild(option);
+    });
+    var valueLab = el("label", null, "Vaste naam (mag leeg)");
+    var value = el("input");
+    value.id = "mv-" + key;
+    value.autocomplete = "off";
+    value.setAttribute("list", "values-" + (entityTypes[0] ? entityTypes[0].name : ""));
+    valueLab.htmlFor = value.id;
+    type.addEventListener("change", function () { value.setAttribute("list", "values-" + type.value); });
+    var add = el("button", null, "Markeer");
+    add.type = "button";
+    var list = el("ul", "marks");
+    function redraw() {
+      list.textContent = "";
+      marks.forEach(function (m, index) {
+        var item = el("li", null, "“" + m.text + "” = " + m.entity + (m.value ? " (" + m.value + ")" : ""));
+        var remove = el("button", null, "verwijder");
+        remove.type = "button";
+        remove.setAttribute("aria-label", "Markering " + m.text + " verwijderen");
+        remove.addEventListener("click", function () { marks.splice(index, 1); redraw(); });
+        item.appendChild(remove);
+        list.appendChild(item);
+      });
+    }
+    add.addEventListener("click", function () {
+      var words = phrase.value.trim();
+      if (!words) { status("Typ of selecteer eerst een woord uit het bericht."); phrase.focus(); return; }
+      if (group.text.toLowerCase().indexOf(words.toLowerCase()) < 0) { status("Dat staat niet in het bericht."); phrase.focus(); return; }
+      marks.push({ text: words, entity: type.value, value: value.value.trim() || null });
+      phrase.value = "";
+      value.value = "";
+      redraw();
+      status("Gemarkeerd. Kies nu de intentie en klik op Opslaan.");
+    });
+    [phraseLab, phrase, take, typeLab, type, valueLab, value, add].forEach(function (n) { row.appendChild(n); });
+    details.appendChild(row);
+    details.appendChild(list);
+    return details;
   }
 
   async function load() {
@@ -93,6 +165,15 @@
       option.value = i.name;
       option.label = i.meaning;
       options.appendChild(option);
+    });
+    entityTypes = inbox.entity_types;
+    var valueLists = $("entity-values");
+    valueLists.textContent = "";
+    entityTypes.forEach(function (t) {
+      var datalist = el("datalist");
+      datalist.id = "values-" + t.name;
+      t.values.forEach(function (v) { var o = el("option"); o.value = v; datalist.appendChild(o); });
+      valueLists.appendChild(datalist);
     });
     $("open-count").textContent = String(inbox.open);
     var list = $("groups");
@@ -131,6 +212,7 @@
       var report = await api("POST", "/api/admin/nlu-inbox/export");
       var parts = Object.keys(report.written).map(function (f) { return f + ": " + report.written[f]; });
       $("export-result").textContent = "Toegevoegd: " + (parts.join(", ") || "niets nieuws") +
+        (report.patterns_added.length ? ". Nieuwe woorden: " + report.patterns_added.join(", ") : "") +
         (report.refused.length ? ". Geweigerd: " + report.refused.length + " (" + report.refused.map(function (r) { return r.reason; }).join(", ") + ")." : ".");
     } catch (e) {
       $("export-result").textContent = e.message;

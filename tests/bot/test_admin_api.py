@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,6 +54,7 @@ def test_every_handled_message_keeps_its_parse(desk: tuple[TestClient, str, Path
     assert message.nlu is not None
     assert message.nlu["intent"] == "ask_huurtoeslag" and message.nlu["confidence"] > 0.5
     assert message.nlu["ranking"][0]["name"] == "ask_huurtoeslag"
+    assert message.nlu["entities"] == ["benefit"]  # the type only: entity text can be personal
     assert "financien" in message.nlu["domains"] or message.nlu["domains"] == []
 
 
@@ -93,6 +95,47 @@ def test_unsure_message_reaches_the_admin_masked_and_is_annotated(desk: tuple[Te
     assert exported["written"] == {"schulden.yml": 1} and exported["refused"] == []
     written = (data / "nlu" / "schulden.yml").read_text(encoding="utf-8")
     assert "wat is een wsnp traject eigenlijk" in written and VALID_BSN not in written and "[BSN]" in written
+
+
+def test_the_admin_marks_words_as_entities(desk: tuple[TestClient, str, Path]) -> None:
+    client, _, data = desk
+    citizen_says(client, uuid.uuid4().hex, "ik heb een achterstand bij Vesteda van 250 euro, bel me op 0612345678")
+    bram = login(client, "bram")
+    inbox = as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()
+    types = {t["name"]: t for t in inbox["entity_types"]}
+    assert set(types) >= {"benefit", "creditor", "amount", "period"}
+    assert "woningcorporatie" in types["creditor"]["values"]
+    group = next(g for g in inbox["groups"] if "Vesteda" in g["text"])
+    assert "[TELEFOON]" in group["text"]
+
+    def annotate(entities: list[dict[str, str]], action: str = "intent") -> Any:
+        body = {"item_ids": group["item_ids"], "action": action, "intent": "report_huurachterstand"}
+        body["entities"] = entities
+        return as_worker(client, bram, "POST", "/api/admin/nlu-inbox/annotate", json=body)
+
+    refused = {
+        "not in the message": [{"text": "ymere", "entity": "creditor"}],
+        "unknown type": [{"text": "vesteda", "entity": "persoon"}],
+        "a placeholder": [{"text": "[TELEFOON]", "entity": "creditor"}],
+        "personal data": [{"text": "0612345678", "entity": "creditor"}],
+        "bad value": [{"text": "vesteda", "entity": "creditor", "value": "Woning Corporatie"}],
+        "markup": [{"text": "vesteda](creditor", "entity": "creditor"}],
+    }
+    for why, entities in refused.items():
+        answer = annotate(entities)
+        assert answer.status_code == 422, why
+    assert annotate([{"text": "vesteda", "entity": "creditor"}], action="discard").status_code == 422
+    assert as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()["open"] == inbox["open"]  # nothing lost
+
+    vesteda = {"text": "Vesteda", "entity": "creditor", "value": "woningcorporatie"}
+    done = annotate([vesteda, {"text": "250 euro", "entity": "amount"}])
+    assert done.json() == {"updated": len(group["item_ids"])}
+    exported = as_worker(client, bram, "POST", "/api/admin/nlu-inbox/export").json()
+    assert exported["patterns_added"] == ["creditor: vesteda"]  # amounts are found by the ruler's number rules
+    written = (data / "nlu" / "schulden.yml").read_text(encoding="utf-8")
+    assert "achterstand bij [Vesteda](creditor) van [250 euro](amount)" in written
+    patterns = yaml.safe_load((data / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8"))
+    assert "vesteda" in patterns["phrases"]["creditor"]["woningcorporatie"]
 
 
 def test_a_worker_flags_a_message_the_assistant_misunderstood(desk: tuple[TestClient, str, Path]) -> None:

@@ -2,9 +2,11 @@
 a real model swap in a Rasa server of its own: first through the admin pages in Chromium,
 then checked through the API and the database.
 
-a message the model gets wrong → in the NLU inbox (masked) → annotated → retrain in the
-background (progress; a second training refused) → scores and charts → the gate → promote
-→ the same message is now understood through the widget → roll back in one step.
+a message the model gets wrong → in the NLU inbox (masked) → annotated, with a new word
+marked as an entity → retrain in the background (progress; a second training refused) →
+scores and charts → the gate → promote → the same message is now understood (intent and
+entity) through the widget → roll back in one step (the old model, with its own patterns).
+And a deliberately worse model (DIET trained for one epoch) is refused promotion.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tests.bot.conftest import MODEL, rasa_stack
 from tests.bot.test_inbox_api import PASSWORD
 
 NEW_WORDS = "wat is de kattenluikregeling nou weer"
+NEW_BENEFIT = "kattenluikregeling"
 TARGET = "ask_energie_hulp"
 TRAINING_MINUTES = 20
 
@@ -44,6 +47,11 @@ def own_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
 
 def understood(url: str, text: str, count: int) -> str:
     """The intent of the `count`-th citizen message with this text, once the assistant answered."""
+    return str(parse_of(url, text, count)["intent"])
+
+
+def parse_of(url: str, text: str, count: int) -> dict[str, object]:
+    """The stored parse of the `count`-th citizen message with this text."""
     deadline = time.monotonic() + 90
     engine = create_engine(url)
     try:
@@ -54,7 +62,7 @@ def understood(url: str, text: str, count: int) -> str:
                 ).all()
             parse = messages[count - 1].nlu if len(messages) >= count else None
             if parse is not None:
-                return str(parse["intent"])
+                return dict(parse)
             time.sleep(0.5)
     finally:
         engine.dispose()
@@ -65,6 +73,19 @@ def understood(url: str, text: str, count: int) -> str:
 def desk_in_browser(
     own_rasa: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, str, Path]]:
+    yield from _desk(own_rasa, tmp_path, monkeypatch, "tests/configs/fast.yml")
+
+
+@pytest.fixture
+def desk_training_worse(
+    own_rasa: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, str, Path]]:
+    yield from _desk(own_rasa, tmp_path, monkeypatch, "tests/configs/worse.yml")
+
+
+def _desk(
+    own_rasa: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str
+) -> Iterator[tuple[str, str, Path]]:
     rasa_url, folder = own_rasa
     data = tmp_path / "data"
     shutil.copytree(PROJECT_ROOT / "data", data)
@@ -74,7 +95,7 @@ def desk_in_browser(
     small.write_text("\n".join(heldout[1::3]) + "\n")
     for key, value in {
         "NLU_INBOX_CONFIDENCE": "1.0",
-        "TRAINING_CONFIG": "tests/configs/fast.yml",
+        "TRAINING_CONFIG": config,
         "MODELS_DIR": str(tmp_path / "registry"),
         "LIVE_MODEL_PATH": str(folder / "live.tar.gz"),
         "EVALUATION_SET": str(small),
@@ -95,8 +116,9 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         citizen.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
         citizen.get_by_label("Typ je bericht").press("Enter")
         expect(citizen.locator("#baken-widget .msg-bot").first).to_be_visible(timeout=30_000)
-        before = understood(url, NEW_WORDS + " dan", 1)
-        assert before != TARGET
+        first = parse_of(url, NEW_WORDS + " dan", 1)
+        before = first["intent"]
+        assert before != TARGET and first["entities"] == []
 
         admin = browser.new_context().new_page()
         admin.goto(f"{base}/inbox")
@@ -105,6 +127,19 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         admin.get_by_role("button", name="Inloggen").click()
         admin.get_by_role("link", name="Beheer").click()
         group = admin.locator("#groups li", has_text=NEW_WORDS)
+        group.get_by_text("Woorden markeren").click()
+        group.get_by_label("Woord(en) uit het bericht").fill("wat is")
+        group.get_by_label("Soort").select_option("benefit")
+        group.get_by_role("button", name="Markeer").click()  # a mark can be taken back
+        group.get_by_role("button", name="Markering wat is verwijderen").click()
+        group.get_by_label("Woord(en) uit het bericht").fill("tovenaarstoeslag")
+        group.get_by_role("button", name="Markeer").click()
+        expect(admin.locator("#admin-status")).to_contain_text("staat niet in het bericht")
+        group.get_by_label("Woord(en) uit het bericht").fill(NEW_BENEFIT)
+        group.get_by_label("Soort").select_option("benefit")
+        group.get_by_role("button", name="Markeer").click()
+        expect(group.locator(".marks li")).to_have_count(1)
+        expect(group.locator(".marks li")).to_contain_text(f"{NEW_BENEFIT}” = benefit")
         group.get_by_label("Juiste intentie").fill(TARGET)
         group.get_by_role("button", name="Opslaan").click()
         expect(admin.locator("#admin-status")).to_contain_text("1 bericht verwerkt")
@@ -138,7 +173,8 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         citizen.get_by_label("Typ je bericht").press("Enter")
         expect(citizen.locator("#baken-widget .msg-citizen")).to_have_count(2, timeout=30_000)
         expect(citizen.locator("#baken-widget .msg-bot").last).to_be_visible(timeout=30_000)
-        assert understood(url, NEW_WORDS + " dan", 2) == TARGET  # understood now, through the widget
+        now = parse_of(url, NEW_WORDS + " dan", 2)
+        assert now["intent"] == TARGET and now["entities"] == ["benefit"]  # understood now, through the widget
 
         admin.locator("#models tr", has_text="start-").get_by_role("button", name="Terugzetten").click()
         expect(admin.locator("#models tr", has_text="start-")).to_contain_text("live", timeout=120_000)
@@ -146,11 +182,47 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         citizen.get_by_label("Typ je bericht").press("Enter")
         expect(citizen.locator("#baken-widget .msg-citizen")).to_have_count(3, timeout=30_000)
         expect(citizen.locator("#baken-widget .msg-bot").last).to_be_visible(timeout=30_000)
-        assert understood(url, NEW_WORDS + " dan", 3) == before  # rolled back: the old model answers again
+        rolled_back = parse_of(url, NEW_WORDS + " dan", 3)
+        # rolled back: the old model, with the patterns it was trained with
+        assert rolled_back["intent"] == before and rolled_back["entities"] == []
 
-    assert NEW_WORDS in (data / "nlu" / "inkomen.yml").read_text(encoding="utf-8")  # written as training data
+    written = (data / "nlu" / "inkomen.yml").read_text(encoding="utf-8")
+    assert f"wat is de [{NEW_BENEFIT}](benefit) nou weer dan" in written  # written as training data
+    assert NEW_BENEFIT in (data / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8")
     with session_factory(create_engine(url))() as session:
         actions = [a.action for a in session.scalars(select(AuditLog))]
         reasons = [a.detail for a in session.scalars(select(AuditLog).where(AuditLog.action == "promote_model"))]
     assert actions.count("promote_model") == 2 and "train_model" in actions and "annotate" in actions
     assert reasons[0] is not None and reasons[1] is not None and reasons[1]["override"] is None
+
+
+def test_a_deliberately_worse_model_is_refused(desk_training_worse: tuple[str, str, Path]) -> None:
+    base, url, _ = desk_training_worse
+    with chromium() as (_playwright, browser):
+        admin = browser.new_context().new_page()
+        admin.goto(f"{base}/inbox")
+        admin.get_by_label("Naam").fill("bram")
+        admin.get_by_label("Wachtwoord").fill(PASSWORD)
+        admin.get_by_role("button", name="Inloggen").click()
+        admin.get_by_role("link", name="Beheer").click()
+        admin.get_by_role("button", name="Opnieuw trainen").click()
+        ready = admin.locator("#models tr", has_text="klaar")
+        expect(ready).to_have_count(1, timeout=TRAINING_MINUTES * 60_000)
+        ready.get_by_role("button", name="Bekijk").click()
+        expect(admin.locator("#gate li", has_text="nauwkeurigheid daalt")).to_have_count(1)
+        admin.get_by_role("button", name="Zet dit model live").click()  # no reason given
+        expect(admin.locator("#models-status")).to_contain_text("reden")
+        csrf = admin.request.get(f"{base}/api/auth/me").json()["csrf_token"]
+        models = admin.request.get(f"{base}/api/admin/models").json()["versions"]
+        worse = next(m for m in models if m["status"] == "ready")
+        refused = admin.request.post(
+            f"{base}/api/admin/models/{worse['id']}/promote",
+            headers={"X-CSRF-Token": csrf},
+            data={"override_reason": None},
+        )
+        assert refused.status == 409 and "reden" in refused.json()["detail"] and refused.json()["reasons"]
+        versions = admin.request.get(f"{base}/api/admin/models").json()["versions"]
+        live = [m["name"] for m in versions if m["status"] == "live"]
+        assert len(live) == 1 and live[0].startswith("start-")  # the live model stayed
+    with session_factory(create_engine(url))() as session:
+        assert "promote_model" not in [a.action for a in session.scalars(select(AuditLog))]

@@ -158,3 +158,51 @@ def test_export_refuses_a_bsn_and_held_out_texts(sessions: sessionmaker[Session]
     assert sorted(reason for _, reason in report.refused) == ["bevat een BSN", "staat in een testset"]
     for path in nlu_dir.glob("*.yml"):
         assert VALID_BSN not in path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """data/nlu and data/nlp side by side, as the export expects them."""
+    for part in ("nlu", "nlp"):
+        shutil.copytree(PROJECT_ROOT / "data" / part, tmp_path / "data" / part)
+    return tmp_path / "data"
+
+
+def test_marked_words_become_markup_and_ruler_patterns(sessions: sessionmaker[Session], data_copy: Path) -> None:
+    with sessions.begin() as session:
+        item = annotate(session, "[NAAM]Vesteda stuurt steeds  brieven over de huur", "report_huurachterstand", "a")
+        item.annotated_entities = [
+            {"text": "vesteda", "entity": "creditor", "value": "woningcorporatie"},
+            {"text": "brieven", "entity": "creditor", "value": "x"},  # nonsense, but allowed: the admin decides
+            {"text": "twee maanden", "entity": "period", "value": "twee_maanden"},  # not in this text
+        ]
+        report = training_export.export_annotated(session, data_copy / "nlu")
+    assert report.refused == []
+    assert report.patterns_added == ["creditor: vesteda", "creditor: brieven", "period: twee maanden"]
+    example = examples_of(data_copy / "nlu" / "schulden.yml", "report_huurachterstand")[-1]
+    # a space after the placeholder, or Rasa would read "[NAAM][Vesteda]" as a list of entities
+    assert example == "[NAAM] [Vesteda](creditor) stuurt steeds [brieven](creditor) over de huur"
+    patterns = yaml.safe_load((data_copy / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8"))["phrases"]
+    assert "vesteda" in patterns["creditor"]["woningcorporatie"]
+    assert patterns["period"]["twee_maanden"] == ["twee maanden"]
+
+
+def test_personal_data_never_becomes_a_pattern(sessions: sessionmaker[Session], data_copy: Path) -> None:
+    patterns_before = (data_copy / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8")
+    with sessions.begin() as session:
+        item = annotate(session, "schuld bij incasso 0612345678 en cjib", "report_schulden", "a")
+        item.masked_text = f"schuld bij incasso {VALID_BSN} en cjib"  # as if masking had failed
+        item.annotated_entities = [{"text": VALID_BSN, "entity": "creditor", "value": "x"}]
+        other = annotate(session, "schuld bij de jansen incasso", "report_schulden", "b")
+        other.annotated_entities = [{"text": "0612345678", "entity": "creditor", "value": "telefoon"}]
+        report = training_export.export_annotated(session, data_copy / "nlu")
+    assert (data_copy / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8") == patterns_before
+    assert report.patterns_added == [] and [r for _, r in report.refused] == ["bevat een BSN"]
+    assert all(VALID_BSN not in p.read_text(encoding="utf-8") for p in (data_copy / "nlu").glob("*.yml"))
+
+
+def test_an_example_already_there_is_not_added_again_with_markup(data_copy: Path) -> None:
+    path = data_copy / "nlu" / "schulden.yml"
+    assert training_export.append_examples(path, "ask_deurwaarder", ["de deurwaarder van het cjib belt steeds"]) == 1
+    again = ["de deurwaarder van het [cjib](creditor) belt steeds"]
+    assert training_export.append_examples(path, "ask_deurwaarder", again) == 0

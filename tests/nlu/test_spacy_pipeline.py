@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import spacy
+import shutil
+from pathlib import Path
 
+import spacy
+import yaml
+from pytest import MonkeyPatch
+
+from baken_core import entity_patterns
+from baken_core.paths import PROJECT_ROOT
 from baken_nlu.spacy_pipeline import DEFAULT_OUTPUT, build_pipeline, ensure_pipeline, load_patterns
+from baken_nlu.train import pinned_config
 
 
 def test_lookup_lemmas_fold_word_forms() -> None:
@@ -32,3 +40,28 @@ def test_patterns_file_expands_to_labelled_patterns() -> None:
     patterns = load_patterns()
     assert {p["label"] for p in patterns} == {"benefit", "creditor", "amount", "period"}
     assert len(patterns) > 100
+
+
+def test_a_model_trained_by_the_desk_gets_a_pipeline_of_its_own(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    """A phrase the admin marked is recognised by the next model's pipeline; the pipeline is
+    built per pattern set, so an older model keeps the patterns it was trained with."""
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data" / "nlp", data / "nlp")
+    monkeypatch.setenv("BAKEN_DATA_DIR", str(data))
+    first = pinned_config(PROJECT_ROOT / "config.yml", tmp_path / "spacy", tmp_path / "a.config.yml")
+    entity_patterns.add_phrase("creditor", "Vesteda", "woningcorporatie", data / "nlp" / "entity_patterns.yml")
+    second = pinned_config(PROJECT_ROOT / "config.yml", tmp_path / "spacy", tmp_path / "b.config.yml")
+
+    def pipeline_of(config: Path) -> Path:
+        loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
+        return Path(next(c["model"] for c in loaded["pipeline"] if c["name"] == "SpacyNLP"))
+
+    old, new = pipeline_of(first), pipeline_of(second)
+    assert old != new and old.parent == new.parent == (tmp_path / "spacy").resolve()
+    sentence = "ik heb een huurachterstand bij vesteda"
+    assert [e.text for e in spacy.load(old)(sentence).ents] == []
+    assert [(e.text, e.label_, e.ent_id_) for e in spacy.load(new)(sentence).ents] == [
+        ("vesteda", "creditor", "woningcorporatie")
+    ]
+    rest = yaml.safe_load(second.read_text(encoding="utf-8"))
+    assert rest["policies"] == yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))["policies"]
