@@ -26,8 +26,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from baken_core.input_check import check_input
 from baken_core.triage import assess, default_rules
+from baken_nlu import fast_load
 from baken_nlu.crisis_model import CrisisModel
 from baken_nlu.vocabulary import dutch_words, has_dutch_word
+
+# Rasa resolves every component class before it loads any, so this is in place before
+# DIET and TED are loaded: models load in half the time (see baken_nlu/fast_load.py).
+fast_load.install()
 
 FALLBACK_INTENT = "nlu_fallback"
 FOREIGN_INTENT = "foreign_language"

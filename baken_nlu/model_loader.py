@@ -37,9 +37,13 @@ def latest_model(directory: Path = MODELS_DIR) -> Path | None:
 class Parser:
     """Parses messages with a trained model through Rasa's own NLU graph."""
 
-    def __init__(self, model_path: Path) -> None:
+    def __init__(self, model_path: Path, fast_load: bool = True) -> None:
         from rasa.core.agent import Agent  # heavy import, only when a parser is made
 
+        from baken_nlu import fast_load as loading
+
+        if fast_load:
+            loading.install()
         self.model_path = model_path
         self._loop = asyncio.new_event_loop()
         self._agent = Agent.load(str(model_path))
