@@ -43,10 +43,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--spacy-dir", help="build the spaCy pipeline for this model under this folder")
     args = parser.parse_args(argv)
 
-    ensure_pipeline()
     config = args.config
     if args.spacy_dir:
+        # Not build/spacy_nl_baken: models trained earlier load that one, with their patterns.
         config = str(pinned_config(Path(args.config), Path(args.spacy_dir), Path(args.out) / f"{args.name}.config.yml"))
+    else:
+        ensure_pipeline()
     from rasa.model_training import train  # heavy import
     from rasa.utils.log_utils import configure_structlog
 

@@ -39,11 +39,20 @@ from baken_nlu.model_loader import quiet
 
 HELDOUT_SETS = [
     (
+        "fresh4",
+        "tests/nlu/heldout_fresh4.jsonl",
+        "Written in the third session by a writer who saw only the intent and triage guides (no training "
+        "data, no other set, no model); 40 of its 435 messages happened to equal a training example (short "
+        "replies such as 'nee dank je') and were dropped, leaving 395. Measured once, at the end of that "
+        "session; nobody has looked at its errors: the honest measure.",
+    ),
+    (
         "fresh3",
         "tests/nlu/heldout_fresh3.jsonl",
-        "Written in the second session by a writer who saw only the intent and triage guides (no "
-        "training data, no other set, no model). Nobody has looked at its errors: the honest measure "
-        "after the second round of training data (85 crisis examples, 86 hard negatives).",
+        "Written in the second session by a writer who saw only the guides. Measured once honestly "
+        "(accuracy 0.881, crisis recall 0.913, false crisis 2.3 %); in the third session its errors were "
+        "read and the crisis rules and training data were improved from them, so its numbers are now "
+        "optimistic.",
     ),
     (
         "fresh2",

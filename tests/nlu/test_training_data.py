@@ -54,7 +54,13 @@ def training_examples() -> dict[str, list[str]]:
     return examples
 
 
-HELDOUT_FILES = ["heldout.jsonl", "heldout_fresh.jsonl", "heldout_fresh2.jsonl", "heldout_fresh3.jsonl"]
+HELDOUT_FILES = [
+    "heldout.jsonl",
+    "heldout_fresh.jsonl",
+    "heldout_fresh2.jsonl",
+    "heldout_fresh3.jsonl",
+    "heldout_fresh4.jsonl",
+]
 
 
 def heldout(name: str = "heldout.jsonl") -> list[dict]:
