@@ -188,9 +188,9 @@ async def run(sessions: sessionmaker[Session], version_id: int, settings: JobSet
         if code != 0 or not model_path.exists():
             raise RuntimeError("Het trainen is mislukt.")
         progress.set("beoordelen op de testset", TRAIN_TO)
-        scores = await evaluate(model_path, settings)
-        progress.set("het live model beoordelen", 95)
-        await score_live_if_needed(sessions, settings)
+        # The new model and (the first time) the live model are scored side by side: each
+        # load is mostly one core's work, and this machine has two.
+        scores, _ = await asyncio.gather(evaluate(model_path, settings), score_live_if_needed(sessions, settings))
         with sessions.begin() as session:
             version = session.get(ModelVersion, version_id)
             assert version is not None
