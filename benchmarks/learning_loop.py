@@ -36,7 +36,7 @@ from handoff.db import create_engine, session_factory
 from handoff.models import ModelVersion, Role
 from tests.bot.browser import chromium, desk_server
 from tests.bot.conftest import MODEL, rasa_stack
-from tests.bot.test_retrain import parse_of
+from tests.bot.test_retrain import open_admin_page, parse_of
 
 MESSAGE = "wat moet ik met die kattenluikregeling van de gemeente dan"
 WORD = "kattenluikregeling"
@@ -100,11 +100,7 @@ def run(folder: Path) -> Result:
                 result.stages[name] = now - lap
                 lap = now
 
-            admin.goto(f"{base}/inbox")
-            admin.get_by_label("Naam").fill("beheer")
-            admin.get_by_label("Wachtwoord").fill(PASSWORD)
-            admin.get_by_role("button", name="Inloggen").click()
-            admin.get_by_role("link", name="Beheer").click()
+            open_admin_page(admin, base, "beheer", PASSWORD)
             group = admin.locator("#groups li", has_text=WORD)
             expect(group).to_have_count(1, timeout=30_000)
             group.get_by_text("Woorden markeren").click()

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from baken_core.paths import PROJECT_ROOT
@@ -43,6 +43,16 @@ def own_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     shutil.copyfile(MODEL, live)
     with rasa_stack(live, folder / "rasa") as url:
         yield url, folder
+
+
+def open_admin_page(page: Page, base: str, name: str, password: str) -> Page:
+    """Log in at /inbox and go to the admin page."""
+    page.goto(f"{base}/inbox")
+    page.get_by_label("Naam").fill(name)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("link", name="Beheer").click()
+    return page
 
 
 def understood(url: str, text: str, count: int) -> str:
@@ -120,12 +130,7 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         before = first["intent"]
         assert before != TARGET and first["entities"] == []
 
-        admin = browser.new_context().new_page()
-        admin.goto(f"{base}/inbox")
-        admin.get_by_label("Naam").fill("bram")
-        admin.get_by_label("Wachtwoord").fill(PASSWORD)
-        admin.get_by_role("button", name="Inloggen").click()
-        admin.get_by_role("link", name="Beheer").click()
+        admin = open_admin_page(browser.new_context().new_page(), base, "bram", PASSWORD)
         group = admin.locator("#groups li", has_text=NEW_WORDS)
         group.get_by_text("Woorden markeren").click()
         group.get_by_label("Woord(en) uit het bericht").fill("wat is")
@@ -199,12 +204,7 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
 def test_a_deliberately_worse_model_is_refused(desk_training_worse: tuple[str, str, Path]) -> None:
     base, url, _ = desk_training_worse
     with chromium() as (_playwright, browser):
-        admin = browser.new_context().new_page()
-        admin.goto(f"{base}/inbox")
-        admin.get_by_label("Naam").fill("bram")
-        admin.get_by_label("Wachtwoord").fill(PASSWORD)
-        admin.get_by_role("button", name="Inloggen").click()
-        admin.get_by_role("link", name="Beheer").click()
+        admin = open_admin_page(browser.new_context().new_page(), base, "bram", PASSWORD)
         admin.get_by_role("button", name="Opnieuw trainen").click()
         ready = admin.locator("#models tr", has_text="klaar")
         expect(ready).to_have_count(1, timeout=TRAINING_MINUTES * 60_000)
