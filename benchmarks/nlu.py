@@ -39,12 +39,21 @@ from baken_nlu.model_loader import quiet
 
 HELDOUT_SETS = [
     (
+        "fresh5",
+        "tests/nlu/heldout_fresh5.jsonl",
+        "Written at the start of the fourth session by a writer who saw only the intent and triage guides "
+        "(no training data, no other set, no model); 29 of its 425 messages equalled a training example "
+        "(short replies such as 'ja graag', 'doei') and were dropped, leaving 396. Measured once, at the "
+        "end of that session; nobody has looked at its errors: the honest measure.",
+    ),
+    (
         "fresh4",
         "tests/nlu/heldout_fresh4.jsonl",
         "Written in the third session by a writer who saw only the intent and triage guides (no training "
         "data, no other set, no model); 40 of its 435 messages happened to equal a training example (short "
-        "replies such as 'nee dank je') and were dropped, leaving 395. Measured once, at the end of that "
-        "session; nobody has looked at its errors: the honest measure.",
+        "replies such as 'nee dank je') and were dropped, leaving 395. Measured once honestly (accuracy "
+        "0.914, crisis recall 0.986, false crisis 1.2 %); in the fourth session its errors were read and "
+        "the training data improved from them, so its numbers are now optimistic.",
     ),
     (
         "fresh3",

@@ -60,6 +60,7 @@ HELDOUT_FILES = [
     "heldout_fresh2.jsonl",
     "heldout_fresh3.jsonl",
     "heldout_fresh4.jsonl",
+    "heldout_fresh5.jsonl",
 ]
 
 
