@@ -573,6 +573,7 @@ _STOPWORDS: Final = frozenset(
     zegt belt vraagt vertelt komt stuurt schrijft geeft helpt hielp zag ziet weet wist denkt dacht
     vorige volgende afgelopen laatst onlangs eerst eerder later straks binnenkort vanavond vanochtend
     vanmiddag vannacht excuses excuseer daar allen allemaal lieve beste geachte t-mobile
+    hierbij hiermee middels namens betreft aanleiding
     """.split()
 )
 _NAME_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_])){0,39}")

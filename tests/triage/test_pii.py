@@ -468,6 +468,8 @@ NOT_NAMES = [
     "Geachte heer/mevrouw, ik ontvang sinds 2021 een bijstandsuitkering.",
     "Hallo Belastingdienst",
     "Beste meneer/mevrouw,",
+    "Geachte heer of mevrouw, hierbij meld ik dat ik schulden heb.",
+    "Geachte mevrouw, namens mijn moeder stel ik een vraag",
 ]
 
 

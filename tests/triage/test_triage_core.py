@@ -23,6 +23,15 @@ CRISIS = [
     "mijn zoon bedreigt me met een mes",
     "ik wil van de brug springen",
     "IK WIL NIET MEER LEVEN",
+    "de drang om mezelf te verwonden wordt steeds sterker",
+    # danger now in another language: answered in Dutch, but never missed
+    "sorry my dutch is not good, i dont want to live anymore",
+    "I want to kill myself",
+    "my husband hits me when he is drunk",
+    "he will kill me if I leave",
+    "ölmek istiyorum",
+    "أريد أن أموت",
+    "chcę umrzeć",
 ]
 NOT_CRISIS = [
     "ik schrik me dood van die brief",
@@ -34,6 +43,8 @@ NOT_CRISIS = [
     "hoe vraag ik huurtoeslag aan",
     "ik lach me dood om die brief",
     "ik zie het wel zitten hoor",
+    "I am dying to know how huurtoeslag works",
+    "the debts are killing me",
 ]
 
 
@@ -67,10 +78,25 @@ def test_crisis_by_intent_even_without_rule_words() -> None:
         "ons water is afgesloten",
         "mijn zorgverzekering is opgezegd",
         "ik heb vandaag niks te eten",
+        "ze komen donderdag de sloten vervangen",
+        "het energiebedrijf zegt dat ze stoppen met gas en licht",
+        "mijn water wordt dichtgedraaid",
     ],
 )
 def test_wgs_threatening_situations_are_urgent(text: str) -> None:
     assert assess(text).urgency == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ik wil het slot laten vervangen want ik ben mijn sleutel kwijt", "ik wil stoppen met het gas van vattenfall"],
+)
+def test_locks_and_switching_supplier_are_not_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
+
+
+def test_violence_in_another_language_is_a_home_matter() -> None:
+    assert "huiselijke_relaties" in assess("my husband hits me every night").domains
 
 
 def test_the_question_behind_the_question_shows_several_domains() -> None:
