@@ -16,3 +16,14 @@ CRISIS_MESSAGE: Final = (
     "• Is er geweld of dreiging thuis? Bel Veilig Thuis: 0800-2000 (gratis, dag en nacht).\n"
     "Ik zet je gesprek nu met voorrang door naar een medewerker."
 )
+
+# For a crisis written in another language (triage rules `*_other_language`): the same
+# numbers, in English, after the Dutch message. 113 and Veilig Thuis are Dutch services.
+CRISIS_MESSAGE_EN: Final = (
+    "(In English) What you write is serious.\n"
+    "• In danger right now? Call 112.\n"
+    "• Thinking about suicide? Call 113 or 0800-0113 (free, 24/7, anonymous) or chat at 113.nl.\n"
+    "• Violence or threats at home? Call Veilig Thuis: 0800-2000 (free, day and night).\n"
+    "I am passing your chat to a staff member now, with priority."
+)
+OTHER_LANGUAGE_SIGNALS: Final = ("crisis_other_language", "violence_other_language")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from actions.crisis import ActionCrisisResponse
 from actions.fallback import ActionHandleFallback
 from actions.handoff import ActionHandoff
-from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.crisis import CRISIS_MESSAGE, CRISIS_MESSAGE_EN
 from tests.actions.conftest import make_tracker, run_action
 
 
@@ -44,7 +44,15 @@ def test_handoff_after_triage_and_in_crisis() -> None:
 def test_crisis_response_gives_the_numbers() -> None:
     messages, events = run_action(ActionCrisisResponse(), make_tracker(intent="report_crisis"))
     assert messages[0]["text"] == CRISIS_MESSAGE
+    assert len(messages) == 1
     assert events[0]["value"] == "crisis"
+
+
+def test_crisis_in_another_language_gets_the_numbers_in_english_too() -> None:
+    triage = {"urgency": "crisis", "domains": [], "signals": ["crisis_other_language"]}
+    messages, _ = run_action(ActionCrisisResponse(), make_tracker(intent="report_crisis", triage=triage))
+    assert [m["text"] for m in messages] == [CRISIS_MESSAGE, CRISIS_MESSAGE_EN]
+    assert "113" in CRISIS_MESSAGE_EN and "0800-0113" in CRISIS_MESSAGE_EN and "0800-2000" in CRISIS_MESSAGE_EN
 
 
 def test_fallback_rephrase_then_offer_then_handoff() -> None:
