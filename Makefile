@@ -103,19 +103,7 @@ actions: $(RASA_STAMP)
 
 run: $(MODEL) $(DESK_STAMP)
 	@scripts/desk ensure-demo
-	@echo ""
-	@echo "Baken draait:"
-	@echo "  Rasa-server (REST-kanaal): http://localhost:5005/webhooks/rest/webhook"
-	@echo "  Rasa-API:                  http://localhost:5005/model/parse"
-	@echo "  Action-server:             http://localhost:5055/health"
-	@echo "  Widget (demopagina):       http://localhost:8000/demo"
-	@echo "  Inbox voor medewerkers:    http://localhost:8000/inbox   (login hierboven)"
-	@echo "  Beheer (leren, modellen):  http://localhost:8000/admin"
-	@echo "  Desk API:                  http://localhost:8000/docs  en  http://localhost:8000/healthz"
-	@echo "  Telegram: zet TELEGRAM_TOKEN in .env (zie .env.example)"
-	@echo "  Praten met de assistent:   make shell (in een tweede terminal)"
-	@echo ""
-	$(RASA_VENV)/bin/honcho -f Procfile start
+	@scripts/run
 
 shell: $(MODEL)
 	@$(RASA) run actions --port 5055 >/tmp/baken-actions.log 2>&1 & pid=$$!; \

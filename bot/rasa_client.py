@@ -1,8 +1,10 @@
 """Talking to the Rasa server over HTTP (the desk never imports Rasa).
 
 One round trip per citizen message through the `baken` channel (Rasa's REST channel that
-also returns the parse, baken_nlu/channel.py); the tracker endpoint gives
-the triage snapshot (slots) when a conversation is queued; the events endpoint resumes a
+also returns the parse, baken_nlu/channel.py). Every message carries the desk's own id,
+and the channel handles an id only once, so `send` may be repeated after any failure (a
+timeout, a 5xx, a crash of the desk) without the assistant hearing the message twice.
+The tracker endpoint gives the triage snapshot (slots); the events endpoint resumes a
 paused conversation when a worker hands it back to the assistant.
 """
 
@@ -22,6 +24,18 @@ class RasaUnavailable(RuntimeError):
     """Rasa did not answer (down, timing out, or answering with an error)."""
 
 
+class RasaNotReady(RasaUnavailable):
+    """Rasa is starting or has no model loaded yet: wait, do not hand off."""
+
+
+class RasaPaused(RuntimeError):
+    """Rasa holds the conversation as paused (handed to a worker) and did not process the message."""
+
+
+class RasaEmpty(RasaUnavailable):
+    """Rasa answered with nothing at all: a failure, not 'nothing to say'."""
+
+
 NOT_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Failures where the request never reached Rasa: safe to send again."""
 
@@ -36,6 +50,8 @@ class BotReply:
     """The custom handoff payload, if the assistant asked for a worker."""
     parse: dict[str, Any] | None = None
     """How the assistant understood the message: intent, confidence, ranking, triage."""
+    replayed: bool = False
+    """Rasa had already handled this message id; these are its first answers again."""
 
 
 def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
@@ -92,16 +108,41 @@ class RasaClient:
                 raise RasaUnavailable(str(exc)) from exc
         raise RasaUnavailable(str(last)) from last
 
-    async def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> BotReply:
-        """One citizen message to the assistant; its replies and any handoff request."""
-        body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
-        answer = await self._request("POST", "/webhooks/baken/webhook", idempotent=False, json=body)
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None, *, message_id: str | None = None
+    ) -> BotReply:
+        """One citizen message to the assistant, one attempt; its replies and any handoff request.
+
+        With `message_id` the call is idempotent (the channel handles an id once), so the
+        caller retries. Raises RasaNotReady, RasaPaused, RasaEmpty or RasaUnavailable."""
+        body: dict[str, Any] = {"sender": sender_id, "message": text, "metadata": metadata or {}}
+        if message_id is not None:
+            body["message_id"] = message_id
+        try:
+            response = await self._client.post("/webhooks/baken/webhook", params=self._params, json=body)
+        except NOT_SENT as exc:
+            raise RasaNotReady(f"Rasa is not listening: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        if response.status_code == 503:
+            raise RasaNotReady("Rasa has no model loaded yet")
+        if response.status_code == 409:
+            raise RasaPaused(sender_id)
+        if response.status_code != 200:
+            raise RasaUnavailable(f"Rasa answered {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("Rasa's answer is not JSON") from exc
         if not isinstance(answer, dict):
-            return parse_reply([])
+            raise RasaEmpty("Rasa's answer is not an object")
         messages = answer.get("messages")
         reply = parse_reply(messages if isinstance(messages, list) else [])
         parse = answer.get("parse")
         reply.parse = parse if isinstance(parse, dict) else None
+        reply.replayed = bool(answer.get("replayed"))
+        if not reply.texts and reply.handoff is None:
+            raise RasaEmpty("Rasa answered with no message")
         return reply
 
     async def tracker(self, sender_id: str) -> dict[str, Any]:
@@ -132,3 +173,17 @@ class RasaClient:
             return response.status_code == 200
         except httpx.HTTPError:
             return False
+
+    async def readiness(self) -> str:
+        """ "ready" (a model is loaded and answers), "loading" (listening, no model yet) or "down"."""
+        try:
+            response = await self._client.get("/webhooks/baken/", params=self._params, timeout=2.0)
+        except httpx.HTTPError:
+            return "down"
+        if response.status_code != 200:
+            return "down"
+        try:
+            body = response.json()
+        except ValueError:
+            return "down"
+        return "ready" if isinstance(body, dict) and body.get("ready") else "loading"

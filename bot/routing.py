@@ -1,19 +1,35 @@
 """One citizen message, end to end: store, crisis safety net, route by conversation status.
 
-1. The message is stored before anything else; a redelivery (same dedupe key) stops here.
-2. The crisis safety net (the triage rules, no model needed) runs in every state.
-3. Status `bot`: one round trip to Rasa; its replies are stored and returned. A handoff
-   payload, a crisis, or Rasa failing (after a short retry) queues the conversation.
+1. The message is stored before anything else, `pending` (handoff.processing); a
+   redelivery (same dedupe key) of an answered message stops here, one that was never
+   answered is processed now.
+2. The desk process claims it in the database (never two at once), then, in order per
+   conversation:
+3. The crisis safety net (the triage rules, no model needed) runs in every state and
+   answers at once, and a crisis goes to the head of the worker queue at once: it never
+   waits for Rasa.
+4. Status `bot`: the message goes to Rasa under the desk's message id, so it may be sent
+   again after any failure without Rasa hearing it twice (baken_nlu/channel.py). While
+   Rasa starts or swaps a model it is retried, with one "even geduld" line after a few
+   seconds; only past `rasa_wait_s` does the conversation go to a worker as "Rasa down".
+   A handoff payload or a crisis queues the conversation.
    Status `queued` / `with_worker`: the message goes to the worker inbox, not to Rasa.
-4. Outside office hours the citizen hears honestly when a worker will answer.
+5. The answer (or the handoff) is stored in the transaction that marks the message done.
+   Outside office hours the citizen hears honestly when a worker will answer.
 
-Channels (Telegram, widget) call `Router.inbound` and deliver the returned replies.
+Channels (Telegram, widget) call `Router.inbound`; the widget reads what was stored, the
+Telegram outbox (bot/outbox.py) delivers it. `Router.sweep` finishes what a crash or an
+outage left unanswered, crisis first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +40,9 @@ from baken_core.crisis import CRISIS_MESSAGE
 from baken_core.summary import TriageRecord, build_summary
 from baken_core.triage import assess, crisis_signals
 from baken_core.zrm import highest_urgency
-from bot.rasa_client import BotReply, RasaClient, RasaUnavailable
+from bot.rasa_client import BotReply, RasaClient, RasaEmpty, RasaPaused, RasaUnavailable
 from handoff import conversations as convs
-from handoff import nlu_inbox, queue_info
+from handoff import nlu_inbox, processing, queue_info
 from handoff.events import EventBus
 from handoff.models import (
     Author,
@@ -35,18 +51,27 @@ from handoff.models import (
     ConversationStatus,
     Message,
     Outcome,
+    Processing,
     Urgency,
     Worker,
     utcnow,
 )
 from handoff.office_hours import OfficeHours
 
+log = logging.getLogger(__name__)
+
 MAX_TEXT_CHARS = 10_000
+RASA_WAIT_S = 60.0
+"""How long a message waits for a Rasa that is starting, loading a model or paused (SIGSTOP)."""
+PATIENCE_S = 5.0
+"""After this long without an answer the citizen hears one "even geduld" line."""
+SWEEP_CONCURRENCY = 8
 
 RASA_DOWN = (
     "De digitale assistent is even niet bereikbaar. Je bericht is bewaard. "
     "Ik zet je door naar een medewerker, die leest wat je schreef."
 )
+PATIENT = "Even geduld, de digitale assistent heeft wat meer tijd nodig. Je bericht is bewaard: je krijgt zo antwoord."
 ATTACHMENT_WITH_BOT = (
     "Dank je. De digitale assistent kan foto's en bestanden niet lezen, maar een medewerker wel. "
     "Wil je dat een medewerker meekijkt? Typ dan: ik wil een medewerker."
@@ -66,6 +91,9 @@ class Inbound:
     source: str | None = None
     display_name: str | None = None
     attachments: Sequence[dict[str, Any]] = ()
+    notice: str | None = None
+    """What the channel itself has to say about the message (a file that was too big):
+    stored with it, before any answer."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +111,68 @@ class InboundResult:
     duplicate: bool = False
     crisis: bool = False
     replies: list[Outgoing] = field(default_factory=list)
+    """What was stored in answer to the message by this call, in order."""
     queue_text: str | None = None
     citizen_id: int | None = None
     message_id: int | None = None
     reply: BotReply | None = None
     """What the assistant answered (with its parse), when the message went to Rasa."""
+    in_progress: bool = False
+    """A resend of a message another request or process is answering right now."""
+
+
+@dataclass(frozen=True)
+class Work:
+    """A claimed citizen message, as stored."""
+
+    message_id: int
+    conversation_id: int
+    citizen_id: int
+    status: ConversationStatus
+    sender: str
+    channel: Channel
+    source: str | None
+    text: str
+    attachments: list[dict[str, Any]]
+    crisis: bool
+
+
+@dataclass
+class QueueRequest:
+    reason: str
+    urgency: Urgency
+    domains: Sequence[str]
+    summary: str = ""
+
+
+class _ConversationLocks:
+    """One asyncio lock per conversation: a desk process answers one conversation's messages in order."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    def hold(self, conversation_id: int) -> _Held:
+        return _Held(self, conversation_id)
+
+
+class _Held:
+    def __init__(self, locks: _ConversationLocks, conversation_id: int) -> None:
+        self.locks, self.key = locks, conversation_id
+
+    async def __aenter__(self) -> None:
+        locks = self.locks
+        lock = locks._locks.setdefault(self.key, asyncio.Lock())
+        locks._users[self.key] = locks._users.get(self.key, 0) + 1
+        await lock.acquire()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        locks = self.locks
+        locks._locks[self.key].release()
+        locks._users[self.key] -= 1
+        if locks._users[self.key] == 0:
+            del locks._users[self.key]
+            del locks._locks[self.key]
 
 
 class Router:
@@ -99,6 +184,10 @@ class Router:
         bus: EventBus,
         clock: Callable[[], dt.datetime] = utcnow,
         thresholds: nlu_inbox.Thresholds | None = None,
+        *,
+        rasa_wait_s: float = RASA_WAIT_S,
+        patience_s: float = PATIENCE_S,
+        lease_s: float = processing.LEASE_S,
     ) -> None:
         self.sessions = sessions
         self.thresholds = thresholds or nlu_inbox.Thresholds()
@@ -106,9 +195,16 @@ class Router:
         self.hours = hours
         self.bus = bus
         self.clock = clock
+        self.rasa_wait_s = rasa_wait_s
+        self.patience_s = patience_s
+        self.lease_s = lease_s
+        self._locks = _ConversationLocks()
+
+    # ----------------------------------------------------------------- a citizen's message
 
     async def inbound(self, message: Inbound) -> InboundResult:
         text = (message.text or "").replace("\x00", "")[:MAX_TEXT_CHARS]  # PostgreSQL text cannot hold NUL
+        crisis = bool(crisis_signals(text))
         with self.sessions.begin() as session:
             citizen = convs.citizen_for(session, message.channel, message.external_id, message.display_name)
             conversation = convs.active_conversation(session, citizen, message.source)
@@ -119,49 +215,411 @@ class Router:
                 convs.button_title(session, conversation, text) or text,
                 dedupe_key=message.dedupe_key,
                 attachments=list(message.attachments) or None,
+                crisis=crisis,
             )
-            result = InboundResult(conversation.id, conversation.status, duplicate=not created)
+            # a resend belongs to the conversation it was first stored in
+            result = InboundResult(stored.conversation_id, conversation.status, duplicate=not created)
+            result.crisis = stored.crisis
             result.citizen_id = citizen.id
             result.message_id = stored.id
-            sender = conversation.rasa_sender_id
-            if not created:
-                return result
-        self.bus.publish(
-            {
-                "type": "message",
-                "conversation_id": result.conversation_id,
-                "citizen_id": citizen.id,
-                "author": "citizen",
-            }
-        )
-
-        result.crisis = bool(crisis_signals(text))
-        if result.status is ConversationStatus.bot:
-            await self._with_bot(result, sender, text, message)
-        else:
-            self._with_people(result, text, message)
-        self._store_replies(result)
+            done = stored.processing in (Processing.done, None)
+            if created and message.notice:
+                convs.record_message(session, conversation, Author.system, message.notice, reply_to=stored.id)
+                result.replies.append(Outgoing(message.notice, author=Author.system))
+        if created:
+            self._publish_message(result.conversation_id, citizen.id, "citizen")
+        if done:
+            return result
+        processed = await self.process(stored.id, result)
+        if processed is None:
+            result.in_progress = True
         return result
 
-    def worker_reply(self, conversation_id: int, worker_id: int, text: str) -> tuple[Channel, str, Outgoing]:
-        """Store a worker's reply; return where to deliver it (channel, citizen id, message)."""
+    async def process(self, message_id: int, result: InboundResult | None = None) -> InboundResult | None:
+        """Answer one stored citizen message, if nobody else is; None when it was not ours to do."""
+        with self.sessions.begin() as session:
+            if not processing.claim(session, message_id, lease_s=self.lease_s):
+                return None
+        renewal = asyncio.create_task(self._keep_lease(message_id))
+        try:
+            with self.sessions() as session:
+                conversation_id = session.scalar(select(Message.conversation_id).where(Message.id == message_id))
+            assert conversation_id is not None
+            work = self._work(message_id)
+            if result is None:
+                result = InboundResult(work.conversation_id, work.status, duplicate=True, crisis=work.crisis)
+                result.citizen_id, result.message_id = work.citizen_id, work.message_id
+            if work.crisis:  # before waiting for anything, even an earlier message of this conversation
+                self._crisis_first(result, work)
+            async with self._locks.hold(conversation_id):
+                work = self._work(message_id)  # the status may have changed while it waited
+                result.status = work.status
+                if work.status is ConversationStatus.bot:
+                    await self._with_bot(result, work)
+                else:
+                    self._with_people(result, work)
+        except BaseException:
+            with suppress(Exception), self.sessions.begin() as session:
+                processing.release(session, message_id)
+            raise
+        finally:
+            renewal.cancel()
+        return result
+
+    async def sweep(self, *, grace_s: float = processing.GRACE_S) -> int:
+        """Answer every message a crash or an outage left unanswered: crisis first, each
+        conversation in order, conversations side by side. Returns how many it answered."""
+        with self.sessions() as session:
+            found = processing.unanswered(session, grace_s=grace_s)
+        if not found:
+            return 0
+        by_conversation: dict[int, list[int]] = {}
+        for item in found:  # crisis first, then oldest: the order of the conversations too
+            by_conversation.setdefault(item.conversation_id, []).append(item.message_id)
+        gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
+        answered = 0
+
+        async def conversation(ids: list[int]) -> None:
+            nonlocal answered
+            async with gate:
+                for message_id in sorted(ids):
+                    try:
+                        if await self.process(message_id) is not None:
+                            answered += 1
+                    except Exception:
+                        log.exception("recovery sweep: message %s failed; the next sweep tries again", message_id)
+                        return
+
+        await asyncio.gather(*(conversation(ids) for ids in by_conversation.values()))
+        if answered:
+            log.info("recovery sweep answered %s message(s)", answered)
+        return answered
+
+    def _work(self, message_id: int) -> Work:
+        with self.sessions() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            conversation = message.conversation
+            return Work(
+                message_id=message.id,
+                conversation_id=conversation.id,
+                citizen_id=conversation.citizen_id,
+                status=conversation.status,
+                sender=conversation.rasa_sender_id,
+                channel=conversation.channel,
+                source=conversation.source,
+                text=message.text,
+                attachments=list(message.attachments or []),
+                crisis=message.crisis,
+            )
+
+    async def _keep_lease(self, message_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                with self.sessions.begin() as session:
+                    processing.renew(session, message_id, lease_s=self.lease_s)
+            except Exception:  # the database is away for a moment: the next renewal tries again
+                log.warning("could not renew the claim on message %s", message_id)
+
+    # ----------------------------------------------------------------- with the assistant
+
+    async def _with_bot(self, result: InboundResult, work: Work) -> None:
+        text = self._rasa_text(work)
+        if work.attachments and not text.strip():
+            self._finish(result, work, [Outgoing(ATTACHMENT_WITH_BOT, author=Author.system)])
+            return
+        if not text.strip():
+            self._finish(result, work, [Outgoing(EMPTY, author=Author.system)])
+            return
+        reply = await self._ask_rasa(result, work, text)
+        if isinstance(reply, ConversationStatus):  # the conversation went to a worker meanwhile
+            self._with_people(result, work)
+            return
+        if reply is None:
+            if work.crisis:  # already answered and queued: nothing more to say
+                self._finish(result, work, [])
+                return
+            urgency = Urgency(assess(work.text).urgency)
+            self._finish(
+                result,
+                work,
+                [Outgoing(RASA_DOWN, author=Author.system)],
+                queue=QueueRequest("rasa_unavailable", urgency, assess(work.text).domains),
+            )
+            return
+        result.reply = reply
+        replies = [Outgoing(t["text"], t.get("buttons")) for t in reply.texts]
+        if work.crisis:  # the safety net has already given the numbers
+            replies = [r for r in replies if r.text != CRISIS_MESSAGE]
+        if work.attachments and not (reply.handoff or work.crisis):  # the caption was answered, not the file
+            replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
+        queue = self._queue_from_reply(reply, work.crisis) if (reply.handoff or work.crisis) else None
+        self._finish(result, work, replies, reply=reply, queue=queue)
+
+    def _rasa_text(self, work: Work) -> str:
+        """What Rasa gets: a pressed button's payload, not the title shown in the transcript."""
+        with self.sessions() as session:
+            message = session.get(Message, work.message_id)
+            payload = _button_payload(session, message) if message is not None else None
+        return payload or work.text
+
+    async def _ask_rasa(self, result: InboundResult, work: Work, text: str) -> BotReply | ConversationStatus | None:
+        """Rasa's answer; a ConversationStatus when a worker has the conversation now; None
+        when Rasa stayed away past the bound (or answered nothing at all)."""
+        started = time.monotonic()
+        # a crisis is with the workers already: Rasa adds context, it is not worth a long wait
+        bound = min(self.rasa_wait_s, self.patience_s) if work.crisis else self.rasa_wait_s
+        delay, told, resumed = 0.25, False, False
+        metadata = {"channel": work.channel.value, "source": work.source}
+        while True:
+            try:
+                return await self.rasa.send(work.sender, text, metadata, message_id=f"desk-{work.message_id}")
+            except RasaEmpty:
+                log.warning("Rasa answered nothing to message %s", work.message_id)
+                return None
+            except RasaPaused:
+                status = self._status(work.conversation_id)
+                if status is not ConversationStatus.bot:
+                    return status
+                if not resumed and not self._earlier_unanswered(work):
+                    # the desk has the conversation with the assistant: a hand-back whose
+                    # resume never reached Rasa. Repair it, then ask again.
+                    with suppress(RasaUnavailable):
+                        await self.rasa.resume(work.sender)
+                    resumed = True
+                    continue
+            except RasaUnavailable as exc:
+                log.info("Rasa not answering message %s yet: %s", work.message_id, type(exc).__name__)
+            elapsed = time.monotonic() - started
+            if elapsed >= bound:
+                return None
+            if not told and not work.crisis and elapsed >= self.patience_s:
+                self._store_now(result, work, Outgoing(PATIENT, author=Author.system))
+                told = True
+            await asyncio.sleep(min(delay, max(bound - elapsed, 0.05)))
+            delay = min(delay * 2, 2.0)
+
+    def _status(self, conversation_id: int) -> ConversationStatus:
+        with self.sessions() as session:
+            status = session.scalar(select(Conversation.status).where(Conversation.id == conversation_id))
+        assert status is not None
+        return status
+
+    def _earlier_unanswered(self, work: Work) -> bool:
+        with self.sessions() as session:
+            return (
+                session.scalar(
+                    select(Message.id)
+                    .where(
+                        Message.conversation_id == work.conversation_id,
+                        Message.author == Author.citizen,
+                        Message.id < work.message_id,
+                        Message.processing != Processing.done,
+                    )
+                    .limit(1)
+                )
+                is not None
+            )
+
+    def _queue_from_reply(self, reply: BotReply, crisis: bool) -> QueueRequest:
+        payload = reply.handoff or {}
+        urgency = highest_urgency(payload.get("urgency"), "crisis" if crisis else None)
+        return QueueRequest(
+            reason=str(payload.get("reason") or ("crisis" if crisis else "request_human")),
+            urgency=Urgency(urgency),
+            domains=payload.get("domains") or [],
+            summary=str(payload.get("summary") or ""),
+        )
+
+    # ----------------------------------------------------------------- with people
+
+    def _crisis_first(self, result: InboundResult, work: Work) -> None:
+        """The crisis numbers now, and the conversation at the head of the queue now (once)."""
+        with self.sessions.begin() as session:
+            if processing.has_reply(session, work.message_id, CRISIS_MESSAGE):
+                return
+        self._finish(
+            result,
+            work,
+            [Outgoing(CRISIS_MESSAGE, author=Author.system)],
+            queue=QueueRequest("crisis", Urgency.crisis, assess(work.text).domains),
+            done=False,
+        )
+
+    def _with_people(self, result: InboundResult, work: Work) -> None:
+        replies: list[Outgoing] = []
+        queue = None
+        if work.crisis:
+            with self.sessions() as session:
+                already = processing.has_reply(session, work.message_id, CRISIS_MESSAGE)
+            if not already:
+                replies.append(Outgoing(CRISIS_MESSAGE, author=Author.system))
+                queue = QueueRequest("crisis", Urgency.crisis, assess(work.text).domains)
+        if any(a.get("id") for a in work.attachments):  # stored; a refused file got its own notice
+            replies.append(Outgoing(QUEUED_ATTACHMENT, author=Author.system))
+        self._finish(result, work, replies, queue=queue, describe_queue=not work.crisis)
+
+    # ----------------------------------------------------------------- storing the answer
+
+    def _store_now(self, result: InboundResult, work: Work, outgoing: Outgoing) -> None:
+        """A reply that cannot wait for the rest (it does not finish the message)."""
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, work.conversation_id)
+            assert conversation is not None
+            if processing.has_reply(session, work.message_id, outgoing.text):
+                return
+            convs.record_message(session, conversation, outgoing.author, outgoing.text, reply_to=work.message_id)
+        result.replies.append(outgoing)
+        self._publish_message(work.conversation_id, work.citizen_id, outgoing.author.value)
+
+    def _finish(
+        self,
+        result: InboundResult,
+        work: Work,
+        replies: list[Outgoing],
+        *,
+        reply: BotReply | None = None,
+        queue: QueueRequest | None = None,
+        describe_queue: bool = False,
+        done: bool = True,
+    ) -> None:
+        """Store the answer, the handoff and `done` in one transaction; publish after it."""
+        events: list[dict[str, Any]] = []
+        now = self.clock()
+        replies = list(replies)
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, work.conversation_id)
+            assert conversation is not None
+            if reply is not None:
+                self._note_understanding(session, work.message_id, reply)
+            if queue is not None:
+                replies.extend(self._queue_in(session, conversation, queue, now, result, events))
+            elif describe_queue and conversation.status is ConversationStatus.queued:
+                result.queue_text = queue_info.describe(session, conversation.id)
+                if result.queue_text:
+                    replies.append(Outgoing(f"Je bericht is bewaard. {result.queue_text}", author=Author.system))
+            for outgoing in replies:
+                convs.record_message(
+                    session,
+                    conversation,
+                    outgoing.author,
+                    outgoing.text,
+                    buttons=outgoing.buttons,
+                    reply_to=work.message_id,
+                )
+            if done:
+                processing.finish(session, work.message_id)
+            result.status = conversation.status
+        result.replies.extend(replies)
+        for event in events:
+            self.bus.publish(event)
+        if replies:
+            self._publish_message(work.conversation_id, work.citizen_id, "bot")
+
+    def _note_understanding(self, session: Session, message_id: int, reply: BotReply) -> None:
+        """Keep the parse on the citizen's message; unsure ones go (masked) to the NLU inbox."""
+        message = session.get(Message, message_id)
+        if message is None:
+            return
+        nlu_inbox.record_parse(session, message, reply.parse, self.thresholds)
+        if (reply.handoff or {}).get("reason") == "misunderstanding":
+            nlu_inbox.add(session, message, "handoff_misunderstanding", self.thresholds)
+
+    def _queue_in(
+        self,
+        session: Session,
+        conversation: Conversation,
+        request: QueueRequest,
+        now: dt.datetime,
+        result: InboundResult,
+        events: list[dict[str, Any]],
+    ) -> list[Outgoing]:
+        """Queue (or escalate) in `session`; the notices for the citizen when it newly waits."""
+        newly = conversation.status is ConversationStatus.bot
+        summary = request.summary or build_summary(
+            TriageRecord(
+                urgency=request.urgency.value,
+                domains=list(request.domains),
+                citizen_words=_citizen_words(session, conversation),
+            )
+        )
+        handoff = convs.queue(
+            session,
+            conversation,
+            reason=request.reason,
+            urgency=request.urgency,
+            domains=request.domains,
+            summary=summary,
+        )
+        events.append(
+            {
+                "type": "queued",
+                "conversation_id": conversation.id,
+                "citizen_id": conversation.citizen_id,
+                "urgency": handoff.urgency.value,
+            }
+        )
+        if request.urgency is Urgency.crisis:
+            events.append({"type": "crisis", "conversation_id": conversation.id})
+        if not newly:
+            return []
+        if self.hours.is_open(now):
+            queue_text = queue_info.describe(session, conversation.id)
+            if queue_text and request.urgency is not Urgency.crisis:
+                result.queue_text = queue_text
+                return [Outgoing(queue_text, author=Author.system)]
+            return []
+        when = self.hours.describe_next_opening(now)
+        if request.urgency is Urgency.crisis:
+            return [
+                Outgoing(
+                    "Er is nu niemand van ons online. Wacht daarom niet op ons: bel 113 of 0800-0113 "
+                    f"(of chat op 113.nl), en 112 bij direct gevaar. Een medewerker leest je bericht {when}.",
+                    author=Author.system,
+                )
+            ]
+        return [
+            Outgoing(
+                f"Onze medewerkers zijn er nu niet. Ze reageren {when}. Laat gerust een bericht achter: "
+                "dat staat dan bovenaan in de rij.",
+                author=Author.system,
+            )
+        ]
+
+    def _publish_message(self, conversation_id: int, citizen_id: int, author: str) -> None:
+        self.bus.publish(
+            {"type": "message", "conversation_id": conversation_id, "citizen_id": citizen_id, "author": author}
+        )
+
+    # ----------------------------------------------------------------- the worker side
+
+    def worker_reply(
+        self, conversation_id: int, worker_id: int, text: str, *, client_id: str | None = None
+    ) -> tuple[Channel, str, Outgoing]:
+        """Store a worker's reply once (a double click or a retry with the same `client_id`
+        stores nothing new); return where it goes (channel, citizen id, message)."""
         with self.sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
             worker = session.get(Worker, worker_id)
             if conversation is None or worker is None:
                 raise LookupError("conversation or worker not found")
+            key = f"worker:{worker.id}:{client_id}" if client_id else None
+            if key is not None and session.scalar(select(Message.id).where(Message.dedupe_key == key)) is not None:
+                return conversation.channel, conversation.citizen.external_id, Outgoing(text, author=Author.worker)
             if conversation.status is not ConversationStatus.with_worker or conversation.worker_id != worker.id:
                 raise convs.IllegalTransition(f"conversation {conversation_id} is not with worker {worker_id}")
-            convs.record_message(session, conversation, Author.worker, text, worker=worker)
+            convs.record_message(session, conversation, Author.worker, text, worker=worker, dedupe_key=key)
             target = (conversation.channel, conversation.citizen.external_id)
             citizen_id = conversation.citizen_id
-        self.bus.publish(
-            {"type": "message", "conversation_id": conversation_id, "citizen_id": citizen_id, "author": "worker"}
-        )
+        self._publish_message(conversation_id, citizen_id, "worker")
         return target[0], target[1], Outgoing(text, author=Author.worker)
 
     async def hand_back(self, conversation_id: int, worker_id: int) -> tuple[Channel, str, Outgoing]:
-        """The worker returns the conversation to the assistant; Rasa resumes with context."""
+        """The worker returns the conversation to the assistant; Rasa resumes with context.
+
+        If Rasa cannot be reached now, the conversation is still the assistant's: the next
+        citizen message finds Rasa paused and resumes it then (Router._ask_rasa)."""
         with self.sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
             worker = session.get(Worker, worker_id)
@@ -174,8 +632,12 @@ class Router:
             convs.record_message(session, conversation, Author.system, note)
             sender, target = conversation.rasa_sender_id, (conversation.channel, conversation.citizen.external_id)
             citizen_id = conversation.citizen_id
-        await self.rasa.resume(sender)
+        try:
+            await self.rasa.resume(sender)
+        except RasaUnavailable:
+            log.warning("hand back: Rasa not reached; the next message resumes the conversation")
         self.bus.publish({"type": "handed_back", "conversation_id": conversation_id, "citizen_id": citizen_id})
+        self._publish_message(conversation_id, citizen_id, "system")
         return target[0], target[1], Outgoing(note, author=Author.system)
 
     async def stop(self, channel: Channel, external_id: str) -> None:
@@ -189,133 +651,23 @@ class Router:
             conversation_id, citizen_id = conversation.id, conversation.citizen_id
         self.bus.publish({"type": "closed", "conversation_id": conversation_id, "citizen_id": citizen_id})
 
-    async def _with_bot(self, result: InboundResult, sender: str, text: str, message: Inbound) -> None:
-        if message.attachments and not text.strip():
-            result.replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
-            return
-        if not text.strip():
-            result.replies.append(Outgoing(EMPTY, author=Author.system))
-            return
-        try:
-            reply = await self.rasa.send(sender, text, {"channel": message.channel.value, "source": message.source})
-        except RasaUnavailable:
-            if result.crisis:
-                result.replies.append(Outgoing(CRISIS_MESSAGE, author=Author.system))
-            result.replies.append(Outgoing(RASA_DOWN, author=Author.system))
-            urgency = Urgency.crisis if result.crisis else Urgency(assess(text).urgency)
-            self._queue(result, reason="rasa_unavailable", urgency=urgency, domains=assess(text).domains, summary="")
-            return
-        result.reply = reply  # its parse is kept with the replies, in one transaction
-        result.replies.extend(Outgoing(t["text"], t.get("buttons")) for t in reply.texts)
-        if message.attachments and not (reply.handoff or result.crisis):  # the caption was answered, not the file
-            result.replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
-        if result.crisis and not any(CRISIS_MESSAGE in r.text for r in result.replies):
-            result.replies.insert(0, Outgoing(CRISIS_MESSAGE, author=Author.system))  # the safety net speaks first
-        if reply.handoff or result.crisis:
-            self._queue_from_reply(result, reply)
 
-    def _note_understanding(self, session: Session, result: InboundResult) -> None:
-        """Keep the parse on the citizen's message; unsure ones go (masked) to the NLU inbox."""
-        reply = result.reply
-        if result.message_id is None or reply is None:
-            return
-        message = session.get(Message, result.message_id)
-        if message is None:
-            return
-        nlu_inbox.record_parse(session, message, reply.parse, self.thresholds)
-        if (reply.handoff or {}).get("reason") == "misunderstanding":
-            nlu_inbox.add(session, message, "handoff_misunderstanding", self.thresholds)
-
-    def _queue_from_reply(self, result: InboundResult, reply: BotReply) -> None:
-        payload = reply.handoff or {}
-        urgency = highest_urgency(payload.get("urgency"), "crisis" if result.crisis else None)
-        self._queue(
-            result,
-            reason=str(payload.get("reason") or ("crisis" if result.crisis else "request_human")),
-            urgency=Urgency(urgency),
-            domains=payload.get("domains") or [],
-            summary=str(payload.get("summary") or ""),
+def _button_payload(session: Session, message: Message) -> str | None:
+    """The payload behind a stored button title (the transcript keeps the title)."""
+    last_buttons = session.scalar(
+        select(Message.buttons)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.buttons.is_not(None),
+            Message.id < message.id,
         )
-
-    def _with_people(self, result: InboundResult, text: str, message: Inbound) -> None:
-        if result.crisis:
-            result.replies.append(Outgoing(CRISIS_MESSAGE, author=Author.system))
-            self._queue(result, reason="crisis", urgency=Urgency.crisis, domains=assess(text).domains, summary="")
-        if any(a.get("id") for a in message.attachments):  # stored; a refused file got its own notice
-            result.replies.append(Outgoing(QUEUED_ATTACHMENT, author=Author.system))
-        if result.status is ConversationStatus.queued and not result.crisis:
-            with self.sessions() as session:
-                result.queue_text = queue_info.describe(session, result.conversation_id)
-            if result.queue_text:
-                result.replies.append(Outgoing(f"Je bericht is bewaard. {result.queue_text}", author=Author.system))
-
-    def _queue(
-        self, result: InboundResult, *, reason: str, urgency: Urgency, domains: Sequence[str], summary: str
-    ) -> None:
-        now = self.clock()
-        with self.sessions.begin() as session:
-            conversation = session.get(Conversation, result.conversation_id)
-            assert conversation is not None
-            if not summary:
-                summary = build_summary(
-                    TriageRecord(
-                        urgency=urgency.value,
-                        domains=list(domains),
-                        citizen_words=_citizen_words(session, conversation),
-                    )
-                )
-            handoff = convs.queue(
-                session, conversation, reason=reason, urgency=urgency, domains=domains, summary=summary
-            )
-            result.status = conversation.status
-            queue_text = queue_info.describe(session, conversation.id)
-            event = {
-                "type": "queued",
-                "conversation_id": conversation.id,
-                "citizen_id": conversation.citizen_id,
-                "urgency": handoff.urgency.value,
-            }
-        self.bus.publish(event)
-        if urgency is Urgency.crisis:
-            self.bus.publish({"type": "crisis", "conversation_id": result.conversation_id})
-        if self.hours.is_open(now):
-            if queue_text and urgency is not Urgency.crisis:
-                result.queue_text = queue_text
-                result.replies.append(Outgoing(queue_text, author=Author.system))
-            return
-        when = self.hours.describe_next_opening(now)
-        if urgency is Urgency.crisis:
-            result.replies.append(
-                Outgoing(
-                    "Er is nu niemand van ons online. Wacht daarom niet op ons: bel 113 of 0800-0113 "
-                    f"(of chat op 113.nl), en 112 bij direct gevaar. Een medewerker leest je bericht {when}.",
-                    author=Author.system,
-                )
-            )
-        else:
-            result.replies.append(
-                Outgoing(
-                    f"Onze medewerkers zijn er nu niet. Ze reageren {when}. Laat gerust een bericht achter: "
-                    "dat staat dan bovenaan in de rij.",
-                    author=Author.system,
-                )
-            )
-
-    def _store_replies(self, result: InboundResult) -> None:
-        if not result.replies and result.reply is None:
-            return
-        with self.sessions.begin() as session:
-            self._note_understanding(session, result)
-            if not result.replies:
-                return
-            conversation = session.get(Conversation, result.conversation_id)
-            assert conversation is not None
-            for reply in result.replies:
-                convs.record_message(session, conversation, reply.author, reply.text, buttons=reply.buttons)
-            citizen_id = conversation.citizen_id
-        self.bus.publish(
-            {"type": "message", "conversation_id": result.conversation_id, "citizen_id": citizen_id, "author": "bot"}
-        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    for button in last_buttons or []:
+        if isinstance(button, dict) and button.get("title") == message.text and button.get("payload"):
+            return str(button["payload"])
+    return None
 
 
 def _citizen_words(session: Session, conversation: Conversation, limit: int = 6) -> list[str]:

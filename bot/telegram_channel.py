@@ -30,9 +30,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.outbox import Outbox
 from bot.routing import Inbound, InboundResult, Outgoing, Router
 from handoff.attachments import AttachmentStore, AttachmentTooBig, refused_record, size_text, too_big_record
-from handoff.models import Author, Channel
+from handoff.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ class TelegramChannel:
         self.router = router
         self.attachments = attachments
         self.webhook_secret: str | None = None
+        self.outbox: Outbox | None = None
+        self._background: set[asyncio.Task[None]] = set()
         application.add_handler(CommandHandler("start", self.on_start))
         application.add_handler(CommandHandler("stop", self.on_stop))
         application.add_handler(CallbackQueryHandler(self.on_button))
@@ -125,22 +128,40 @@ class TelegramChannel:
         application.add_error_handler(self.on_error)
 
     async def send(self, chat_id: int | str, outgoing: Outgoing) -> None:
+        """Send now, not through the outbox: only for what the channel says itself outside a
+        conversation (/stop, an update that failed)."""
         chunks = split_text(outgoing.text)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await self.application.bot.send_message(
-                chat_id=chat_id, text=chunk, reply_markup=keyboard(outgoing.buttons) if last else None
-            )
+            await self.send_part(str(chat_id), chunk, last, outgoing.buttons if last else None)
+
+    async def send_part(self, chat_id: str, text: str, last: bool, buttons: list[dict[str, str]] | None) -> None:
+        """One Telegram message (the outbox's way out); raises telegram.error on failure."""
+        await self.application.bot.send_message(
+            chat_id=int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id,
+            text=text,
+            reply_markup=keyboard(buttons) if last else None,
+        )
+
+    async def _typing(self, chat_id: int) -> None:
+        """The typing indicator is a courtesy: when it fails, nothing else does."""
+        try:
+            await self.application.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+        except TelegramError as exc:
+            log.info("telegram typing indicator not shown: %s", type(exc).__name__)
 
     async def _route(
         self, update: Update, text: str, *, source: str | None = None, notice: str | None = None, **extra: Any
     ) -> InboundResult | None:
-        """Route one update; deliver `notice` (from the channel itself) and then the router's replies."""
+        """Route one update: stored first, then answered; the outbox delivers what was stored.
+        `notice` (from the channel itself) is stored before the router's replies."""
         chat = update.effective_chat
         if chat is None:
             return None
         user = update.effective_user
-        await self.application.bot.send_chat_action(chat_id=chat.id, action=ChatAction.TYPING)
+        typing = asyncio.create_task(self._typing(chat.id))
+        self._background.add(typing)
+        typing.add_done_callback(self._background.discard)
         result = await self.router.inbound(
             Inbound(
                 Channel.telegram,
@@ -149,13 +170,12 @@ class TelegramChannel:
                 dedupe_key=f"telegram:update:{update.update_id}",
                 source=source,
                 display_name=user.first_name if user else None,
+                notice=notice,
                 **extra,
             )
         )
-        if notice and not result.duplicate:
-            await self.send(chat.id, Outgoing(notice, author=Author.system))
-        for outgoing in result.replies:
-            await self.send(chat.id, outgoing)
+        if self.outbox is not None:
+            self.outbox.kick()
         return result
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,8 +8,9 @@ import logging
 from fastapi import APIRouter, HTTPException, Request
 from telegram import Update
 
+from bot.outbox import Outbox
 from bot.routing import Router
-from bot.telegram_channel import TelegramChannel, build_application
+from bot.telegram_channel import TelegramChannel, build_application, split_text
 from handoff.attachments import AttachmentStore
 from handoff.settings import DeskSettings
 
@@ -31,8 +32,10 @@ async def start_telegram(
         desk.telegram_token.get_secret_value(), desk.telegram_api_url, polling=webhook is None
     )
     channel = TelegramChannel(application, desk_router, attachments)
+    channel.outbox = Outbox(desk_router.sessions, desk_router.bus, split_text, channel.send_part)
     await application.initialize()
     await application.start()
+    channel.outbox.start()
     if webhook:
         assert desk.telegram_webhook_secret is not None
         await application.bot.set_webhook(
@@ -47,6 +50,8 @@ async def start_telegram(
 
 
 async def stop_telegram(channel: TelegramChannel) -> None:
+    if channel.outbox is not None:
+        await channel.outbox.stop()
     application = channel.application
     if application.updater is not None and application.updater.running:
         await application.updater.stop()

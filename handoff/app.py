@@ -5,6 +5,8 @@ Run: uvicorn --factory handoff.app:create_app
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from baken_core.paths import PROJECT_ROOT, data_dir
+from baken_core.rasa_endpoints import tracker_database
 from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
 from bot.routing import Router
@@ -32,11 +35,14 @@ from handoff import (
     models_api,
     nlu_inbox,
     pages,
+    processing,
     settings_api,
+    tracker_retention,
     training_job,
     workers_api,
 )
 from handoff.attachments import AttachmentStore
+from handoff.background import Periodic
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
 from handoff.migrate import upgrade
@@ -77,6 +83,11 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
             thresholds=nlu_inbox.Thresholds(
                 desk.nlu_inbox_confidence, desk.nlu_inbox_margin, desk.nlu_inbox_retention_days
             ),
+            rasa_wait_s=desk.rasa_wait_s,
+            patience_s=desk.rasa_patience_s,
+        )
+        trackers = create_engine(
+            tracker_database(desk.database_url, desk.rasa_tracker_url).sqlalchemy_url(), pool_pre_ping=True
         )
         app.state.secret_key = auth.secret_key(
             desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
@@ -91,10 +102,21 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         with app.state.router.sessions.begin() as session:
             model_registry.fail_stale(session)
         app.state.telegram = await start_telegram(desk, app.state.router, app.state.attachments)
+        jobs = Periodic()
+        jobs.every("recovery sweep", desk.sweep_interval_s, app.state.router.sweep)
+        retention = dt.timedelta(hours=desk.tracker_retention_hours)
+
+        async def purge_trackers() -> None:
+            with app.state.router.sessions.begin() as session:
+                await asyncio.to_thread(tracker_retention.purge, session, trackers, retention)
+
+        jobs.every("tracker retention", 3600.0, purge_trackers)
         yield
+        await jobs.stop()
         if app.state.telegram is not None:
             await stop_telegram(app.state.telegram)
         await rasa.close()
+        trackers.dispose()
         engine.dispose()
 
     app = FastAPI(title="Baken desk", version="0.1.0", lifespan=lifespan)
@@ -120,20 +142,33 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
 
     _document_invalid_request(app)
 
-    @app.get("/healthz", tags=["health"], summary="Desk, database and Rasa")
+    @app.get("/healthz", tags=["health"], summary="Desk, database, Rasa, and what is waiting")
     async def healthz(request: Request) -> JSONResponse:
+        """`ready` is true only when a citizen's message would be answered now: the database
+        answers and Rasa has a model loaded (`rasa`: ready / loading / down). Also: citizen
+        messages waiting for an answer, and outgoing messages pending or failed."""
         database = True
+        backlog = None
         try:
-            with request.app.state.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            with request.app.state.router.sessions() as session:
+                session.execute(text("SELECT 1"))
+                backlog = processing.backlog(session)
         except Exception:
             database = False
-        rasa = await request.app.state.rasa.healthy()
+        rasa = await request.app.state.rasa.readiness()
         body: dict[str, Any] = {
             "desk": "ok",
             "database": "ok" if database else "down",
-            "rasa": "ok" if rasa else "down",
+            "rasa": rasa,
+            "ready": database and rasa == "ready",
         }
+        if backlog is not None:
+            body.update(
+                waiting_for_answer=backlog.waiting_for_answer,
+                oldest_waiting_s=backlog.oldest_waiting_s,
+                deliveries_pending=backlog.deliveries_pending,
+                deliveries_failed=backlog.deliveries_failed,
+            )
         return JSONResponse(body, status_code=200 if database else 503)
 
     return app

@@ -27,9 +27,11 @@ from handoff.models import (
     Citizen,
     Conversation,
     ConversationStatus,
+    Delivery,
     Handoff,
     Message,
     Outcome,
+    Processing,
     Urgency,
     Worker,
     utcnow,
@@ -135,12 +137,21 @@ def record_message(
     attachments: list[dict[str, Any]] | None = None,
     worker: Worker | None = None,
     internal: bool = False,
+    reply_to: int | None = None,
+    crisis: bool = False,
 ) -> tuple[Message, bool]:
-    """Store a message before anything else; (message, False) when it is a redelivery."""
+    """Store a message before anything else; (message, False) when it is a redelivery.
+
+    A citizen's message starts `pending` (not answered yet). Anything for the citizen gets
+    a delivery state: `pending` where the desk pushes it (Telegram), `stored` where the
+    channel reads the store (the widget). Internal notes are never delivered."""
     if dedupe_key is not None:
         existing = session.scalar(select(Message).where(Message.dedupe_key == dedupe_key))
         if existing is not None:
             return existing, False
+    delivery: Delivery | None = None
+    if author is not Author.citizen and not internal:
+        delivery = Delivery.pending if conversation.channel is Channel.telegram else Delivery.stored
     message = Message(
         conversation_id=conversation.id,
         author=author,
@@ -150,6 +161,10 @@ def record_message(
         attachments=attachments,
         worker_id=worker.id if worker else None,
         internal=internal,
+        reply_to=reply_to,
+        crisis=crisis,
+        processing=Processing.pending if author is Author.citizen else None,
+        delivery=delivery,
     )
     session.add(message)
     session.flush()

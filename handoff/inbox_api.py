@@ -93,6 +93,8 @@ class Transcript(BaseModel):
 class Reply(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=4000, pattern=NO_NUL)]
     internal: bool = False
+    client_id: Annotated[str | None, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None
+    """The page's id for this draft: the same id again (a double click, a retry) stores nothing new."""
 
 
 class Close(BaseModel):
@@ -284,10 +286,11 @@ async def claim(conversation_id: ConversationId, worker: CurrentWorker, request:
 
 
 async def deliver(request: Request, channel: Channel, external_id: str, outgoing: Outgoing) -> None:
-    """Send to the citizen's channel. The widget reads its history, so storing is enough."""
+    """The message is stored with its delivery state: the widget reads its history, and the
+    Telegram outbox sends what is pending (with retries). This only wakes the outbox."""
     telegram = getattr(request.app.state, "telegram", None)
-    if channel is Channel.telegram and telegram is not None:
-        await telegram.send(external_id, outgoing)
+    if channel is Channel.telegram and telegram is not None and telegram.outbox is not None:
+        telegram.outbox.kick()
 
 
 @router.post("/inbox/conversations/{conversation_id}/messages", status_code=201, summary="Reply or internal note")
@@ -299,10 +302,15 @@ async def reply(
         with desk_router.sessions.begin() as session:
             conversation = _conversation(session, conversation_id)
             stored = session.get(Worker, worker.id)
-            convs.record_message(session, conversation, Author.worker, body.text, worker=stored, internal=True)
+            key = f"worker:{worker.id}:{body.client_id}" if body.client_id else None
+            convs.record_message(
+                session, conversation, Author.worker, body.text, worker=stored, internal=True, dedupe_key=key
+            )
         return {"delivered": False}
     try:
-        channel, external_id, outgoing = desk_router.worker_reply(conversation_id, worker.id, body.text)
+        channel, external_id, outgoing = desk_router.worker_reply(
+            conversation_id, worker.id, body.text, client_id=body.client_id
+        )
     except LookupError:
         raise HTTPException(404, "Dit gesprek bestaat niet.") from None
     except convs.IllegalTransition:

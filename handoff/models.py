@@ -41,6 +41,24 @@ class Urgency(str, enum.Enum):
     crisis = "crisis"
 
 
+class Processing(str, enum.Enum):
+    """A citizen message: stored (`pending`), being worked on under a lease, answered or handed off."""
+
+    pending = "pending"
+    working = "working"
+    done = "done"
+
+
+class Delivery(str, enum.Enum):
+    """An outgoing message: waiting to be pushed to the channel, pushed, given up, or read
+    by the channel from the store (the widget reads its history and stream)."""
+
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+    stored = "stored"
+
+
 class Outcome(str, enum.Enum):
     resolved = "resolved"
     referred = "referred"
@@ -109,6 +127,8 @@ class Conversation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    tracker_deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the desk deleted Rasa's tracker of this closed conversation (bounded tracker growth)."""
 
     citizen: Mapped[Citizen] = relationship(back_populates="conversations")
     worker: Mapped[Worker | None] = relationship()
@@ -134,6 +154,22 @@ class Message(Base):
     nlu: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     """For a citizen message the assistant handled: intent, confidence, runner-up, triage."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    processing: Mapped[Processing | None] = mapped_column(_enum(Processing, "processing_state"), index=True)
+    """Citizen messages only: not done until the answer or the handoff is stored."""
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """While `working`: the desk process that claimed it holds it until then (renewed while it works)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    crisis: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The safety net's rules saw a crisis in it (the recovery sweep takes these first)."""
+    reply_to: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    """For a reply: the citizen message it answers."""
+    delivery: Mapped[Delivery | None] = mapped_column(_enum(Delivery, "delivery_state"), index=True)
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    """A long message goes out in parts (Telegram: 4096 characters); a retry sends only the rest."""
+    next_delivery_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_error: Mapped[str | None] = mapped_column(String(200))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

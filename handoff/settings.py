@@ -16,6 +16,16 @@ class DeskSettings(BaseSettings):
     # The Rasa server, started with --enable-api.
     rasa_url: str = Field(default="http://localhost:5005")
     rasa_timeout_s: float = 10.0
+    # While Rasa starts or loads a model, a citizen's message waits up to this long (and
+    # hears "even geduld" after `rasa_patience_s`); only then is Rasa taken as down.
+    rasa_wait_s: float = Field(default=60.0, ge=0.0, le=600.0)
+    rasa_patience_s: float = Field(default=5.0, ge=0.0, le=600.0)
+    # The recovery sweep: how often it looks for messages a crash left unanswered.
+    sweep_interval_s: float = Field(default=5.0, gt=0.0, le=3600.0)
+    # Rasa's conversations (its SQL tracker store, see scripts/rasa-endpoints): trackers of
+    # conversations closed longer ago than this are deleted by the desk.
+    rasa_tracker_url: str | None = None
+    tracker_retention_hours: float = Field(default=24.0, ge=0.0, le=24.0 * 365)
     # Signs the workers' session cookies. Without it, one is generated once into the file.
     secret_key: SecretStr | None = None
     secret_key_file: str = "var/desk-secret"

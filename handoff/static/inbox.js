@@ -257,14 +257,26 @@
     }
   });
 
+  // One id per draft: a double click, or a retry after a timeout, stores the reply once.
+  var draftId = null;
+  function newDraftId() {
+    var bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  $("reply-text").addEventListener("input", function () { draftId = null; });
+
   $("reply-form").addEventListener("submit", async function (e) {
     e.preventDefault();
     var text = $("reply-text").value;
     if (!text.trim()) { showError("Typ eerst een antwoord."); return; }
     var send = $("reply-send");
     send.disabled = true;
+    if (!draftId) draftId = newDraftId();
     try {
-      await api("POST", "/api/inbox/conversations/" + openId + "/messages", { text: text, internal: $("reply-internal").checked });
+      await api("POST", "/api/inbox/conversations/" + openId + "/messages",
+        { text: text, internal: $("reply-internal").checked, client_id: draftId });
+      draftId = null;
       $("reply-text").value = "";
       $("reply-internal").checked = false;
       showError("");

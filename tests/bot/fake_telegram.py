@@ -41,6 +41,8 @@ class FakeBotApi:
         self._message_id = 1000
         self.files: dict[str, tuple[str, bytes]] = {}
         """file_id -> (file_path, content)"""
+        self.faults: dict[str, list[tuple[int, dict[str, Any], float] | None]] = {}
+        """method -> what its next calls answer instead: (HTTP status, body, delay in seconds)."""
         app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"]),
@@ -91,6 +93,29 @@ class FakeBotApi:
             fields["file_size"] = file_size
         return {**fields, "file_name": file_name, "mime_type": mime_type}
 
+    def fail(
+        self, method: str, status: int, *, times: int = 1, retry_after: int | None = None, after: int = 0
+    ) -> None:
+        """The next `times` calls of `method` fail the way Telegram fails: a 5xx, a 429 with
+        `parameters.retry_after`, a 403 (the citizen blocked the bot)."""
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": f"fake: {status}"}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+            body["description"] = f"Too Many Requests: retry after {retry_after}"
+        if status == 403:
+            body["description"] = "Forbidden: bot was blocked by the user"
+        with self._lock:
+            queue = self.faults.setdefault(method, [])
+            queue.extend([None] * after)
+            queue.extend([(status, body, 0.0)] * times)
+
+    def stall(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` hang for `seconds` (the client times out) and are
+        then NOT carried out, as when Telegram never got the request."""
+        with self._lock:
+            body = {"ok": False, "error_code": 504, "description": "fake: stalled"}
+            self.faults.setdefault(method, []).extend([(504, body, seconds)] * times)
+
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
             return [params for name, params in self.calls if name == method]
@@ -124,7 +149,19 @@ class FakeBotApi:
         method = request.path_params["method"]
         params = await self._params(request)
         with self._lock:
-            self.calls.append((method, params))
+            pending = self.faults.get(method)
+            fault = pending.pop(0) if pending else None
+            if fault is None:
+                self.calls.append((method, params))
+            else:
+                self.calls.append((f"refused:{method}", params))
+        if fault is not None:
+            import asyncio
+
+            status, body, delay = fault
+            if delay:
+                await asyncio.sleep(delay)
+            return JSONResponse(body, status_code=status)
         if method == "getUpdates":
             return JSONResponse({"ok": True, "result": await self._updates(params)})
         if method == "getFile":

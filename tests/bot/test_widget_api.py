@@ -82,7 +82,17 @@ def test_malformed_json_is_a_4xx_not_a_500(client: TestClient) -> None:
 
 
 def test_health_and_openapi(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"desk": "ok", "database": "ok", "rasa": "ok"}
+    health = client.get("/healthz").json()
+    assert health == {
+        "desk": "ok",
+        "database": "ok",
+        "rasa": "ready",
+        "ready": True,
+        "waiting_for_answer": 0,
+        "oldest_waiting_s": None,
+        "deliveries_pending": 0,
+        "deliveries_failed": 0,
+    }
     spec = client.get("/openapi.json").json()
     assert "/api/widget/messages" in spec["paths"]
 
@@ -96,7 +106,8 @@ def test_health_reports_rasa_down(tmp_path: Path) -> None:
         )
     )
     with TestClient(app) as client:
-        assert client.get("/healthz").json()["rasa"] == "down"
+        health = client.get("/healthz").json()
+        assert health["rasa"] == "down" and health["ready"] is False
 
 
 @pytest.fixture
