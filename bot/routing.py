@@ -370,11 +370,30 @@ class Router:
         started = time.monotonic()
         # a crisis is with the workers already: Rasa adds context, it is not worth a long wait
         bound = min(self.rasa_wait_s, self.patience_s) if work.crisis else self.rasa_wait_s
-        delay, told, resumed = 0.25, False, False
+        patience = None if work.crisis else asyncio.create_task(self._be_patient(result, work))
+        try:
+            return await self._attempts(work, text, started, bound)
+        finally:
+            if patience is not None:
+                patience.cancel()
+
+    async def _be_patient(self, result: InboundResult, work: Work) -> None:
+        """One "even geduld" line when the answer takes longer than `patience_s`."""
+        await asyncio.sleep(self.patience_s)
+        self._store_now(result, work, Outgoing(PATIENT, author=Author.system))
+
+    async def _attempts(
+        self, work: Work, text: str, started: float, bound: float
+    ) -> BotReply | ConversationStatus | None:
+        delay, resumed = 0.25, False
         metadata = {"channel": work.channel.value, "source": work.source}
         while True:
+            remaining = bound - (time.monotonic() - started)
             try:
-                return await self.rasa.send(work.sender, text, metadata, message_id=f"desk-{work.message_id}")
+                return await asyncio.wait_for(
+                    self.rasa.send(work.sender, text, metadata, message_id=f"desk-{work.message_id}"),
+                    timeout=max(remaining, 0.5),
+                )
             except RasaEmpty:
                 log.warning("Rasa answered nothing to message %s", work.message_id)
                 return None
@@ -389,14 +408,11 @@ class Router:
                         await self.rasa.resume(work.sender)
                     resumed = True
                     continue
-            except RasaUnavailable as exc:
+            except (RasaUnavailable, asyncio.TimeoutError) as exc:
                 log.info("Rasa not answering message %s yet: %s", work.message_id, type(exc).__name__)
             elapsed = time.monotonic() - started
             if elapsed >= bound:
                 return None
-            if not told and not work.crisis and elapsed >= self.patience_s:
-                self._store_now(result, work, Outgoing(PATIENT, author=Author.system))
-                told = True
             await asyncio.sleep(min(delay, max(bound - elapsed, 0.05)))
             delay = min(delay * 2, 2.0)
 

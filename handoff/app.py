@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,6 +49,8 @@ from handoff.events import EventBus
 from handoff.migrate import upgrade
 from handoff.office_hours import OfficeHours
 from handoff.settings import DeskSettings, settings
+
+log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -154,6 +157,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
                 session.execute(text("SELECT 1"))
                 backlog = processing.backlog(session)
         except Exception:
+            log.warning("healthz: the database did not answer", exc_info=True)
             database = False
         rasa = await request.app.state.rasa.readiness()
         body: dict[str, Any] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from baken_core.paths import PROJECT_ROOT
 from tests.databases import database_url, postgres_url
@@ -45,6 +47,72 @@ def _wait(url: str, proc: subprocess.Popen[bytes], seconds: int = 180) -> None:
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"{url} did not come up")
+
+
+class RasaServer:
+    """A Rasa server of a test's own, with the project's SQL tracker store (a file in
+    `folder`, or the given tracker section): it can be paused, killed and started again."""
+
+    def __init__(self, model: Path, folder: Path, action_url: str, tracker: dict | None = None) -> None:
+        self.model, self.folder = model, folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        tracker = tracker or {"type": "SQL", "dialect": "sqlite", "db": str(folder / "trackers.db")}
+        folder.mkdir(parents=True, exist_ok=True)
+        self.endpoints = folder / "endpoints.yml"
+        self.endpoints.write_text(
+            yaml.safe_dump({"action_endpoint": {"url": action_url}, "tracker_store": tracker}), encoding="utf-8"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self, *, wait: bool = True) -> None:
+        self.starts += 1
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
+        command = [str(RASA_BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(self.port)]
+        command += ["--model", str(self.model), "--endpoints", str(self.endpoints)]
+        log = (self.folder / f"rasa-{self.starts}.log").open("wb")
+        self.proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, seconds: int = 240) -> None:
+        assert self.proc is not None
+        _wait(f"{self.url}/status", self.proc, seconds)
+
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+@contextmanager
+def action_server(folder: Path) -> Iterator[str]:
+    """The action server on a free port; yields its webhook URL."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=(folder / "actions.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait(f"http://127.0.0.1:{port}/health", proc)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @contextmanager

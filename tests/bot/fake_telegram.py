@@ -93,9 +93,7 @@ class FakeBotApi:
             fields["file_size"] = file_size
         return {**fields, "file_name": file_name, "mime_type": mime_type}
 
-    def fail(
-        self, method: str, status: int, *, times: int = 1, retry_after: int | None = None, after: int = 0
-    ) -> None:
+    def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None, after: int = 0) -> None:
         """The next `times` calls of `method` fail the way Telegram fails: a 5xx, a 429 with
         `parameters.retry_after`, a 403 (the citizen blocked the bot)."""
         body: dict[str, Any] = {"ok": False, "error_code": status, "description": f"fake: {status}"}

@@ -109,7 +109,7 @@ def test_a_blocked_bot_fails_that_message_and_holds_up_nothing_else(fake, sessio
     drain(make_outbox(fake, sessions, tmp_path), sessions)
     assert states(sessions, blocked + other) == [Delivery.failed, Delivery.sent]
     with sessions() as session:
-        assert session.get(Message, blocked[0]).delivery_error == "Forbidden"  # type: ignore[union-attr]
+        assert session.get(Message, blocked[0]).delivery_error == "Forbidden"
 
 
 def test_a_long_message_is_sent_in_parts_and_a_retry_sends_only_the_rest(fake, sessions, tmp_path) -> None:

@@ -27,7 +27,9 @@ HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemee
 
 
 class Harness:
-    def __init__(self, database_url: str, rasa_url: str, clock=lambda: TUESDAY_MORNING, rasa_wait_s: float = 2.0) -> None:
+    def __init__(
+        self, database_url: str, rasa_url: str, clock=lambda: TUESDAY_MORNING, rasa_wait_s: float = 2.0
+    ) -> None:
         upgrade(database_url)
         self.engine = create_engine(database_url)
         self.sessions = session_factory(self.engine)
@@ -36,7 +38,9 @@ class Harness:
         self.bus.publish = self.events.append  # type: ignore[method-assign,assignment]
         self.loop = asyncio.new_event_loop()
         self.rasa = RasaClient(rasa_url, timeout_s=30)
-        self.router = Router(self.sessions, self.rasa, HOURS, self.bus, clock=clock, rasa_wait_s=rasa_wait_s, patience_s=1.0)
+        self.router = Router(
+            self.sessions, self.rasa, HOURS, self.bus, clock=clock, rasa_wait_s=rasa_wait_s, patience_s=1.0
+        )
 
     def say(self, who: str, text: str, **kwargs):
         return self.loop.run_until_complete(self.router.inbound(Inbound(Channel.widget, who, text, **kwargs)))

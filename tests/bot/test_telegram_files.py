@@ -23,7 +23,7 @@ from handoff import auth
 from handoff import conversations as convs
 from handoff.app import create_app
 from handoff.db import create_engine, session_factory
-from handoff.models import AuditLog, Conversation, ConversationStatus, Message, Worker
+from handoff.models import AuditLog, Conversation, ConversationStatus, Delivery, Message, Worker
 from handoff.settings import DeskSettings
 from tests.bot.conftest import free_port
 from tests.bot.fake_telegram import FakeBotApi
@@ -68,7 +68,18 @@ class Desk:
         before = len(self.fake.sent())
         response = self.client.post("/telegram/webhook", json=self.posted[update_id], headers=SECRET)
         assert response.status_code == 200, response.text
+        self.wait_delivered()
         return [m["text"] for m in self.fake.sent()[before:]]
+
+    def wait_delivered(self, timeout: float = 30.0) -> None:
+        """Until the outbox has sent everything that was stored for the citizen."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.sessions() as session:
+                if session.scalar(select(Message.id).where(Message.delivery == Delivery.pending).limit(1)) is None:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("the outbox did not deliver everything")
 
     def conversation(self) -> Conversation:
         with self.sessions() as session:

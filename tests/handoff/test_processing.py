@@ -129,7 +129,7 @@ def test_trackers_of_closed_conversations_are_deleted_after_the_retention(sessio
         later = utcnow() + dt.timedelta(hours=2)
         assert tracker_retention.purge(session, trackers, dt.timedelta(hours=1), now=later) == 1
         assert tracker_retention.purge(session, trackers, dt.timedelta(hours=1), now=later) == 0  # once
-        assert session.get(Conversation, closed_id).tracker_deleted_at is not None  # type: ignore[union-attr]
+        assert session.get(Conversation, closed_id).tracker_deleted_at is not None
     with trackers.connect() as conn:
         left = [row[0] for row in conn.execute(text("SELECT sender_id FROM events"))]
     assert left == [senders[1]], "only the closed conversation's tracker goes"
