@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import yaml
 
@@ -65,7 +65,7 @@ class TrackerDatabase:
             return f"sqlite:///{self.database}"
         auth = ""
         if self.username:
-            auth = self.username + (f":{self.password}" if self.password else "") + "@"
+            auth = quote(self.username, safe="") + (f":{quote(self.password, safe='')}" if self.password else "") + "@"
         return f"postgresql+{driver}://{auth}{self.host or 'localhost'}:{self.port or 5432}/{self.database}"
 
 
