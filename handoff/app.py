@@ -109,9 +109,14 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         jobs.every("recovery sweep", desk.sweep_interval_s, app.state.router.sweep)
         retention = dt.timedelta(hours=desk.tracker_retention_hours)
 
-        async def purge_trackers() -> None:
+        def purge_in_thread() -> None:
+            # the whole transaction in the worker thread: a transaction held open across an
+            # await would keep SQLite's write lock while the event loop waits for it
             with app.state.router.sessions.begin() as session:
-                await asyncio.to_thread(tracker_retention.purge, session, trackers, retention)
+                tracker_retention.purge(session, trackers, retention)
+
+        async def purge_trackers() -> None:
+            await asyncio.to_thread(purge_in_thread)
 
         jobs.every("tracker retention", 3600.0, purge_trackers)
         yield
