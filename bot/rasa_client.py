@@ -167,13 +167,6 @@ class RasaClient:
         if response.status_code != 204:
             raise RasaUnavailable(f"Rasa could not load the model ({response.status_code})")
 
-    async def healthy(self) -> bool:
-        try:
-            response = await self._client.get("/status", params=self._params, timeout=2.0)
-            return response.status_code == 200
-        except httpx.HTTPError:
-            return False
-
     async def readiness(self) -> str:
         """ "ready" (a model is loaded and answers), "loading" (listening, no model yet) or "down"."""
         try:

@@ -13,7 +13,6 @@ Functions take a Session; the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select, update
@@ -115,10 +114,6 @@ def has_reply(session: Session, message_id: int, text: str) -> bool:
         session.scalar(select(Message.id).where(Message.reply_to == message_id, Message.text == text).limit(1))
         is not None
     )
-
-
-def replies_to(session: Session, message_id: int) -> Sequence[Message]:
-    return session.scalars(select(Message).where(Message.reply_to == message_id).order_by(Message.id)).all()
 
 
 @dataclass(frozen=True)
