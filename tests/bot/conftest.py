@@ -117,50 +117,15 @@ def action_server(folder: Path) -> Iterator[str]:
 
 @contextmanager
 def rasa_stack(model: Path, folder: Path) -> Iterator[str]:
-    """A Rasa server (with its HTTP API) and an action server on free ports; yields Rasa's URL."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
-    action_port, rasa_port = free_port(), free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    actions = subprocess.Popen(
-        [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=(folder / "actions.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [
-            str(RASA_BIN / "rasa"),
-            "run",
-            "--enable-api",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(rasa_port),
-            "--model",
-            str(model),
-            "--endpoints",
-            str(endpoints),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=(folder / "rasa.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait(f"http://127.0.0.1:{action_port}/health", actions)
-        _wait(f"http://127.0.0.1:{rasa_port}/status", rasa)
-        yield f"http://127.0.0.1:{rasa_port}"
-    finally:
-        for proc in (rasa, actions):
-            proc.terminate()
-        for proc in (rasa, actions):
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    """A Rasa server (with its HTTP API, the SQL tracker store) and an action server on free
+    ports; yields Rasa's URL."""
+    with action_server(folder / "actions") as actions:
+        server = RasaServer(model, folder / "rasa", actions)
+        try:
+            server.start()
+            yield server.url
+        finally:
+            server.kill()
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,9 @@ class FakeBotApi:
         """file_id -> (file_path, content)"""
         self.faults: dict[str, list[tuple[int, dict[str, Any], float] | None]] = {}
         """method -> what its next calls answer instead: (HTTP status, body, delay in seconds)."""
+        self.confirmed = 0
+        """As Telegram: an update is confirmed (never served again) once getUpdates is called
+        with an offset above its id; a restarted bot asking from offset 0 gets the rest."""
         app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"]),
@@ -69,6 +72,12 @@ class FakeBotApi:
     def push(self, update: dict[str, Any]) -> None:
         with self._lock:
             self.updates.append(update)
+
+    def unconfirm(self, update_id: int) -> None:
+        """Telegram never got the call that confirmed `update_id` (the bot died first): it
+        serves that update, and the ones after it, again."""
+        with self._lock:
+            self.confirmed = min(self.confirmed, update_id)
 
     def add_file(self, content: bytes, *, folder: str = "documents", suffix: str = "") -> dict[str, Any]:
         """Make `content` downloadable; returns the fields a PhotoSize or Document carries."""
@@ -219,9 +228,11 @@ class FakeBotApi:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
+        with self._lock:
+            self.confirmed = max(self.confirmed, offset)
         while True:
             with self._lock:
-                ready = [u for u in self.updates if u["update_id"] >= offset]
+                ready = [u for u in self.updates if u["update_id"] >= self.confirmed]
             if ready or time.monotonic() >= deadline:
                 return ready
             await asyncio.sleep(0.05)

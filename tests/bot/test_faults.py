@@ -336,3 +336,272 @@ def test_two_desk_processes_sweeping_answer_each_message_once(postgres_url: str,
         engine = create_engine(postgres_url)
         empty_tables(engine)
         engine.dispose()
+
+
+TELEGRAM_TOKEN = "123456:FAULT-token"
+
+
+def telegram_update(update_id: int, chat: int, text: str) -> dict[str, Any]:
+    person = {"id": chat, "is_bot": False, "first_name": "Sam"}
+    message = {"message_id": update_id, "date": int(time.time()), "chat": {**person, "type": "private"}}
+    return {"update_id": update_id, "message": {**message, "from": person, "text": text}}
+
+
+def stored_citizen_ids(sessions: Any) -> dict[str, int]:
+    with sessions() as session:
+        rows = session.execute(select(Message.text, Message.id).where(Message.author == Author.citizen)).all()
+    return {text: message_id for text, message_id in rows}
+
+
+def test_desk_killed_mid_telegram_update_redelivered_answered_once(
+    database_url: str, rasa: RasaServer, tmp_path: Path
+) -> None:
+    """Reproduction 1 of issue 9 on Telegram: the desk dies while Rasa holds two updates and
+    Telegram never got the confirmation, so it serves them again to the restarted desk."""
+    from tests.bot.fake_telegram import FakeBotApi
+
+    fake = FakeBotApi(TELEGRAM_TOKEN, free_port())
+    fake.start()
+    settings = {"TELEGRAM_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": fake.url}
+    desk = DeskProcess(database_url, rasa.url, tmp_path, **settings)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    person, other = 700001, 700002
+    crisis, question = "ik wil niet meer leven", "hoe vraag ik zorgtoeslag aan"
+
+    def to(chat: int) -> list[str]:
+        return [m.get("text", "") for m in fake.sent() if int(m["chat_id"]) == chat]
+
+    try:
+        desk.start()
+        fake.push(telegram_update(1, person, "hallo"))
+        fake.wait_for(lambda sent: len(to(person)) >= 1)
+
+        rasa.signal(signal.SIGSTOP)  # Rasa holds both; the desk dies before it answers
+        started = time.monotonic()
+        fake.push(telegram_update(2, person, crisis))
+        fake.push(telegram_update(3, other, question))
+        fake.wait_for(lambda sent: any("113" in text for text in to(person)), timeout=10)
+        crisis_after = time.monotonic() - started
+        wait_until(lambda: len(stored_citizen_ids(sessions)) == 3, 30, "both updates stored")
+        desk.kill()
+        fake.unconfirm(2)
+        desk.start()
+        rasa.signal(signal.SIGCONT)
+
+        ids = stored_citizen_ids(sessions)
+
+        def settled() -> bool:
+            with sessions() as session:
+                states = session.scalars(select(Message.processing).where(Message.author == Author.citizen)).all()
+            health = desk.health()
+            return all(s is Processing.done for s in states) and health["deliveries_pending"] == 0
+
+        wait_until(settled, 120, "every update answered and delivered")
+        assert crisis_after < 3.0, f"crisis reply after {crisis_after:.1f} s"
+        assert len(ids) == 3, "a redelivered update is not stored twice"
+        crisis_reply = replies_to(sessions, ids[crisis])[0]
+        assert "113" in crisis_reply and "112" in crisis_reply
+        assert to(person).count(crisis_reply) == 1, "the crisis reply reached Telegram once"
+        answers, stored = to(other), replies_to(sessions, ids[question])
+        assert any("toeslagen.nl" in text for text in stored) and RASA_DOWN not in stored, stored
+        assert answers == stored, "every stored answer reached Telegram once, in order"
+        with sessions() as session:
+            senders = list(session.scalars(select(Conversation.rasa_sender_id)).all())
+            handoffs = session.scalars(select(Handoff)).all()
+        assert [h.urgency for h in handoffs] == [Urgency.crisis]
+        for sender in senders:
+            turns = user_turns(rasa.url, sender)
+            assert len(turns) == len(set(turns)), turns  # Rasa never heard an update twice
+        assert desk.health()["deliveries_failed"] == 0
+    finally:
+        desk.kill()
+        rasa.signal(signal.SIGCONT)
+        fake.stop()
+        engine.dispose()
+
+
+def test_rasa_killed_while_answering_is_restarted_and_the_message_answered_once(
+    database_url: str, rasa: RasaServer
+) -> None:
+    """Rasa dies (SIGKILL) with a message in hand and comes back: the desk waits for it (no
+    'Rasa down' handoff), Rasa hears the message once, and the earlier context is kept."""
+    desk = Harness(database_url, rasa.url, rasa_wait_s=240.0, patience_s=2.0)
+    who = "killed-" + "f" * 9
+    try:
+        desk.say(who, "hoe vraag ik zorgtoeslag aan")
+        with desk.sessions() as session:
+            sender = session.scalars(select(Conversation.rasa_sender_id)).one()
+        before = tracker(rasa.url, sender)["slots"].get("answered_topics")
+        assert before, "the first answer was recorded in a slot"
+
+        rasa.signal(signal.SIGSTOP)
+        outcome: dict[str, Any] = {}
+        thread = threading.Thread(target=lambda: outcome.setdefault("result", desk.say(who, "wat is huurtoeslag")))
+        thread.start()
+        time.sleep(1.5)  # the message is with Rasa now
+        rasa.kill()
+        rasa.start()
+        thread.join(timeout=300)
+        result = outcome["result"]
+        texts = [r.text for r in result.replies]
+        assert RASA_DOWN not in texts and result.status is ConversationStatus.bot, texts
+        assert texts.count(PATIENT) == 1 and any("toeslagen.nl" in t for t in texts), texts
+        after = tracker(rasa.url, sender)
+        assert user_turns(rasa.url, sender) == ["hoe vraag ik zorgtoeslag aan", "wat is huurtoeslag"]
+        assert set(before) <= set(after["slots"]["answered_topics"]), after["slots"]
+    finally:
+        desk.close()
+
+
+def test_promote_and_roll_back_mid_triage_keep_the_conversation(
+    database_url: str, rasa: RasaServer, tmp_path: Path
+) -> None:
+    """What the admin's "Zet live" and "Terugzetten" do (handoff.promotion), each while a
+    citizen's message of a triage conversation is being answered."""
+    from handoff import model_registry, promotion
+    from handoff.models import ModelStatus, ModelVersion, Worker
+
+    desk = Harness(database_url, rasa.url, rasa_wait_s=120.0)
+    who = "promote-" + "g" * 8
+    live_path, registry = tmp_path / "live" / "baken.tar.gz", tmp_path / "registry"
+    live_path.parent.mkdir()
+    live_path.write_bytes(MODEL.read_bytes())
+    candidate = registry / "candidate.tar.gz"
+    try:
+        with desk.sessions.begin() as session:
+            admin = Worker(name="admin", password_hash="x")
+            session.add(admin)
+            start = model_registry.ensure_live_registered(session, live_path, registry)
+            assert start is not None
+            candidate.write_bytes(MODEL.read_bytes())
+            metrics = {"accuracy": 1.0, "crisis_recall": 1.0}
+            new = ModelVersion(name="candidate", path=str(candidate), status=ModelStatus.ready, metrics=metrics)
+            session.add(new)
+            session.flush()
+            ids = {"admin": admin.id, "start": start.id, "new": new.id}
+
+        desk.say(who, "ik heb schulden en de deurwaarder komt langs")
+        desk.say(who, "ik kan de huur niet meer betalen en de verhuurder dreigt met ontruiming")
+        with desk.sessions() as session:
+            sender = session.scalars(select(Conversation.rasa_sender_id)).one()
+        before = tracker(rasa.url, sender)
+        kept = {k: before["slots"].get(k) for k in TRIAGE_SLOTS if before["slots"].get(k)}
+        assert kept.get("triage_urgency") and kept.get("triage_domains"), before["slots"]
+
+        async def switch_while_answering(version: int, text: str) -> Any:
+            swap = promotion.promote(
+                desk.sessions, desk.rasa, version, ids["admin"], None, model_registry.Gate(), live_path
+            )
+            _, answered = await asyncio.gather(swap, desk.router.inbound(Inbound(Channel.widget, who, text)))
+            return answered
+
+        for version, text in ((ids["new"], "hoe vraag ik huurtoeslag aan"), (ids["start"], "wat is kwijtschelding")):
+            result = desk.loop.run_until_complete(switch_while_answering(version, text))
+            texts = [r.text for r in result.replies]
+            assert texts and RASA_DOWN not in texts, texts
+            slots = tracker(rasa.url, sender)["slots"]
+            assert slots.get("triage_urgency") == kept["triage_urgency"], slots
+            for name in ("triage_domains", "answered_topics"):
+                assert set(kept.get(name) or []) <= set(slots.get(name) or []), (name, slots)
+            assert user_turns(rasa.url, sender)[-1] == text and user_turns(rasa.url, sender).count(text) == 1
+            with desk.sessions() as session:
+                assert session.get(ModelVersion, version).status is ModelStatus.live  # type: ignore[union-attr]
+        assert len(user_turns(rasa.url, sender)) == 4, "the history goes on through both switches"
+    finally:
+        desk.close()
+
+
+def restart_postgresql() -> None:
+    """The machine's PostgreSQL server, restarted the way an operator (or a crash) does."""
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True, timeout=120)
+    subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-t", "60"], check=True, timeout=90)
+
+
+QUESTIONS = (
+    "hoe vraag ik zorgtoeslag aan",
+    "wat is huurtoeslag",
+    "wat is kwijtschelding",
+    "hoe vraag ik bijstand aan",
+)
+
+
+def test_postgresql_restarted_while_messages_flow(postgres_url: str, actions: str, tmp_path: Path) -> None:
+    """The desk and Rasa's tracker store both on PostgreSQL; the server restarts while five
+    citizens are talking. The widget resends what was refused (its outbox does); every
+    message is stored once, answered once by the assistant, and Rasa hears each once."""
+    import psycopg
+
+    from baken_core.rasa_endpoints import tracker_database
+    from tests.databases import POSTGRES_SERVER, empty_tables
+
+    trackers = tracker_database(postgres_url)
+    rasa = RasaServer(MODEL, tmp_path / "rasa", actions, tracker=trackers.rasa_config())
+    desk = DeskProcess(postgres_url, rasa.url, tmp_path)
+    engine = create_engine(postgres_url)
+    sessions = session_factory(engine)
+    visitors = [f"pg-restart-{index}-" + uuid.uuid4().hex[:12] for index in range(5)]
+    refused: list[str] = []
+    first_round = threading.Barrier(len(visitors) + 1, timeout=180)
+
+    def talk(visitor: str) -> None:
+        for turn, text in enumerate(QUESTIONS):
+            deadline = time.monotonic() + 120
+            while True:  # the widget's outbox: the same client_message_id until it is stored
+                try:
+                    body = {"visitor_id": visitor, "client_message_id": f"{visitor}-{turn}", "text": text}
+                    if httpx.post(f"{desk.url}/api/widget/messages", json=body, timeout=90).status_code == 200:
+                        break
+                    refused.append(text)
+                except httpx.HTTPError:
+                    refused.append(text)
+                assert time.monotonic() < deadline, "never stored"
+                time.sleep(0.5)
+            if turn == 0:
+                first_round.wait()
+            time.sleep(0.3)
+
+    try:
+        rasa.start()
+        desk.start()
+        threads = [threading.Thread(target=talk, args=(visitor,)) for visitor in visitors]
+        for thread in threads:
+            thread.start()
+        first_round.wait()  # every conversation is under way
+        restart_postgresql()
+        for thread in threads:
+            thread.join(timeout=400)
+        assert not any(thread.is_alive() for thread in threads)
+
+        def all_done() -> bool:
+            try:
+                with sessions() as session:
+                    states = session.scalars(select(Message.processing).where(Message.author == Author.citizen)).all()
+            except Exception:
+                return False
+            return len(states) == 20 and all(state is Processing.done for state in states)
+
+        wait_until(all_done, 120, "every citizen message answered")
+        with sessions() as session:
+            conversations = session.scalars(select(Conversation)).all()
+            citizen = session.execute(
+                select(Message.id, Message.conversation_id, Message.text).where(Message.author == Author.citizen)
+            ).all()
+            handoffs = session.scalar(select(func.count()).select_from(Handoff))
+        assert len(conversations) == 5 and len(citizen) == 20, "each message stored once"
+        assert handoffs == 0 and all(c.status is ConversationStatus.bot for c in conversations)
+        for message_id, _, text in citizen:
+            answers = replies_to(sessions, message_id)
+            assert answers and RASA_DOWN not in answers, (text, answers)
+            assert len(answers) == len(set(answers)), ("answered twice", text, answers)
+        for conversation in conversations:
+            assert user_turns(rasa.url, conversation.rasa_sender_id) == list(QUESTIONS)
+        assert desk.health()["waiting_for_answer"] == 0
+    finally:
+        desk.kill()
+        rasa.kill()
+        empty_tables(engine)
+        engine.dispose()
+        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{trackers.database}" WITH (FORCE)')
