@@ -24,7 +24,7 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-desk bench-nlu bench-desk bench-loop lock-rasa lock-desk clean
+.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
@@ -33,6 +33,7 @@ help:
 	@echo "make train      build the spaCy pipeline and train the Rasa model"
 	@echo "make bench-nlu  NLU benchmark -> docs/benchmarks/nlu.md"
 	@echo "make bench-desk desk benchmark (starts its own stack) -> docs/benchmarks/desk.md"
+	@echo "make bench-faults crashes and restarts under load, PostgreSQL -> docs/benchmarks/faults.md"
 	@echo "make bench-loop admin learning loop in Chromium, real training -> docs/benchmarks/learning-loop.md"
 
 $(RASA_STAMP): requirements/rasa.lock
@@ -117,6 +118,11 @@ bench-nlu: $(MODEL)
 # Simulated citizens and workers against its own Rasa, action server and desk (about 6 minutes).
 bench-desk: $(MODEL) $(DESK_STAMP)
 	$(DESK_VENV)/bin/python -m benchmarks.desk
+
+# Issue 9's faults under load: Rasa paused and killed, the desk killed, PostgreSQL restarted
+# (about 5 minutes; restarts the machine's PostgreSQL server once).
+bench-faults: $(MODEL) $(DESK_STAMP)
+	$(DESK_VENV)/bin/python -m benchmarks.faults
 
 # The admin's learning loop in headless Chromium with the real training config (about 10 minutes).
 bench-loop: $(MODEL) $(DESK_STAMP)
