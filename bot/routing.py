@@ -199,6 +199,7 @@ class Router:
         self.patience_s = patience_s
         self.lease_s = lease_s
         self._locks = _ConversationLocks()
+        self._retries: set[asyncio.Task[None]] = set()
 
     # ----------------------------------------------------------------- a citizen's message
 
@@ -258,13 +259,44 @@ class Router:
                     await self._with_bot(result, work)
                 else:
                     self._with_people(result, work)
-        except BaseException:
-            with suppress(Exception), self.sessions.begin() as session:
-                processing.release(session, message_id)
+        except Exception:
+            if not self._release(message_id):  # the database is away: the claim would block every resend
+                self._retry_when_back(message_id)
+            raise
+        except BaseException:  # cancelled: the process is stopping, the sweep of the next one takes it
+            self._release(message_id)
             raise
         finally:
             renewal.cancel()
         return result
+
+    def _release(self, message_id: int) -> bool:
+        try:
+            with self.sessions.begin() as session:
+                processing.release(session, message_id)
+        except Exception:
+            return False
+        return True
+
+    def _retry_when_back(self, message_id: int) -> None:
+        """Give the claim back as soon as the database answers again and answer the message then,
+        instead of leaving it to the lease and the sweep (up to LEASE_S + GRACE_S later)."""
+
+        async def retry() -> None:
+            delay, deadline = 0.25, time.monotonic() + self.lease_s
+            while time.monotonic() < deadline:
+                await asyncio.sleep(delay)
+                if self._release(message_id):
+                    try:
+                        await self.process(message_id)
+                    except Exception:
+                        log.warning("message %s failed again after the database came back", message_id)
+                    return
+                delay = min(delay * 2, 2.0)
+
+        task = asyncio.create_task(retry())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     async def sweep(self, *, grace_s: float = processing.GRACE_S) -> int:
         """Answer every message a crash or an outage left unanswered: crisis first, each

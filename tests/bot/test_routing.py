@@ -10,16 +10,18 @@ from collections.abc import Iterator
 import pytest
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from baken_core.crisis import CRISIS_MESSAGE
 from baken_core.paths import PROJECT_ROOT
+from bot import routing
 from bot.rasa_client import RasaClient
 from bot.routing import RASA_DOWN, Inbound, Router
 from handoff import conversations as convs
 from handoff.db import create_engine, session_factory
 from handoff.events import EventBus
 from handoff.migrate import upgrade
-from handoff.models import Channel, ConversationStatus, Handoff, Message, Urgency, Worker
+from handoff.models import Channel, ConversationStatus, Handoff, Message, Processing, Urgency, Worker
 from handoff.office_hours import OfficeHours
 from tests.bot.conftest import SATURDAY_NIGHT, TUESDAY_MORNING, free_port
 
@@ -187,6 +189,45 @@ def test_crisis_at_night_with_rasa_down_is_honest(database_url: str) -> None:
         assert result.replies[0].text == CRISIS_MESSAGE
         assert "Er is nu niemand van ons online" in texts(result) and "112" in texts(result)
         assert "maandag om 9.00 uur" in texts(result)
+    finally:
+        desk.close()
+
+
+def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(database_url: str, monkeypatch) -> None:
+    """The database goes away after the claim: giving the claim back fails too. The desk gives it
+    back as soon as the database answers and answers the crisis then, not a lease and a sweep later."""
+    desk = Harness(database_url, f"http://127.0.0.1:{free_port()}")
+    outage = {"crisis_first": 1, "release": 2}
+    real_crisis_first, real_release = Router._crisis_first, routing.processing.release
+
+    def failing(name: str, real):
+        def call(*args, **kwargs):
+            if outage[name]:
+                outage[name] -= 1
+                raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(Router, "_crisis_first", failing("crisis_first", real_crisis_first))
+    monkeypatch.setattr(routing.processing, "release", failing("release", real_release))
+    try:
+        with pytest.raises(OperationalError):
+            desk.say("ida", "ik wil niet meer leven")
+        with desk.sessions() as session:
+            assert session.scalars(select(Message.processing)).one() is Processing.working  # still claimed
+        desk.loop.run_until_complete(asyncio.sleep(2.0))  # back after ~0.75 s: the crisis reply is stored
+        with desk.sessions() as session:
+            assert CRISIS_MESSAGE in session.scalars(select(Message.text)).all()
+        desk.loop.run_until_complete(asyncio.sleep(3.0))  # Rasa is not there: handed off after rasa_wait_s
+        assert outage == {"crisis_first": 0, "release": 0}
+        with desk.sessions() as session:
+            crisis = session.scalars(select(Message).where(Message.author == "citizen")).one()
+            replies = list(session.scalars(select(Message.text).where(Message.reply_to == crisis.id)))
+            handoff = session.scalars(select(Handoff)).one()
+        assert crisis.processing is Processing.done
+        assert replies.count(CRISIS_MESSAGE) == 1
+        assert handoff.urgency is Urgency.crisis
     finally:
         desk.close()
 
