@@ -38,6 +38,14 @@ def render_topic(topic: Topic) -> str:
     return "\n".join(parts)
 
 
+WGS_SITUATIONS = {
+    "eviction": "er een huisuitzetting dreigt",
+    "utility_cut_off": "je gas, stroom of water wordt afgesloten",
+    "health_insurance_cancelled": "je zorgverzekering is opgezegd",
+}
+"""Triage rules (data/triage/rules.yml) that show a bedreigende situatie of the Wgs."""
+
+
 class ActionAnswerQuestion(Action):
     """Answers the understood benefit or debt question from the knowledge base."""
 
@@ -51,13 +59,16 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_default")
             return []
         urgency = latest_triage(tracker).get("urgency") or tracker.get_slot("triage_urgency")
-        if topic.urgent and urgency in ("urgent", "crisis"):
-            # Only a real Wgs bedreigende situatie (eviction, cut-off) gets the 3-werkdagen line;
-            # rent arrears alone do not.
+        signals = set(latest_triage(tracker).get("signals") or [])
+        if topic.urgent and urgency in ("urgent", "crisis") and signals & set(WGS_SITUATIONS):
+            # Only a Wgs bedreigende situatie (eviction, a cut-off announced or done, a cancelled
+            # health insurance; facts.md §2) gets the 3-werkdagen line, and it starts when the
+            # citizen reports to the gemeente. An energy company's signal alone is not one.
+            situation = WGS_SITUATIONS[sorted(signals & set(WGS_SITUATIONS))[0]]
             dispatcher.utter_message(
                 text=(
-                    "Dit is dringend. Je hoeft niet te wachten: de gemeente moet je in deze situatie "
-                    "binnen 3 werkdagen een eerste gesprek geven."
+                    f"Dit is dringend. Meld je bij de gemeente voor schuldhulp en zeg dat {situation}. "
+                    "Dan moet de gemeente binnen 3 werkdagen na je aanmelding een eerste gesprek met je hebben."
                 )
             )
         dispatcher.utter_message(text=render_topic(topic))
@@ -93,7 +104,7 @@ class ActionCheckIn(Action):
         elif urgent:
             dispatcher.utter_message(
                 text=(
-                    "Omdat het dringend is, kan een medewerker nu met je meekijken. "
+                    "Omdat het dringend is, kan een medewerker met je meekijken. "
                     "Wil je dat? Of speelt er nog meer dat je eerst wilt vertellen?"
                 ),
                 buttons=[

@@ -50,7 +50,8 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
     payload = handoff_payload(tracker, reason)
     hours = (gemeente().get("opening_hours") or {}).get("text")
     if payload["handoff"]["urgency"] == "crisis":
-        text = "Een medewerker neemt je gesprek met voorrang over."
+        # no "neemt over": at night nobody can; the desk says when someone reads it
+        text = "Je gesprek staat bovenaan de rij bij onze medewerkers."
     else:
         text = (
             "Ik geef je gesprek door aan een medewerker. Je hoeft je verhaal niet opnieuw te "

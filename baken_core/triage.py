@@ -46,6 +46,8 @@ class RuleSet:
     intent_urgency: Mapping[str, Urgency]
     crisis_intent: str
     crisis_min_confidence: float
+    writer_patterns: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    """Who seems to be writing (`writer_child`): adds a line to a reply, never an urgency."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,10 @@ def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
         intent_urgency=intent_urgency,
         crisis_intent=str(crisis.get("name", "report_crisis")),
         crisis_min_confidence=float(crisis.get("min_confidence", 0.3)),
+        writer_patterns={
+            signal: _compile(patterns or [], f"writer/{signal}")
+            for signal, patterns in (raw.get("writer") or {}).items()
+        },
     )
 
 
@@ -141,6 +147,13 @@ def crisis_signals(text: str, rules: RuleSet | None = None) -> list[str]:
     ruleset = rules or default_rules()
     folded = fold(text)
     return [r.id for r in ruleset.urgency_rules if r.urgency == "crisis" and r.matches(folded)]
+
+
+def writer_signals(text: str, rules: RuleSet | None = None) -> list[str]:
+    """Who seems to be writing: `writer_child` when the writer seems to be under 18."""
+    ruleset = rules or default_rules()
+    folded = fold(text)
+    return [signal for signal, patterns in ruleset.writer_patterns.items() if any(p.search(folded) for p in patterns)]
 
 
 def _crisis_by_intent(
@@ -187,6 +200,8 @@ def assess(
     if intent is not None and intent in ruleset.intent_urgency:
         urgency = highest_urgency(urgency, ruleset.intent_urgency[intent])
         signals.append("intent:" + intent)
+
+    signals += writer_signals(text or "", ruleset)
 
     if intent not in ruleset.intents_without_domains or urgency != "normal":
         for slug, patterns in ruleset.domain_patterns.items():

@@ -45,7 +45,7 @@ class BotReply:
     """What the assistant said back to one message."""
 
     texts: list[dict[str, Any]] = field(default_factory=list)
-    """Bot messages: {"text", "buttons"?}, in order."""
+    """Bot messages: {"text", "buttons"?, "handoff"?}, in order."""
     handoff: dict[str, Any] | None = None
     """The custom handoff payload, if the assistant asked for a worker."""
     parse: dict[str, Any] | None = None
@@ -62,6 +62,8 @@ def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
             reply.handoff = custom["handoff"]
         if message.get("text"):
             item: dict[str, Any] = {"text": str(message["text"])}
+            if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
+                item["handoff"] = True  # the line that tells the citizen about the handoff
             if message.get("buttons"):
                 item["buttons"] = [
                     {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in message["buttons"]

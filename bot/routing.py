@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.crisis import crisis_message, is_crisis_reply
 from baken_core.summary import TriageRecord, build_summary
 from baken_core.triage import assess, crisis_signals
 from baken_core.zrm import highest_urgency
@@ -381,12 +381,17 @@ class Router:
             )
             return
         result.reply = reply
-        replies = [Outgoing(t["text"], t.get("buttons")) for t in reply.texts]
-        if work.crisis:  # the safety net has already given the numbers
-            replies = [r for r in replies if r.text != CRISIS_MESSAGE]
+        queue = self._queue_from_reply(reply, work.crisis) if (reply.handoff or work.crisis) else None
+        crisis = work.crisis or (queue is not None and queue.urgency is Urgency.crisis)
+        replies = []
+        for item in reply.texts:
+            if is_crisis_reply(item["text"]) or (crisis and item.get("handoff")):
+                continue  # the desk's crisis reply, which knows the hour, says both
+            replies.append(Outgoing(item["text"], item.get("buttons")))
+        if crisis and not work.crisis:  # the assistant saw a crisis the safety net did not
+            replies.insert(0, Outgoing(self._crisis_text(work), author=Author.system))
         if work.attachments and not (reply.handoff or work.crisis):  # the caption was answered, not the file
             replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
-        queue = self._queue_from_reply(reply, work.crisis) if (reply.handoff or work.crisis) else None
         self._finish(result, work, replies, reply=reply, queue=queue)
 
     def _rasa_text(self, work: Work) -> str:
@@ -482,15 +487,27 @@ class Router:
 
     # ----------------------------------------------------------------- with people
 
+    def _crisis_text(self, work: Work) -> str:
+        """The crisis reply for this moment: whether anyone of ours is there, and for whom."""
+        now = self.clock()
+        signals = assess(work.text).signals
+        staffed = self.hours.is_open(now)
+        return crisis_message(
+            staffed=staffed,
+            back=None if staffed else self.hours.describe_next_opening(now),
+            child="writer_child" in signals,
+            violence=any(s.startswith("violence") for s in signals),
+        )
+
     def _crisis_first(self, result: InboundResult, work: Work) -> None:
         """The crisis numbers now, and the conversation at the head of the queue now (once)."""
         with self.sessions.begin() as session:
-            if processing.has_reply(session, work.message_id, CRISIS_MESSAGE):
+            if processing.has_crisis_reply(session, work.message_id):
                 return
         self._finish(
             result,
             work,
-            [Outgoing(CRISIS_MESSAGE, author=Author.system)],
+            [Outgoing(self._crisis_text(work), author=Author.system)],
             queue=QueueRequest("crisis", Urgency.crisis, assess(work.text).domains),
             done=False,
         )
@@ -500,9 +517,9 @@ class Router:
         queue = None
         if work.crisis:
             with self.sessions() as session:
-                already = processing.has_reply(session, work.message_id, CRISIS_MESSAGE)
+                already = processing.has_crisis_reply(session, work.message_id)
             if not already:
-                replies.append(Outgoing(CRISIS_MESSAGE, author=Author.system))
+                replies.append(Outgoing(self._crisis_text(work), author=Author.system))
                 queue = QueueRequest("crisis", Urgency.crisis, assess(work.text).domains)
         if any(a.get("id") for a in work.attachments):  # stored; a refused file got its own notice
             replies.append(Outgoing(QUEUED_ATTACHMENT, author=Author.system))
@@ -544,7 +561,7 @@ class Router:
             if queue is not None:
                 replies.extend(self._queue_in(session, conversation, queue, now, result, events))
             elif describe_queue and conversation.status is ConversationStatus.queued:
-                result.queue_text = queue_info.describe(session, conversation.id)
+                result.queue_text = queue_info.describe(session, conversation.id, self.hours, now)
                 if result.queue_text:
                     replies.append(Outgoing(f"Je bericht is bewaard. {result.queue_text}", author=Author.system))
             for outgoing in replies:
@@ -613,24 +630,18 @@ class Router:
         if not newly:
             return []
         if self.hours.is_open(now):
-            queue_text = queue_info.describe(session, conversation.id)
+            queue_text = queue_info.describe(session, conversation.id, self.hours, now)
             if queue_text and request.urgency is not Urgency.crisis:
                 result.queue_text = queue_text
                 return [Outgoing(queue_text, author=Author.system)]
             return []
+        if request.urgency is Urgency.crisis:  # the crisis reply already said who is there and when
+            return []
         when = self.hours.describe_next_opening(now)
-        if request.urgency is Urgency.crisis:
-            return [
-                Outgoing(
-                    "Er is nu niemand van ons online. Wacht daarom niet op ons: bel 113 of 0800-0113 "
-                    f"(of chat op 113.nl), en 112 bij direct gevaar. Een medewerker leest je bericht {when}.",
-                    author=Author.system,
-                )
-            ]
         return [
             Outgoing(
                 f"Onze medewerkers zijn er nu niet. Ze reageren {when}. Laat gerust een bericht achter: "
-                "dat staat dan bovenaan in de rij.",
+                "het blijft bewaard en de medewerker leest het dan.",
                 author=Author.system,
             )
         ]

@@ -75,7 +75,7 @@ def _latest(session: Session, citizen: Citizen) -> Conversation | None:
     )
 
 
-def _status(session: Session, conversation: Conversation | None) -> Status:
+def _status(session: Session, conversation: Conversation | None, desk: Router) -> Status:
     if conversation is None:
         return Status(status=None)
     if conversation.status is not ConversationStatus.queued:
@@ -83,7 +83,7 @@ def _status(session: Session, conversation: Conversation | None) -> Status:
     return Status(
         status=conversation.status.value,
         queue_position=queue_info.position(session, conversation.id),
-        queue_text=queue_info.describe(session, conversation.id),
+        queue_text=queue_info.describe(session, conversation.id, desk.hours, desk.clock()),
     )
 
 
@@ -98,11 +98,12 @@ def _rows_after(session: Session, citizen: Citizen, after: int) -> list[ChatMess
 
 
 def _messages_after(request: Request, visitor_id: str, after: int) -> tuple[Status, list[ChatMessage]]:
-    with _router(request).sessions() as session:
+    desk = _router(request)
+    with desk.sessions() as session:
         citizen = convs.find_citizen(session, Channel.widget, visitor_id)
         if citizen is None:
             return Status(status=None), []
-        return _status(session, _latest(session, citizen)), _rows_after(session, citizen, after)
+        return _status(session, _latest(session, citizen), desk), _rows_after(session, citizen, after)
 
 
 def _chat_message(message: Message) -> ChatMessage:
@@ -169,7 +170,8 @@ async def stream(
     """`event: message` (id = message id) for every message after `after` or the browser's
     `Last-Event-ID`, then as they come; `event: status` whenever the status or the queue
     position changes. Reconnecting never loses or repeats a message."""
-    sessions = _router(request).sessions
+    desk = _router(request)
+    sessions = desk.sessions
     cursor = sse.last_event_id(request, after)
     seen: dict[str, Any] = {"citizen_id": None, "status": None, "sent_status": None}
 
@@ -184,7 +186,7 @@ async def stream(
             for message in _rows_after(session, citizen, cursor):
                 chunks.append(sse.event("message", message.model_dump(), message.id))
                 cursor = message.id
-            status = _status(session, _latest(session, citizen))
+            status = _status(session, _latest(session, citizen), desk)
         seen["status"] = status.status
         if status.model_dump() != seen["sent_status"]:
             seen["sent_status"] = status.model_dump()

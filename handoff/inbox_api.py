@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.crisis import CRISIS_NUMBERS, OPENING
 from baken_core.paths import data_dir
 from baken_core.zrm import DOMAINS
 from bot.routing import Outgoing, Router
@@ -402,7 +402,7 @@ async def canned_replies(worker: CurrentWorker) -> Any:
 def load_canned_replies() -> list[dict[str, str]]:
     """The replies in data/canned_replies.yml, with the crisis numbers first (one source)."""
     raw = yaml.safe_load((data_dir() / "canned_replies.yml").read_text(encoding="utf-8"))
-    crisis = {"title": "Crisisnummers", "text": CRISIS_MESSAGE.rsplit("\n", 1)[0]}
+    crisis = {"title": "Crisisnummers", "text": f"{OPENING}\n{CRISIS_NUMBERS}"}
     return [crisis] + [{"title": str(r["title"]), "text": str(r["text"]).strip()} for r in raw["replies"]]
 
 

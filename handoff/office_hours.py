@@ -1,6 +1,10 @@
 """Office hours of the social workers, from `data/gemeente.yml` (opening_hours).
 
-Outside office hours the desk says honestly when a worker will answer.
+Outside office hours the desk says honestly when a worker will answer. Dutch public
+holidays (Nieuwjaarsdag, Pasen, Koningsdag, Hemelvaart, Pinksteren, Kerst; from the
+maintained `holidays` library, not a hand-kept list) close the office like a Sunday;
+`closed_days` adds local closing days ("2026-12-24, 2026-12-31") and `open_on_holidays`
+keeps it open on a holiday the municipality works (e.g. "Goede vrijdag").
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import holidays
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DUTCH_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
@@ -24,6 +30,11 @@ class OfficeHours:
     timezone: ZoneInfo
     week: tuple[tuple[tuple[dt.time, dt.time], ...], ...]
     """Per weekday (Monday first): the open intervals."""
+    closed_days: frozenset[dt.date] = frozenset()
+    """Local closing days on top of the public holidays."""
+    public_holidays: bool = True
+    open_on_holidays: frozenset[str] = frozenset()
+    """Names of public holidays (as `holidays` writes them in Dutch, lower case) the office is open."""
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> OfficeHours:
@@ -44,18 +55,38 @@ class OfficeHours:
                     raise HoursError(f"opening_hours.{day}: {part!r} ends before it starts")
                 intervals.append((start, end))
             week.append(tuple(intervals))
-        return cls(zone, tuple(week))
+        return cls(
+            zone,
+            tuple(week),
+            closed_days=_dates(settings.get("closed_days")),
+            public_holidays=str(settings.get("public_holidays", True)).lower() not in ("false", "no", "nee", "0"),
+            open_on_holidays=frozenset(_names(settings.get("open_on_holidays"))),
+        )
+
+    def closed_because(self, day: dt.date) -> str | None:
+        """Why the office is closed all day on `day` (a holiday's Dutch name), or None."""
+        if day in self.closed_days:
+            return "sluitingsdag"
+        if self.public_holidays:
+            name = _holidays(day.year).get(day)
+            if name and name.lower() not in self.open_on_holidays:
+                return str(name)
+        return None
+
+    def intervals(self, day: dt.date) -> tuple[tuple[dt.time, dt.time], ...]:
+        """The open intervals of one local date (none on a holiday or closing day)."""
+        return () if self.closed_because(day) else self.week[day.weekday()]
 
     def is_open(self, moment: dt.datetime) -> bool:
         local = moment.astimezone(self.timezone)
-        return any(start <= local.time() < end for start, end in self.week[local.weekday()])
+        return any(start <= local.time() < end for start, end in self.intervals(local.date()))
 
     def next_opening(self, moment: dt.datetime) -> dt.datetime | None:
         """The next moment the desk opens (None when no hours are set at all)."""
         local = moment.astimezone(self.timezone)
-        for offset in range(8):
+        for offset in range(31):  # Christmas and a closing week can close the office for long
             day = local.date() + dt.timedelta(days=offset)
-            for start, _end in self.week[day.weekday()]:
+            for start, _end in self.intervals(day):
                 candidate = dt.datetime.combine(day, start, tzinfo=self.timezone)
                 if candidate > local:
                     return candidate
@@ -72,4 +103,46 @@ class OfficeHours:
             return f"vandaag {when}"
         if opening.date() == local + dt.timedelta(days=1):
             return f"morgen ({DUTCH_DAYS[opening.weekday()]}) {when}"
-        return f"{DUTCH_DAYS[opening.weekday()]} {when}"
+        if opening.date() < local + dt.timedelta(days=7):
+            return f"{DUTCH_DAYS[opening.weekday()]} {when}"
+        return f"{DUTCH_DAYS[opening.weekday()]} {dutch_date(opening.date())} {when}"
+
+
+MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def dutch_date(day: dt.date, *, year: bool = False) -> str:
+    """'28 november', or '28 november 2026' with `year`."""
+    text = f"{day.day} {MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
+def _holidays(year: int) -> holidays.HolidayBase:
+    return _NL_HOLIDAYS.setdefault(year, holidays.country_holidays("NL", years=year, language="nl"))
+
+
+_NL_HOLIDAYS: dict[int, holidays.HolidayBase] = {}
+
+
+def _items(value: Any) -> list[str]:
+    if value is None:
+        return []
+    parts = value if isinstance(value, list) else str(value).split(",")
+    return [str(part).strip() for part in parts if str(part).strip()]
+
+
+def _dates(value: Any) -> frozenset[dt.date]:
+    days = set()
+    for part in _items(value):
+        try:
+            days.add(dt.date.fromisoformat(part))
+        except ValueError as exc:
+            raise HoursError(f"opening_hours.closed_days: {part!r} is not a date like 2026-12-24") from exc
+    return frozenset(days)
+
+
+def _names(value: Any) -> list[str]:
+    return [part.lower() for part in _items(value)]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from baken_core import crisis
 from handoff.models import Author, Delivery, Message, Processing, utcnow
 
 LEASE_S = 15.0
@@ -124,6 +125,16 @@ class Backlog:
     oldest_waiting_s: float | None
     deliveries_pending: int
     deliveries_failed: int
+
+
+def has_crisis_reply(session: Session, message_id: int) -> bool:
+    """Whether the crisis reply to this message is stored (its wording depends on the hour)."""
+    found = session.scalar(
+        select(Message.id)
+        .where(Message.reply_to == message_id, Message.text.startswith(crisis.OPENING, autoescape=True))
+        .limit(1)
+    )
+    return found is not None
 
 
 def backlog(session: Session, now: dt.datetime | None = None) -> Backlog:

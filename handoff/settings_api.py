@@ -58,6 +58,8 @@ class OpeningHours(BaseModel):
     saturday: Hours = ""
     sunday: Hours = ""
     text: Line = ""
+    closed_days: Annotated[str, Field(max_length=400, pattern=r"^[0-9, -]*$")] = ""
+    open_on_holidays: Line = ""
 
 
 class Wijkteam(BaseModel):
@@ -133,7 +135,7 @@ async def read_settings(admin: CurrentAdmin) -> Any:
     hours = raw.get("opening_hours") or {}
     team = raw.get("wijkteam") or {}
     return SettingsOut(
-        opening_hours=OpeningHours(**{k: str(hours.get(k) or "") for k in (*DAYS, "text")}),
+        opening_hours=OpeningHours(**{k: str(hours.get(k) or "") for k in OpeningHours.model_fields}),
         wijkteam=Wijkteam(**{k: str(team.get(k) or "") for k in Wijkteam.model_fields}),
         canned_replies=[Reply(**r) for r in load_canned_replies()[1:]],  # the first is the crisis text
     )
@@ -146,6 +148,10 @@ async def put_hours(body: OpeningHours, admin: CurrentAdmin, request: Request) -
         hours = OfficeHours.from_settings({**(_read().get("opening_hours") or {}), **values})
     except HoursError as exc:
         day = str(exc).split(":")[0].removeprefix("opening_hours.")
+        if day == "closed_days":
+            raise HTTPException(
+                422, "Een sluitingsdag klopt niet. Schrijf de dagen zo: 2026-12-24, 2026-12-31"
+            ) from None
         dutch = DUTCH_DAYS[DAYS.index(day)] if day in DAYS else day
         raise HTTPException(
             422, f"De tijden voor {dutch} kloppen niet. Schrijf ze zo: 09:00-12:30, 13:30-17:00"

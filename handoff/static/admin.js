@@ -480,6 +480,8 @@
     hours.textContent = "";
     DAYS.forEach(function (d) { field(hours, "hours-" + d[0], d[1], s.opening_hours[d[0]]); });
     $("hours-text").value = s.opening_hours.text;
+    $("hours-closed").value = s.opening_hours.closed_days;
+    $("hours-open-holidays").value = s.opening_hours.open_on_holidays;
     var team = $("team-fields");
     team.textContent = "";
     TEAM.forEach(function (t) { field(team, "team-" + t[0], t[1], s.wijkteam[t[0]]); });
@@ -492,7 +494,8 @@
   }
   $("hours-form").addEventListener("submit", function (e) {
     e.preventDefault();
-    var body = { text: $("hours-text").value };
+    var body = { text: $("hours-text").value, closed_days: $("hours-closed").value.trim(),
+      open_on_holidays: $("hours-open-holidays").value.trim() };
     DAYS.forEach(function (d) { body[d[0]] = $("hours-" + d[0]).value.trim(); });
     save("/api/admin/settings/opening-hours", body, "De openingstijden zijn opgeslagen.");
   });

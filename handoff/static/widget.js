@@ -28,7 +28,7 @@
 
   var AUTHOR_LABEL = { citizen: "Jij", bot: "Digitale assistent", worker: "Medewerker", system: "Bericht" };
   var STATUS_TEXT = {
-    queued: "Een medewerker neemt het gesprek over.",
+    queued: "Je gesprek wacht op een medewerker.",
     with_worker: "Je praat nu met een medewerker.",
     closed: "Dit gesprek is afgesloten. Typ een bericht om een nieuw gesprek te beginnen."
   };
@@ -86,7 +86,7 @@
   var header = el("header", { class: "header" });
   var titleBox = el("div", { class: "titles" });
   titleBox.appendChild(el("h2", { id: "baken-title" }, TITLE));
-  var subtitle = el("p", { class: "subtitle" }, "Je praat met de digitale assistent. Een medewerker kan het overnemen.");
+  var subtitle = el("p", { class: "subtitle" }, "Je praat met de digitale assistent. Je kunt ook vragen om een medewerker.");
   titleBox.appendChild(subtitle);
   header.appendChild(titleBox);
   var menuButton = el("button", { type: "button", class: "icon", "aria-label": "Wis dit gesprek van dit apparaat", title: "Wis dit gesprek van dit apparaat" }, "Wissen");
@@ -207,9 +207,11 @@
     statusBar.textContent = text;
     statusBar.hidden = !text;
     statusBar.setAttribute("data-status", s.status || "");
-    subtitle.textContent = s.status === "with_worker" || s.status === "queued"
+    subtitle.textContent = s.status === "with_worker"
       ? "Een medewerker van het wijkteam leest mee."
-      : "Je praat met de digitale assistent. Een medewerker kan het overnemen.";
+      : s.status === "queued"
+        ? "Je gesprek wacht op een medewerker van het wijkteam."
+        : "Je praat met de digitale assistent. Je kunt ook vragen om een medewerker.";
   }
 
   function setOnline(online) {

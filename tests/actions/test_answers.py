@@ -8,6 +8,7 @@ import yaml
 from actions.answers import ActionAnswerQuestion, ActionCheckIn
 from actions.content import knowledge
 from baken_core.paths import PROJECT_ROOT
+from baken_core.triage import assess
 from tests.actions.conftest import make_tracker, run_action
 
 TOPIC_INTENTS = yaml.safe_load((PROJECT_ROOT / "domain" / "answers.yml").read_text())["intents"]
@@ -35,10 +36,32 @@ def test_every_amount_has_a_year_and_a_source() -> None:
         assert not re.search(r"€\s?\d", topic.answer), topic.intent
 
 
-def test_urgent_situations_say_three_working_days() -> None:
-    tracker = make_tracker(intent="report_afsluiting", triage={"urgency": "urgent", "domains": []})
+def run_text(text: str, intent: str) -> list[str]:
+    """The answer to `text` understood as `intent`, with the triage the NLU would attach."""
+    tracker = make_tracker(intent=intent, text=text, triage=assess(text, intent).as_dict())
     messages, _ = run_action(ActionAnswerQuestion(), tracker)
-    assert messages[0]["text"].startswith("Dit is dringend") and "3 werkdagen" in messages[0]["text"]
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def test_an_announced_cut_off_is_urgent_with_the_honest_three_working_days_line() -> None:
+    messages = run_text("eneco gaat volgende week mijn gas afsluiten", "report_afsluiting")
+    assert messages[0].startswith("Dit is dringend")
+    assert "3 werkdagen na je aanmelding" in messages[0] and "Meld je bij de gemeente" in messages[0]
+
+
+def test_an_energy_companys_signal_alone_gets_no_wgs_promise() -> None:
+    """facts.md §2 (SZW 2023): an eindeleveringssignaal is not per definitie a bedreigende situatie."""
+    text = "ik kreeg een eindeleveringssignaal van mijn energieleverancier"
+    assert assess(text, "report_afsluiting").urgency == "normal"
+    messages = run_text(text, "report_afsluiting")
+    assert not messages[0].startswith("Dit is dringend")
+    assert "niet altijd" in "\n".join(messages)  # the answer says the 3 werkdagen may not apply
+
+
+def test_urgency_without_a_wgs_situation_gets_no_three_working_days_line() -> None:
+    tracker = make_tracker(intent="report_afsluiting", triage={"urgency": "urgent", "domains": [], "signals": []})
+    messages, _ = run_action(ActionAnswerQuestion(), tracker)
+    assert not messages[0]["text"].startswith("Dit is dringend")
 
 
 def test_rent_arrears_without_eviction_threat_is_not_called_urgent() -> None:

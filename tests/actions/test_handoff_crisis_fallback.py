@@ -3,7 +3,7 @@ from __future__ import annotations
 from actions.crisis import ActionCrisisResponse
 from actions.fallback import ActionHandleFallback
 from actions.handoff import ActionHandoff
-from baken_core.crisis import CRISIS_MESSAGE, CRISIS_MESSAGE_EN
+from baken_core.crisis import CHILD, CRISIS_MESSAGE, CRISIS_MESSAGE_EN, is_crisis_reply
 from tests.actions.conftest import make_tracker, run_action
 
 
@@ -46,6 +46,15 @@ def test_crisis_response_gives_the_numbers() -> None:
     assert messages[0]["text"] == CRISIS_MESSAGE
     assert len(messages) == 1
     assert events[0]["value"] == "crisis"
+
+
+def test_the_assistants_crisis_reply_promises_no_person_and_names_the_kindertelefoon_for_a_child() -> None:
+    triage = {"urgency": "crisis", "domains": [], "signals": ["violence_at_home", "writer_child"]}
+    messages, _ = run_action(ActionCrisisResponse(), make_tracker(intent="report_crisis", triage=triage))
+    text = messages[0]["text"]
+    assert is_crisis_reply(text) and CHILD in text and "0800-0432" in text
+    assert text.index("112") < text.index("0800-2000") < text.index("113")  # Veilig Thuis first for violence
+    assert "neemt" not in CRISIS_MESSAGE and "nu met voorrang" not in CRISIS_MESSAGE
 
 
 def test_crisis_in_another_language_gets_the_numbers_in_english_too() -> None:

@@ -229,6 +229,17 @@ def test_admins_edit_office_hours_contact_and_standard_replies(desk: tuple[TestC
     assert "# This is a clearly FICTIONAL example" in written  # comments and other settings stay
     saturday_morning = dt.datetime(2026, 12, 5, 11, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
     assert client.app.state.router.hours.is_open(saturday_morning)  # type: ignore[attr-defined]  # at once
+    closing = {**hours, "closed_days": "2026-12-05, 2026-12-31"}
+    assert as_worker(client, bram, "PUT", "/api/admin/settings/opening-hours", json=closing).status_code == 200
+    assert not client.app.state.router.hours.is_open(saturday_morning)  # type: ignore[attr-defined]  # a closing day
+    misdated = as_worker(
+        client, bram, "PUT", "/api/admin/settings/opening-hours", json={**hours, "closed_days": "2026-13-01"}
+    )
+    assert misdated.status_code == 422 and "sluitingsdag" in misdated.json()["detail"]
+    assert (
+        as_worker(client, bram, "GET", "/api/admin/settings").json()["opening_hours"]["closed_days"]
+        == "2026-12-05, 2026-12-31"
+    )
 
     team = {**current["wijkteam"], "phone": "010-1234567"}
     assert as_worker(client, bram, "PUT", "/api/admin/settings/wijkteam", json=team).status_code == 200

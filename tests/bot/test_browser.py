@@ -98,7 +98,7 @@ def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[s
 
     citizen_types(citizen, "ik wil met een medewerker praten")
     status = citizen.locator("#baken-widget .status")
-    expect(status).to_contain_text("Een medewerker neemt het gesprek over", timeout=WAIT_MS)
+    expect(status).to_contain_text("Je gesprek wacht op een medewerker", timeout=WAIT_MS)
 
     worker = new_page()
     log_in(worker, base, "anna")

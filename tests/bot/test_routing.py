@@ -4,15 +4,17 @@ on SQLite and on PostgreSQL (the `database_url` fixture runs every test on both)
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.crisis import NOBODY_NOW, TO_THE_TOP, is_crisis_reply
 from baken_core.paths import PROJECT_ROOT
 from bot import routing
 from bot.rasa_client import RasaClient
@@ -25,6 +27,7 @@ from handoff.models import Channel, ConversationStatus, Handoff, Message, Proces
 from handoff.office_hours import OfficeHours
 from tests.bot.conftest import SATURDAY_NIGHT, TUESDAY_MORNING, free_port
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemeente.yml").read_text())["opening_hours"])
 
 
@@ -104,7 +107,7 @@ def test_crisis_while_queued_gets_numbers_and_jumps_the_queue(desk: Harness) -> 
     waiting = desk.say("dirk", "ik wil een medewerker spreken")
     assert waiting.status is ConversationStatus.queued
     result = desk.say("dirk", "ik wil er niet meer zijn")
-    assert result.replies[0].text == CRISIS_MESSAGE and result.crisis
+    assert is_crisis_reply(result.replies[0].text) and result.crisis
     with desk.sessions() as session:
         order = [h.conversation_id for h in convs.waiting(session)]
         urgency = session.scalars(
@@ -186,9 +189,13 @@ def test_crisis_at_night_with_rasa_down_is_honest(database_url: str) -> None:
     desk = Harness(database_url, f"http://127.0.0.1:{free_port()}", clock=lambda: SATURDAY_NIGHT)
     try:
         result = desk.say("gijs", "mijn man slaat me en ik durf niet naar huis")
-        assert result.replies[0].text == CRISIS_MESSAGE
-        assert "Er is nu niemand van ons online" in texts(result) and "112" in texts(result)
-        assert "maandag om 9.00 uur" in texts(result)
+        first = result.replies[0].text
+        assert is_crisis_reply(first)
+        # the first message says nobody is there, gives 112, Veilig Thuis (violence named) and 113
+        assert NOBODY_NOW in first and "maandag om 9.00 uur" in first
+        assert first.index("112") < first.index("0800-2000") < first.index("113")
+        assert "neemt" not in texts(result) and TO_THE_TOP not in texts(result)  # no promise of a person now
+        assert sum(map(is_crisis_reply, (r.text for r in result.replies))) == 1
     finally:
         desk.close()
 
@@ -218,7 +225,7 @@ def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(d
             assert session.scalars(select(Message.processing)).one() is Processing.working  # still claimed
         desk.loop.run_until_complete(asyncio.sleep(2.0))  # back after ~0.75 s: the crisis reply is stored
         with desk.sessions() as session:
-            assert CRISIS_MESSAGE in session.scalars(select(Message.text)).all()
+            assert any(map(is_crisis_reply, session.scalars(select(Message.text))))
         desk.loop.run_until_complete(asyncio.sleep(3.0))  # Rasa is not there: handed off after rasa_wait_s
         assert outage == {"crisis_first": 0, "release": 0}
         with desk.sessions() as session:
@@ -226,8 +233,33 @@ def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(d
             replies = list(session.scalars(select(Message.text).where(Message.reply_to == crisis.id)))
             handoff = session.scalars(select(Handoff)).one()
         assert crisis.processing is Processing.done
-        assert replies.count(CRISIS_MESSAGE) == 1
+        assert sum(map(is_crisis_reply, replies)) == 1
         assert handoff.urgency is Urgency.crisis
+    finally:
+        desk.close()
+
+
+@pytest.mark.parametrize(
+    ("moment", "staffed"),
+    [
+        (dt.datetime(2026, 12, 6, 3, 0, tzinfo=AMSTERDAM), False),  # 03:00 on a Sunday
+        (dt.datetime(2026, 12, 25, 11, 0, tzinfo=AMSTERDAM), False),  # Christmas, a Friday morning
+        (dt.datetime(2026, 12, 1, 11, 0, tzinfo=AMSTERDAM), True),  # a Tuesday morning
+    ],
+)
+def test_a_child_in_danger_hears_of_the_kindertelefoon_and_whether_anyone_is_there(
+    database_url: str, moment: dt.datetime, staffed: bool
+) -> None:
+    desk = Harness(database_url, f"http://127.0.0.1:{free_port()}", clock=lambda: moment, rasa_wait_s=0.5)
+    try:
+        result = desk.say("kim", "ik ben 13 en mijn vader slaat me elke avond")
+        first = result.replies[0].text
+        assert is_crisis_reply(first) and "Kindertelefoon" in first and "0800-0432" in first and "112" in first
+        assert (NOBODY_NOW in first) is not staffed and (TO_THE_TOP in first) is staffed
+        if not staffed:
+            assert "om 9.00 uur" in first  # when a worker reads it
+        adult = desk.say("lot", "ik wil niet meer leven")
+        assert "Kindertelefoon" not in adult.replies[0].text
     finally:
         desk.close()
 

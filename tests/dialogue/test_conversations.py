@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from baken_core.crisis import CRISIS_MESSAGE
+from baken_core.crisis import CRISIS_MESSAGE, is_crisis_reply
 from tests.dialogue.conftest import Chat
 
 
@@ -89,17 +89,29 @@ def test_crisis_first_gets_the_numbers_then_a_crisis_handoff(chat: Chat) -> None
     assert handoff is not None and handoff["urgency"] == "crisis" and handoff["reason"] == "crisis"
 
 
+def test_a_child_in_danger_hears_of_the_kindertelefoon(chat: Chat) -> None:
+    messages = chat.say("ik ben 12 en mijn vader slaat me elke avond")
+    assert is_crisis_reply(messages[0]["text"]) and "0800-0432" in messages[0]["text"]
+    assert not any("neemt" in m.get("text", "") for m in messages)  # no promise of a person now
+
+
+def test_stress_that_is_no_crisis_hears_of_the_luisterlijn(chat: Chat) -> None:
+    text = chat.texts("ik voel me zo alleen de laatste tijd, ik heb niemand om mee te praten")
+    assert "Luisterlijn" in text and "088-0767 000" in text
+    assert "112" not in text  # not treated as a crisis
+
+
 def test_crisis_during_the_triage_form(chat: Chat) -> None:
     chat.say("ik heb schulden")
     chat.say("ja")
     messages = chat.say("mijn vriend slaat me als ik over geld begin")
-    assert messages[0]["text"] == CRISIS_MESSAGE
+    assert is_crisis_reply(messages[0]["text"]) and "0800-2000" in messages[0]["text"]
     assert handoff_of(messages)["urgency"] == "crisis"  # type: ignore[index]
 
 
 def test_urgent_situation_says_so_and_offers_a_worker_first(chat: Chat) -> None:
     messages = chat.say("morgen komen ze mijn stroom afsluiten")
-    assert "3 werkdagen" in messages[0]["text"]
+    assert "3 werkdagen na je aanmelding" in messages[0]["text"]
     assert messages[-1]["buttons"][0]["payload"] == "/request_human"
     handoff = handoff_of(chat.say("/request_human"))
     assert handoff is not None and handoff["urgency"] == "urgent"

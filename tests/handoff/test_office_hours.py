@@ -43,3 +43,30 @@ def test_the_example_gemeente_hours_load() -> None:
 def test_malformed_hours_are_refused_clearly(value: str) -> None:
     with pytest.raises(HoursError, match="monday"):
         OfficeHours.from_settings({"monday": value})
+
+
+def test_public_holidays_close_the_office_like_a_sunday() -> None:
+    settings = yaml.safe_load((PROJECT_ROOT / "data" / "gemeente.yml").read_text())["opening_hours"]
+    hours = OfficeHours.from_settings(settings)
+    assert not hours.is_open(dt.datetime(2026, 12, 25, 11, 0, tzinfo=AMS))  # Eerste kerstdag, a Friday
+    assert not hours.is_open(dt.datetime(2027, 4, 27, 11, 0, tzinfo=AMS))  # Koningsdag, a Tuesday
+    assert not hours.is_open(dt.datetime(2027, 5, 6, 11, 0, tzinfo=AMS))  # Hemelvaartsdag
+    assert hours.is_open(dt.datetime(2026, 4, 3, 11, 0, tzinfo=AMS))  # Goede vrijdag: open in gemeente.yml
+    christmas_eve = dt.datetime(2026, 12, 24, 18, 0, tzinfo=AMS)  # Thursday evening; Friday is Christmas
+    assert hours.describe_next_opening(christmas_eve) == "maandag om 9.00 uur"
+    assert hours.closed_because(dt.date(2026, 12, 26)) == "Tweede kerstdag"
+
+
+def test_local_closing_days_and_a_long_closure_are_described_with_a_date() -> None:
+    hours = OfficeHours.from_settings(
+        {
+            "monday": "09:00-17:00",
+            "tuesday": "09:00-17:00",
+            "closed_days": "2026-12-28, 2026-12-29, 2027-01-04, 2027-01-05",
+        }
+    )
+    assert not hours.is_open(dt.datetime(2026, 12, 28, 11, 0, tzinfo=AMS))
+    # closed the last Monday and Tuesday of the year, then Nieuwjaarsdag, then two more days
+    assert hours.describe_next_opening(dt.datetime(2026, 12, 24, 18, 0, tzinfo=AMS)) == "maandag 11 januari om 9.00 uur"
+    with pytest.raises(HoursError, match="closed_days"):
+        OfficeHours.from_settings({"monday": "09:00-17:00", "closed_days": "24 december"})

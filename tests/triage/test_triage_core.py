@@ -89,10 +89,27 @@ def test_crisis_by_intent_even_without_rule_words() -> None:
         "ze komen donderdag de sloten vervangen",
         "het energiebedrijf zegt dat ze stoppen met gas en licht",
         "mijn water wordt dichtgedraaid",
+        "ze gaan me afsluiten want ik heb de energierekening niet betaald",
+        "wij worden volgende week afgesloten",
     ],
 )
 def test_wgs_threatening_situations_are_urgent(text: str) -> None:
     assert assess(text).urgency == "urgent"
+    assert assess(text, intent="report_afsluiting").urgency == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik kreeg een eindeleveringssignaal van mijn energieleverancier",
+        "de levering wordt beeindigd over twintig werkdagen",
+        "ik heb een lening afgesloten en kan hem niet meer betalen",
+    ],
+)
+def test_an_energy_contract_ending_is_not_called_a_wgs_situation(text: str) -> None:
+    """facts.md §2 (SZW 2023): an eindeleveringssignaal is not per definitie a bedreigende situatie."""
+    triage = assess(text, intent="report_afsluiting")
+    assert triage.urgency == "normal" and "financien" in triage.domains
 
 
 @pytest.mark.parametrize(
