@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +11,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import Topic, gemeente_contact_lines, knowledge
-from actions.tracker_view import latest_triage, understood_intent
+from actions.tracker_view import entity_values, latest_triage, understood_intent
+from baken_core.text import dutch_date
+
+Message = Dict[str, Any]
 
 CHECK_IN_BUTTONS = [
     {"title": "Ja, er speelt meer", "payload": "/affirm"},
@@ -17,25 +22,46 @@ CHECK_IN_BUTTONS = [
 ]
 
 
-def render_topic(topic: Topic) -> str:
-    """The answer as the citizen reads it: plain text, with source and date."""
-    parts = [
-        topic.answer,
-        "",
-        f"Voor wie: {topic.for_whom}",
-        f"Wie regelt het: {topic.provider}",
-        f"Zo vraag je het aan: {topic.how_to_apply}",
-    ]
-    for fact in topic.facts:
-        parts.append(f"• {fact.text} (bron: {fact.source}, {fact.year})")
+DETAIL = "meer"
+"""The `detail` entity of the "Meer over …" button: the same intent, the details this time."""
+
+
+def render_answer(topic: Topic, today: dt.date | None = None) -> list[Message]:
+    """The answer as the citizen reads it, in three short messages: what it is, whether it
+    is for you, what to do (with the link, a dated source and a "Meer over …" button)."""
+    day = today or dt.date.today()
+    source = topic.dated_source(day)
+    said = f"Bron: {_where(source.where)} ({source.when})." if source and source.when else "Bron: zonder datum."
+    todo = [f"Wat kun je doen? {topic.how_to_apply}"]
     if topic.local:
-        parts += ["", *gemeente_contact_lines()]
-    parts += [
-        "",
-        f"Meer informatie: {topic.link_title} – {topic.link}",
-        f"(Informatie gecontroleerd op {topic.checked_on}.)",
+        todo.append(" ".join(gemeente_contact_lines()))
+    todo += [
+        f"Meer informatie: {topic.link_title}, {topic.link}",
+        f"{said} Deze uitleg is bijgewerkt op {dutch_date(topic.checked_on)}.",
     ]
-    return "\n".join(parts)
+    more = {"title": f"Meer over: {topic.title}", "payload": f'/{topic.intent}{{"detail":"{DETAIL}"}}'}
+    return [
+        {"text": topic.answer},
+        {"text": f"Is het voor jou? {topic.for_whom}"},
+        {"text": "\n".join(todo), "buttons": [more]},
+    ]
+
+
+def render_details(topic: Topic, today: dt.date | None = None) -> str:
+    """Behind the button: who arranges it, and the facts that are true today, with sources."""
+    day = today or dt.date.today()
+    lines = [f"Meer over: {topic.title}", f"Wie regelt het: {topic.provider}."]
+    facts = topic.facts_on(day)
+    lines += [f"• {fact.text} (bron: {_where(fact.source)}, {fact.year})" for fact in facts]
+    if len(facts) < len(topic.facts):  # some stopped being true: say less, and where to look
+        lines.append(f"Sommige bedragen en regels kunnen veranderd zijn. Kijk voor de nieuwste op {topic.link}.")
+    return "\n".join(lines)
+
+
+def _where(source: str) -> str:
+    """A source as people read it: 'toeslagen.nl', not a long URL."""
+    match = re.match(r"^(?:https?://)?(?:www\.)?([^/\s]+)", source)
+    return match.group(1) if match and "." in match.group(1) else source
 
 
 WGS_SITUATIONS = {
@@ -44,6 +70,21 @@ WGS_SITUATIONS = {
     "health_insurance_cancelled": "je zorgverzekering is opgezegd",
 }
 """Triage rules (data/triage/rules.yml) that show a bedreigende situatie of the Wgs."""
+
+
+def wgs_line(topic: Topic, tracker: Tracker) -> str | None:
+    """The 3-werkdagen line, only for a Wgs bedreigende situatie (eviction, a cut-off
+    announced or done, a cancelled health insurance; facts.md §2), and honest that it starts
+    when the citizen reports to the gemeente. An energy company's signal alone is not one."""
+    triage = latest_triage(tracker)
+    urgency = triage.get("urgency") or tracker.get_slot("triage_urgency")
+    situations = sorted(set(triage.get("signals") or []) & set(WGS_SITUATIONS))
+    if not (topic.urgent and urgency in ("urgent", "crisis") and situations):
+        return None
+    return (
+        f"Dit is dringend. Meld je bij de gemeente voor schuldhulp en zeg dat {WGS_SITUATIONS[situations[0]]}. "
+        "Dan moet de gemeente binnen 3 werkdagen na je aanmelding een eerste gesprek met je hebben."
+    )
 
 
 class ActionAnswerQuestion(Action):
@@ -58,20 +99,15 @@ class ActionAnswerQuestion(Action):
         if topic is None:
             dispatcher.utter_message(response="utter_default")
             return []
-        urgency = latest_triage(tracker).get("urgency") or tracker.get_slot("triage_urgency")
-        signals = set(latest_triage(tracker).get("signals") or [])
-        if topic.urgent and urgency in ("urgent", "crisis") and signals & set(WGS_SITUATIONS):
-            # Only a Wgs bedreigende situatie (eviction, a cut-off announced or done, a cancelled
-            # health insurance; facts.md §2) gets the 3-werkdagen line, and it starts when the
-            # citizen reports to the gemeente. An energy company's signal alone is not one.
-            situation = WGS_SITUATIONS[sorted(signals & set(WGS_SITUATIONS))[0]]
-            dispatcher.utter_message(
-                text=(
-                    f"Dit is dringend. Meld je bij de gemeente voor schuldhulp en zeg dat {situation}. "
-                    "Dan moet de gemeente binnen 3 werkdagen na je aanmelding een eerste gesprek met je hebben."
-                )
-            )
-        dispatcher.utter_message(text=render_topic(topic))
+        if DETAIL in entity_values(tracker, "detail"):
+            dispatcher.utter_message(text=render_details(topic))
+            return [SlotSet("last_topic", topic.intent)]
+        messages = render_answer(topic)
+        urgent_line = wgs_line(topic, tracker)
+        if urgent_line:
+            messages[0] = {**messages[0], "text": f"{urgent_line}\n\n{messages[0]['text']}"}
+        for message in messages:
+            dispatcher.utter_message(**message)
         answered = list(tracker.get_slot("answered_topics") or [])
         if topic.intent not in answered:
             answered.append(topic.intent)
@@ -93,6 +129,8 @@ class ActionCheckIn(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         urgent = tracker.get_slot("triage_urgency") in ("urgent", "crisis")
+        if DETAIL in entity_values(tracker, "detail"):
+            return []  # the details of an answer already checked in on
         if tracker.get_slot("triage_done"):
             dispatcher.utter_message(
                 text="Wil je hierover met een medewerker praten?",

@@ -23,6 +23,12 @@ def latest_triage(tracker: Tracker) -> Dict[str, Any]:
     return triage if isinstance(triage, dict) else {}
 
 
+def entity_values(tracker: Tracker, label: str) -> List[str]:
+    """Values of one entity in the latest user message (a button payload's entities too)."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return [str(e.get("value")) for e in entities if e.get("entity") == label and e.get("value") is not None]
+
+
 def latest_input_kind(tracker: Tracker) -> str:
     check = (tracker.latest_message or {}).get("input_check")
     return str(check.get("kind", "ok")) if isinstance(check, dict) else "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
@@ -24,3 +25,15 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", strip_control(text).translate(_QUOTES))
     without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
     return without_marks.lower()
+
+
+MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def dutch_date(day: dt.date, *, year: bool = True) -> str:
+    """'28 november 2026' (or '28 november' without the year): dates as people write them."""
+    text = f"{day.day} {MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text

@@ -97,6 +97,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         )
         app.state.attachments = AttachmentStore.from_settings(desk)
         app.state.training_config = desk.training_config
+        app.state.content_attention = (desk.content_expiry_warning_days, desk.content_check_max_age_days)
         app.state.models_dir = (PROJECT_ROOT / desk.models_dir).resolve()
         app.state.live_model_path = (PROJECT_ROOT / desk.live_model_path).resolve()
         app.state.gate = model_registry.Gate(margin=desk.promote_margin)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
+from baken_core import knowledge
 from bot.routing import Router
 from handoff import charts, dashboard
 from handoff.admin_api import CurrentAdmin
@@ -53,6 +54,27 @@ def _figures(request: Request, start: dt.date | None, end: dt.date | None) -> da
     desk_router: Router = request.app.state.router
     with desk_router.sessions() as session:
         return dashboard.figures(session, first, last)
+
+
+class ContentItem(BaseModel):
+    intent: str
+    title: str
+    why: str
+    day: dt.date | None
+
+
+@router.get(
+    "/content",
+    response_model=list[ContentItem],
+    summary="Knowledge that expires soon, was checked long ago, or has no dated source",
+)
+async def content(admin: CurrentAdmin, request: Request) -> Any:
+    expiring, max_age = getattr(request.app.state, "content_attention", (60, 180))
+    today = dt.datetime.now(dt.timezone.utc).date()
+    found = knowledge.needs_attention(
+        knowledge.load_knowledge(), today, expiring_within_days=expiring, check_older_than_days=max_age
+    )
+    return [ContentItem(**item.__dict__) for item in found]
 
 
 @router.get("", response_model=DashboardOut, summary="Figures for a period (default: the last 30 days)")

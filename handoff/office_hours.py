@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from baken_core.text import dutch_date
+
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DUTCH_DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
@@ -105,19 +107,7 @@ class OfficeHours:
             return f"morgen ({DUTCH_DAYS[opening.weekday()]}) {when}"
         if opening.date() < local + dt.timedelta(days=7):
             return f"{DUTCH_DAYS[opening.weekday()]} {when}"
-        return f"{DUTCH_DAYS[opening.weekday()]} {dutch_date(opening.date())} {when}"
-
-
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-
-def dutch_date(day: dt.date, *, year: bool = False) -> str:
-    """'28 november', or '28 november 2026' with `year`."""
-    text = f"{day.day} {MONTHS[day.month - 1]}"
-    return f"{text} {day.year}" if year else text
+        return f"{DUTCH_DAYS[opening.weekday()]} {dutch_date(opening.date(), year=False)} {when}"
 
 
 def _holidays(year: int) -> holidays.HolidayBase:

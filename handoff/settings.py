@@ -34,6 +34,10 @@ class DeskSettings(BaseSettings):
     nlu_inbox_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
     nlu_inbox_margin: float = Field(default=0.15, ge=0.0, le=1.0)
     nlu_inbox_retention_days: int = Field(default=30, ge=1, le=365)
+    content_check_max_age_days: int = Field(default=180, ge=1, le=3650)
+    """The admin dashboard lists knowledge entries checked longer ago than this."""
+    content_expiry_warning_days: int = Field(default=60, ge=1, le=365)
+    """... and facts that expire within this many days."""
     # Retraining from the admin page: the config to train with, where models go, which file
     # Rasa loads at start (a promoted model is copied there), the held-out set that judges
     # a new model, and how much accuracy it may lose against the live model.

@@ -372,6 +372,14 @@
         tr.appendChild(el("td", null, String(d.outcomes[o] || 0)));
         outcomes.appendChild(tr);
       });
+      var attention = $("content-attention");
+      attention.textContent = "";
+      (await api("GET", "/api/admin/dashboard/content")).forEach(function (item) {
+        var tr = el("tr");
+        tr.appendChild(el("th", null, item.title));
+        tr.appendChild(el("td", null, item.why));
+        attention.appendChild(tr);
+      });
     } catch (e) {
       $("dash-error").textContent = e.message;
       $("dash-error").hidden = false;

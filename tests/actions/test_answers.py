@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 import yaml
 
-from actions.answers import ActionAnswerQuestion, ActionCheckIn
+from actions.answers import ActionAnswerQuestion, ActionCheckIn, render_details
 from actions.content import knowledge
+from baken_core.knowledge import ContentError, load_knowledge
 from baken_core.paths import PROJECT_ROOT
+from baken_core.text import dutch_date
 from baken_core.triage import assess
 from tests.actions.conftest import make_tracker, run_action
 
@@ -19,13 +22,75 @@ def test_every_benefit_and_debt_intent_has_a_knowledge_entry() -> None:
 
 
 @pytest.mark.parametrize("intent", TOPIC_INTENTS)
-def test_answer_shows_official_link_and_date(intent: str) -> None:
+def test_an_answer_is_three_messages_with_the_link_a_dated_source_and_a_details_button(intent: str) -> None:
     messages, events = run_action(ActionAnswerQuestion(), make_tracker(intent=intent))
-    text = "\n".join(m["text"] for m in messages if m.get("text"))
     topic = knowledge()[intent]
-    assert topic.link in text
-    assert f"gecontroleerd op {topic.checked_on}" in text
+    assert len(messages) == 3
+    assert messages[1]["text"].startswith("Is het voor jou?") and messages[2]["text"].startswith("Wat kun je doen?")
+    last = messages[2]["text"]
+    assert topic.link in last
+    assert f"bijgewerkt op {dutch_date(topic.checked_on)}" in last  # "28 november 2026", not ISO
+    source = topic.dated_source(dt.date.today())
+    if source is not None:
+        assert re.search(rf"Bron: \S+ \({re.escape(str(source.when))}\)", last), last
+    else:  # no dated source in facts.md: it says so (the admin dashboard lists these)
+        assert "Bron: zonder datum." in last
+    assert messages[2]["buttons"] == [
+        {"title": f"Meer over: {topic.title}", "payload": f'/{intent}{{"detail":"meer"}}'}
+    ]
     assert {"event": "slot", "timestamp": None, "name": "answered_topics", "value": [intent]} in events
+
+
+def test_most_answers_show_a_dated_source() -> None:
+    undated = [t.intent for t in knowledge().values() if t.dated_source(dt.date(2026, 12, 3)) is None]
+    # facts.md gives no dated source for these four; the dashboard asks an editor to find one
+    assert sorted(undated) == [
+        "ask_bijzondere_bijstand",
+        "ask_budgetbeheer_bewind",
+        "ask_inkomenstoeslag",
+        "ask_kwijtschelding",
+    ]
+
+
+def test_the_details_button_shows_facts_with_sources_and_no_second_check_in() -> None:
+    tracker = make_tracker(intent="ask_zorgtoeslag")
+    tracker.latest_message["entities"] = [{"entity": "detail", "value": "meer"}]
+    messages, _ = run_action(ActionAnswerQuestion(), tracker)
+    assert len(messages) == 1 and messages[0]["text"].startswith("Meer over: Zorgtoeslag")
+    assert "Wie regelt het: Dienst Toeslagen" in messages[0]["text"]
+    check_in, _ = run_action(ActionCheckIn(), tracker)
+    assert check_in == []
+
+
+def test_an_expired_fact_is_not_shown_and_the_answer_says_less() -> None:
+    topic = knowledge()["ask_zorgtoeslag"]
+    in_2026 = render_details(topic, dt.date(2026, 12, 31))
+    in_2027 = render_details(topic, dt.date(2027, 1, 1))
+    assert "€ 129" in in_2026 and "€ 129" not in in_2027 and "€" not in in_2027
+    assert "kunnen veranderd zijn" in in_2027 and topic.link in in_2027
+    assert topic.facts_on(dt.date(2027, 1, 1)) == ()  # every zorgtoeslag fact is a 2026 figure
+
+
+def test_a_fact_with_an_amount_and_no_end_date_is_refused(tmp_path) -> None:
+    fact: dict[str, object] = {"text": "In 2026 is het € 10.", "year": 2026, "source": "https://x.nl"}
+    entry = {
+        "intent": "ask_x", "title": "X", "answer": "a", "for_whom": "b", "provider": "c", "how_to_apply": "d",
+        "link": "https://x.nl", "checked_on": "2026-11-28",
+        "facts": [fact],
+    }  # fmt: skip
+    (tmp_path / "x.yml").write_text(yaml.safe_dump({"topics": [entry]}), encoding="utf-8")
+    with pytest.raises(ContentError, match="valid_until"):
+        load_knowledge(tmp_path)
+    fact["valid_until"] = "2026-12-31"
+    (tmp_path / "x.yml").write_text(yaml.safe_dump({"topics": [entry]}), encoding="utf-8")
+    assert load_knowledge(tmp_path)["ask_x"].facts[0].valid_until == dt.date(2026, 12, 31)
+
+
+def test_every_2026_amount_expires_at_the_end_of_2026() -> None:
+    for topic in knowledge().values():
+        for fact in topic.facts:
+            if "€" in fact.text and "2026" in fact.text:
+                assert fact.valid_until == dt.date(2026, 12, 31), (topic.intent, fact.text)
 
 
 def test_every_amount_has_a_year_and_a_source() -> None:

@@ -174,6 +174,11 @@ def test_the_dashboard_counts_and_refuses_a_bad_period(desk: tuple[TestClient, s
     assert len(figures["conversations_per_day"]) == 30
     wrong = as_worker(client, bram, "GET", "/api/admin/dashboard", params={"start": "2026-12-01", "end": "2026-11-01"})
     assert wrong.status_code == 422 and "begindatum" in wrong.json()["detail"]
+    assert as_worker(client, anna, "GET", "/api/admin/dashboard/content").status_code == 403
+    attention = as_worker(client, bram, "GET", "/api/admin/dashboard/content").json()
+    reasons = {(item["intent"], item["why"]) for item in attention}
+    assert any(i == "ask_zorgtoeslag" and "31 december 2026" in why for i, why in reasons)  # the 2026 amounts
+    assert ("ask_kwijtschelding", "geen bron met een datum") in reasons
     chart = as_worker(client, bram, "GET", "/api/admin/dashboard/conversations.svg")
     assert chart.status_code == 200 and chart.text.startswith("<svg")
     assert as_worker(client, anna, "POST", "/api/admin/models/train").status_code == 403

@@ -46,7 +46,7 @@ def test_foreign_language_offers_a_worker(chat: Chat) -> None:
 def test_question_answer_check_in_triage_and_handoff(chat: Chat) -> None:
     assert "digitale assistent" in chat.texts("hallo")
     answer = chat.texts("ik kan de huur al drie maanden niet betalen en slaap er niet meer van")
-    assert "https://" in answer and "gecontroleerd op" in answer
+    assert "https://" in answer and "bijgewerkt op" in answer
     first_question = chat.say("ja")
     assert first_question[0]["text"].startswith("Hoe gaat het met geld")
     assert len(first_question[0]["buttons"]) == 6
@@ -73,6 +73,16 @@ def test_question_answer_check_in_triage_and_handoff(chat: Chat) -> None:
     assert "ik heb de verhuurder gebeld" in handoff["summary"]
     assert "slaap er niet meer van" in handoff["summary"]
     assert chat.say("hallo?") == []  # paused: the desk takes over
+
+
+def test_an_answer_is_short_and_the_details_are_behind_a_button(chat: Chat) -> None:
+    messages = chat.say("hoe vraag ik zorgtoeslag aan")
+    answer = [m for m in messages if not (m.get("buttons") and "Geldzorgen" in m.get("text", ""))]
+    assert len(answer) == 3, messages
+    button = answer[-1]["buttons"][0]
+    assert button["title"] == "Meer over: Zorgtoeslag"
+    details = chat.say(button["payload"])
+    assert len(details) == 1 and details[0]["text"].startswith("Meer over: Zorgtoeslag"), details
 
 
 def test_saying_no_ends_the_triage(chat: Chat) -> None:
