@@ -49,7 +49,8 @@ PHOTO_NAME = "foto.jpg"
 def too_big_text(limit: int) -> str:
     return (
         f"Dit bestand is te groot. Het mag niet groter zijn dan {size_text(limit)}, "
-        "daarom is het niet bewaard. Maak een foto van de brief, of stuur een kleiner bestand."
+        "daarom is het niet bewaard. Maak een foto van de brief, of stuur een kleiner bestand. "
+        "Maak je BSN en bankgegevens op de brief eerst onzichtbaar."
     )
 
 
