@@ -40,10 +40,11 @@ def render_answer(topic: Topic, today: dt.date | None = None) -> list[Message]:
         f"{said} Deze uitleg is bijgewerkt op {dutch_date(topic.checked_on)}.",
     ]
     more = {"title": f"Meer over: {topic.title}", "payload": f'/{topic.intent}{{"detail":"{DETAIL}"}}'}
+    person = {"title": "Praat met een medewerker", "payload": "/request_human"}
     return [
         {"text": topic.answer},
         {"text": f"Is het voor jou? {topic.for_whom}"},
-        {"text": "\n".join(todo), "buttons": [more]},
+        {"text": "\n".join(todo), "buttons": [person] if topic.unknown else [more]},
     ]
 
 

@@ -72,6 +72,8 @@ class Topic:
     checked_on: dt.date
     local: bool = False
     urgent: bool = False
+    unknown: bool = False
+    """facts.md has nothing checked on this topic: the answer says so and offers a person."""
     facts: tuple[Fact, ...] = field(default=())
     sources: tuple[Source, ...] = field(default=())
 
@@ -142,6 +144,7 @@ def _topic(entry: dict[str, Any], source: str) -> Topic:
         checked_on=checked,
         local=bool(entry.get("local")),
         urgent=bool(entry.get("urgent")),
+        unknown=bool(entry.get("unknown")),
         facts=tuple(_fact(f, where) for f in entry.get("facts") or []),
         sources=tuple(_source(s) for s in entry.get("sources") or []),
     )

@@ -29,6 +29,10 @@ class Measure:
     flesch_douma: float
 
 
+def without_links(text: str) -> str:
+    return _LINK.sub(" ", text)
+
+
 def measure(text: str) -> Measure:
     plain = _LINK.sub(" ", text)
     words = _WORD.findall(plain)

@@ -35,19 +35,27 @@ def test_an_answer_is_three_messages_with_the_link_a_dated_source_and_a_details_
         assert re.search(rf"Bron: \S+ \({re.escape(str(source.when))}\)", last), last
     else:  # no dated source in facts.md: it says so (the admin dashboard lists these)
         assert "Bron: zonder datum." in last
-    assert messages[2]["buttons"] == [
-        {"title": f"Meer over: {topic.title}", "payload": f'/{intent}{{"detail":"meer"}}'}
-    ]
+    if topic.unknown:  # nothing checked to say: a person, not more details
+        assert messages[2]["buttons"] == [{"title": "Praat met een medewerker", "payload": "/request_human"}]
+        assert "geen nagekeken informatie" in messages[0]["text"]
+    else:
+        assert messages[2]["buttons"] == [
+            {"title": f"Meer over: {topic.title}", "payload": f'/{intent}{{"detail":"meer"}}'}
+        ]
     assert {"event": "slot", "timestamp": None, "name": "answered_topics", "value": [intent]} in events
 
 
 def test_most_answers_show_a_dated_source() -> None:
     undated = [t.intent for t in knowledge().values() if t.dated_source(dt.date(2026, 12, 3)) is None]
-    # facts.md gives no dated source for these four; the dashboard asks an editor to find one
+    # facts.md gives no dated source for these; the dashboard asks an editor to find one
     assert sorted(undated) == [
+        "ask_bezwaar",
         "ask_bijzondere_bijstand",
         "ask_budgetbeheer_bewind",
+        "ask_cjib_boete",
+        "ask_hersteloperatie",
         "ask_inkomenstoeslag",
+        "ask_juridisch_advies",
         "ask_kwijtschelding",
     ]
 

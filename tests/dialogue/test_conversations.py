@@ -85,6 +85,20 @@ def test_an_answer_is_short_and_the_details_are_behind_a_button(chat: Chat) -> N
     assert len(details) == 1 and details[0]["text"].startswith("Meer over: Zorgtoeslag"), details
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ik ben ontslagen en mijn contract stopt, kan ik een uitkering van het uwv krijgen", "WW-uitkering"),
+        ("mijn schuldeisers willen niet meewerken, kan ik in de wsnp", "WSNP"),
+        ("mijn zorgverzekering is opgezegd omdat ik de premie niet betaalde", "zorgverzekeraar"),
+        ("hoe maak ik bezwaar tegen een afwijzing van de gemeente", "bezwaar"),
+        ("ik heb een boete van het cjib en kan die niet betalen", "geen nagekeken informatie"),
+    ],
+)
+def test_the_new_topics_answer(chat: Chat, text: str, expected: str) -> None:
+    assert expected in chat.texts(text)
+
+
 def test_saying_no_ends_the_triage(chat: Chat) -> None:
     chat.say("ik heb schulden")
     chat.say("ja")

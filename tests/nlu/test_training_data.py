@@ -40,6 +40,13 @@ CONTRACT = [
     "ask_budgetbeheer_bewind",
     "report_huurachterstand",
     "report_afsluiting",
+    "ask_ww",
+    "ask_schuldsanering",
+    "report_zorgverzekering_achterstand",
+    "ask_cjib_boete",
+    "ask_hersteloperatie",
+    "ask_juridisch_advies",
+    "ask_bezwaar",
     "express_stress",
     "report_crisis",
 ]

@@ -24,9 +24,13 @@ def test_the_dashboard_list_names_expiry_old_checks_and_undated_entries() -> Non
     assert any(a.intent == "ask_zorgtoeslag" and a.why == "een feit verlopen op 31 december 2026" for a in later)
     assert any(a.why == "gecontroleerd op 28 november 2026" for a in later)
     assert {a.intent for a in december if a.why == "geen bron met een datum"} == {
+        "ask_bezwaar",
         "ask_bijzondere_bijstand",
         "ask_budgetbeheer_bewind",
+        "ask_cjib_boete",
+        "ask_hersteloperatie",
         "ask_inkomenstoeslag",
+        "ask_juridisch_advies",
         "ask_kwijtschelding",
     }
     assert [a.day for a in december if a.day] == sorted(a.day for a in december if a.day)  # soonest first
