@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.content import Topic, gemeente_contact_lines, knowledge
+from actions.content import Topic, gemeente, gemeente_contact_lines, gemeente_link, knowledge
 from actions.tracker_view import entity_values, latest_triage, understood_intent
 from baken_core.text import dutch_date
 
@@ -34,6 +34,9 @@ def render_answer(topic: Topic, today: dt.date | None = None) -> list[Message]:
     said = f"Bron: {_where(source.where)} ({source.when})." if source and source.when else "Bron: zonder datum."
     todo = [f"Wat kun je doen? {topic.how_to_apply}"]
     if topic.local:
+        own_page = gemeente_link(topic.local_link)
+        if own_page:
+            todo.append(f"Bij {gemeente().get('name') or 'je gemeente'}: {own_page}")
         todo.append(" ".join(gemeente_contact_lines()))
     todo += [
         f"Meer informatie: {topic.link_title}, {topic.link}",

@@ -15,7 +15,7 @@ import yaml
 from baken_core.knowledge import ContentError, Fact, Topic, knowledge
 from baken_core.paths import data_dir
 
-__all__ = ["ContentError", "Fact", "Topic", "gemeente", "gemeente_contact_lines", "knowledge"]
+__all__ = ["ContentError", "Fact", "Topic", "gemeente", "gemeente_contact_lines", "gemeente_link", "knowledge"]
 
 _GEMEENTE: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -33,6 +33,14 @@ def gemeente() -> dict[str, Any]:
         raise ContentError("gemeente.yml: a mapping with at least 'name' is required")
     _GEMEENTE[str(path)] = (mtime, raw)
     return raw
+
+
+def gemeente_link(key: str | None) -> str | None:
+    """The municipality's own page for a topic (gemeente.yml `links`); None when empty or unknown."""
+    if not key:
+        return None
+    value = str((gemeente().get("links") or {}).get(key) or "").strip()
+    return value or None
 
 
 def gemeente_contact_lines() -> list[str]:

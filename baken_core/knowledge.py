@@ -73,6 +73,8 @@ class Topic:
     local: bool = False
     urgent: bool = False
     unknown: bool = False
+    local_link: str | None = None
+    """Key of the municipality's own page for this topic in gemeente.yml `links` (shown when set there)."""
     """facts.md has nothing checked on this topic: the answer says so and offers a person."""
     facts: tuple[Fact, ...] = field(default=())
     sources: tuple[Source, ...] = field(default=())
@@ -145,6 +147,7 @@ def _topic(entry: dict[str, Any], source: str) -> Topic:
         local=bool(entry.get("local")),
         urgent=bool(entry.get("urgent")),
         unknown=bool(entry.get("unknown")),
+        local_link=str(entry["local_link"]) if entry.get("local_link") else None,
         facts=tuple(_fact(f, where) for f in entry.get("facts") or []),
         sources=tuple(_source(s) for s in entry.get("sources") or []),
     )

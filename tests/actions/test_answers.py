@@ -160,3 +160,17 @@ def test_check_in_offers_a_worker_first_when_urgent() -> None:
     assert [b["payload"] for b in calm[0]["buttons"]] == ["/affirm", "/deny"]
     done, _ = run_action(ActionCheckIn(), make_tracker(slots={"triage_done": True}))
     assert "Speelt er" not in done[0]["text"]
+
+
+def test_the_municipalitys_own_page_is_shown_where_it_belongs_and_an_empty_one_is_left_out(
+    tmp_path, monkeypatch
+) -> None:
+    messages, _ = run_action(ActionAnswerQuestion(), make_tracker(intent="ask_kwijtschelding"))
+    assert "Bij Gemeente Voorbeeld: https://www.gemeente-voorbeeld.example/kwijtschelding" in messages[2]["text"]
+    assert "☎" not in messages[2]["text"]  # the wijkteam's phone is empty in gemeente.yml: not shown as a blank
+    settings = yaml.safe_load((PROJECT_ROOT / "data" / "gemeente.yml").read_text(encoding="utf-8"))
+    settings["links"]["kwijtschelding"] = ""
+    (tmp_path / "gemeente.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("BAKEN_DATA_DIR", str(tmp_path))
+    messages, _ = run_action(ActionAnswerQuestion(), make_tracker(intent="ask_kwijtschelding"))
+    assert "Bij Gemeente Voorbeeld" not in messages[2]["text"] and "kwijtschelding:" not in messages[2]["text"]
