@@ -100,3 +100,13 @@ def test_heldout_set_is_big_labelled_and_never_in_training(name: str) -> None:
         assert set(item["domains"]) <= set(DOMAINS)
         assert item["urgency"] in {"normal", "urgent", "crisis"}
     assert sum(item["urgency"] == "crisis" for item in items) >= 20
+
+
+def test_new_topics_set_is_labelled_and_never_in_training() -> None:
+    """The small unseen set for the topics added in issue 10 (too small for the checks above)."""
+    items = heldout("heldout_new_topics.jsonl")
+    training = {line.lower().strip() for lines in training_examples().values() for line in lines}
+    assert len(items) >= 30
+    assert [item["text"] for item in items if item["text"].lower().strip() in training] == []
+    assert {item["intent"] for item in items} <= set(training_examples())
+    assert all(set(item["domains"]) <= set(DOMAINS) for item in items)
