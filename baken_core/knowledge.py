@@ -73,9 +73,9 @@ class Topic:
     local: bool = False
     urgent: bool = False
     unknown: bool = False
+    """facts.md has nothing checked on this topic: the answer says so and offers a person."""
     local_link: str | None = None
     """Key of the municipality's own page for this topic in gemeente.yml `links` (shown when set there)."""
-    """facts.md has nothing checked on this topic: the answer says so and offers a person."""
     facts: tuple[Fact, ...] = field(default=())
     sources: tuple[Source, ...] = field(default=())
 
