@@ -24,11 +24,12 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run shell actions train spacy validate lint test test-unit test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
+.PHONY: help install run shell actions train spacy validate lint test test-fast test-fast-rasa test-fast-desk test-unit test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
 	@echo "make test       lint, validate data, unit tests, test stories, classify"
+	@echo "make test-fast  the tests that need no model, no Rasa and no browser (under 2 minutes)"
 	@echo "make shell      talk to the assistant in this terminal"
 	@echo "make train      build the spaCy pipeline and train the Rasa model"
 	@echo "make bench-nlu  NLU benchmark -> docs/benchmarks/nlu.md"
@@ -82,6 +83,20 @@ lint: $(RASA_STAMP) $(DESK_STAMP)
 
 RASA_TESTS := tests/triage tests/actions tests/nlu tests/dialogue
 DESK_TESTS := tests/triage tests/handoff tests/bot
+# The slow kinds (tests/conftest.py): `make test-fast` runs every test that is none of them.
+SLOW_KINDS := rasa or browser or training or faults
+
+# No trained model, no Rasa server, no browser: the loop to run while you work (README).
+# Both environments at once, the desk's tests over two processes (pytest-xdist; each has its
+# own PostgreSQL database); the schema fuzzer tries 5 examples per operation instead of 25.
+test-fast: $(RASA_STAMP) $(DESK_STAMP) $(SPACY_MODEL)
+	@$(MAKE) --no-print-directory -j2 -O test-fast-rasa test-fast-desk
+
+test-fast-rasa:
+	$(RASA_VENV)/bin/pytest -q -m "not ($(SLOW_KINDS))" tests/triage tests/actions tests/nlu
+
+test-fast-desk:
+	BAKEN_FUZZ_EXAMPLES=5 $(DESK_VENV)/bin/pytest -q -n 2 -m "not ($(SLOW_KINDS))" tests/handoff tests/bot
 
 test-unit: $(RASA_STAMP) $(SPACY_MODEL)
 	$(RASA_VENV)/bin/pytest -q $(RASA_TESTS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,9 @@ class InvalidRequest(BaseModel):
     problems: list[Problem] = []
 
 
-def create_app(config: DeskSettings | None = None) -> FastAPI:
+def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], RasaClient] | None = None) -> FastAPI:
+    """The desk. `rasa_client` makes the Rasa client at each start instead of the settings
+    (tests give one whose transport is a scripted server, tests/rasa_stub.py)."""
     desk = config or settings()
 
     @asynccontextmanager
@@ -74,7 +76,7 @@ def create_app(config: DeskSettings | None = None) -> FastAPI:
         upgrade(desk.database_url)
         engine = create_engine(desk.database_url)
         gemeente = yaml.safe_load((data_dir() / "gemeente.yml").read_text(encoding="utf-8"))
-        rasa = RasaClient(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
+        rasa = rasa_client() if rasa_client else RasaClient(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
         app.state.engine = engine
         app.state.rasa = rasa
         app.state.bus = EventBus()

@@ -20,8 +20,9 @@ import yaml
 
 from baken_core.paths import PROJECT_ROOT
 from tests.databases import database_url, postgres_url
+from tests.rasa_stub import StubRasa
 
-__all__ = ["database_url", "free_port", "postgres_url", "rasa_url"]
+__all__ = ["database_url", "free_port", "postgres_url", "rasa_url", "stub_rasa"]
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin"
 MODEL = PROJECT_ROOT / "models" / "baken.tar.gz"
@@ -133,3 +134,10 @@ def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert MODEL.exists(), "no trained model: run `make train`"
     with rasa_stack(MODEL, tmp_path_factory.mktemp("rasa")) as url:
         yield url
+
+
+@pytest.fixture
+def stub_rasa() -> StubRasa:
+    """A scripted Rasa server behind the real RasaClient (tests/rasa_stub.py): for API tests
+    where what the assistant understands is not what is tested."""
+    return StubRasa()

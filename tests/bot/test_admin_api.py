@@ -24,22 +24,23 @@ from handoff.db import create_engine, session_factory
 from handoff.models import Author, Message, Role
 from handoff.settings import DeskSettings
 from tests.bot.test_inbox_api import PASSWORD, as_worker, citizen_says, login
+from tests.rasa_stub import StubRasa
 
 VALID_BSN = "111222333"
 
 
 @pytest.fixture
-def desk(tmp_path: Path, rasa_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, str, Path]]:
+def desk(
+    tmp_path: Path, stub_rasa: StubRasa, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, str, Path]]:
     data = tmp_path / "data"
     shutil.copytree(PROJECT_ROOT / "data", data)
     monkeypatch.setenv("BAKEN_DATA_DIR", str(data))
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     # Every message counts as unsure (confidence below 1.0), so the test does not depend on
     # what this model happens to be unsure about; test_nlu_inbox covers the thresholds.
-    settings = DeskSettings(
-        database_url=url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"), nlu_inbox_confidence=1.0
-    )
-    with TestClient(create_app(settings)) as client:
+    settings = DeskSettings(database_url=url, secret_key_file=str(tmp_path / "secret"), nlu_inbox_confidence=1.0)
+    with TestClient(create_app(settings, rasa_client=stub_rasa.client)) as client:
         with session_factory(create_engine(url)).begin() as session:
             auth.create_worker(session, "anna", PASSWORD)
             auth.create_worker(session, "bram", PASSWORD, Role.admin)
@@ -153,10 +154,10 @@ def test_a_worker_flags_a_message_the_assistant_misunderstood(desk: tuple[TestCl
     assert [g["reasons"] for g in groups if g["text"] == "hoe vraag ik zorgtoeslag aan"] == [["flagged"]]
 
 
-def test_a_sure_message_stays_out_of_the_inbox(tmp_path: Path, rasa_url: str) -> None:
+def test_a_sure_message_stays_out_of_the_inbox(tmp_path: Path, stub_rasa: StubRasa) -> None:
     url = f"sqlite:///{tmp_path / 'desk.db'}"
-    settings = DeskSettings(database_url=url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
-    with TestClient(create_app(settings)) as client:
+    settings = DeskSettings(database_url=url, secret_key_file=str(tmp_path / "secret"))
+    with TestClient(create_app(settings, rasa_client=stub_rasa.client)) as client:
         citizen_says(client, uuid.uuid4().hex, "hoe vraag ik huurtoeslag aan")
         with session_factory(create_engine(url)).begin() as session:
             auth.create_worker(session, "bram", PASSWORD, Role.admin)

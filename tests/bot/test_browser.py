@@ -22,6 +22,8 @@ from handoff.db import create_engine, session_factory
 from handoff.models import AuditLog, Message
 from tests.bot.browser import chromium, desk_server
 
+pytestmark = [pytest.mark.browser, pytest.mark.rasa]
+
 PASSWORD = "een lang wachtwoord"
 WAIT_MS = 30_000
 

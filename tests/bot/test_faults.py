@@ -35,6 +35,8 @@ from handoff.models import Author, Channel, Conversation, ConversationStatus, Ha
 from tests.bot.conftest import MODEL, TUESDAY_MORNING, RasaServer, action_server, free_port
 from tests.bot.test_routing import HOURS
 
+pytestmark = [pytest.mark.faults, pytest.mark.rasa]
+
 DESK_BIN = PROJECT_ROOT / ".venv-desk" / "bin"
 
 

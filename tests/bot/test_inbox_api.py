@@ -18,15 +18,16 @@ from handoff.app import create_app
 from handoff.db import create_engine, session_factory
 from handoff.models import AuditLog, Role
 from handoff.settings import DeskSettings
+from tests.rasa_stub import StubRasa
 
 PASSWORD = "een lang wachtwoord"
 
 
 @pytest.fixture
-def desk(tmp_path: Path, rasa_url: str) -> Iterator[tuple[TestClient, str]]:
+def desk(tmp_path: Path, stub_rasa: StubRasa) -> Iterator[tuple[TestClient, str]]:
     url = f"sqlite:///{tmp_path / 'desk.db'}"
-    settings = DeskSettings(database_url=url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
-    with TestClient(create_app(settings)) as client:
+    settings = DeskSettings(database_url=url, secret_key_file=str(tmp_path / "secret"))
+    with TestClient(create_app(settings, rasa_client=stub_rasa.client)) as client:
         with session_factory(create_engine(url)).begin() as session:
             auth.create_worker(session, "anna", PASSWORD)
             auth.create_worker(session, "bram", PASSWORD, Role.admin)
@@ -209,10 +210,10 @@ def test_ensure_demo_creates_one_demo_login(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def desk_on_both(database_url: str, tmp_path: Path, rasa_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
+def desk_on_both(database_url: str, tmp_path: Path, stub_rasa: StubRasa) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """The desk on SQLite and on PostgreSQL, with anna logged in."""
-    settings = DeskSettings(database_url=database_url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
-    with TestClient(create_app(settings)) as client:
+    settings = DeskSettings(database_url=database_url, secret_key_file=str(tmp_path / "secret"))
+    with TestClient(create_app(settings, rasa_client=stub_rasa.client)) as client:
         engine = create_engine(database_url)
         with session_factory(engine).begin() as session:
             auth.create_worker(session, "anna", PASSWORD)

@@ -2,7 +2,7 @@
 
 Every operation in the schema is fuzzed on SQLite and on PostgreSQL (NUL bytes, huge
 integers, odd Unicode: the classic ways to make a database driver raise), through the real
-ASGI app and the real Rasa server:
+ASGI app and a scripted Rasa (tests/rasa_stub.py: the fuzzer tests the desk, not the model):
 
 - as a logged-in admin (session cookie and `X-CSRF-Token` on every request; an admin may
   do everything a worker may), so the fuzzer gets past authentication into every handler;
@@ -19,6 +19,7 @@ without Telegram configured it answers 404.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -42,15 +43,22 @@ from handoff.db import create_engine, session_factory
 from handoff.models import Author, Channel, Outcome, Role
 from handoff.settings import DeskSettings
 from tests.databases import DATABASES, sqlite_url, temporary_postgres_database
+from tests.rasa_stub import StubRasa
 
 PASSWORD = "een lang wachtwoord"
 EVENT_STREAM = "text/event-stream"
 # A bounded, reproducible run: the same examples every time, no example database in the repo.
+# `make test-fast` sets BAKEN_FUZZ_EXAMPLES=5; `make test` tries 25 per operation.
+EXAMPLES = int(os.environ.get("BAKEN_FUZZ_EXAMPLES", "25"))
 CONFIG = schemathesis.Config.from_dict(
     {
         "suppress-health-check": ["all"],
         "base-url": f"http://{asgi.HOST}",
-        "generation": {"max-examples": 25, "deterministic": True, "database": "none"},
+        "generation": {
+            "max-examples": int(os.environ.get("BAKEN_FUZZ_EXAMPLES", "25")),
+            "deterministic": True,
+            "database": "none",
+        },
     }
 )
 # Anyone may call these; every other operation needs a worker's session.
@@ -94,16 +102,14 @@ def _seed(url: str) -> None:
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def fuzzed_desk(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, rasa_url: str
-) -> Iterator[FuzzedDesk]:
+def fuzzed_desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzedDesk]:
     folder: Path = tmp_path_factory.mktemp(f"fuzz-{request.param}")
     shutil.copytree(PROJECT_ROOT / "data", folder / "data")  # the admin's settings endpoints write here
     with ExitStack() as stack:
         patch = stack.enter_context(pytest.MonkeyPatch.context())
         patch.setenv("BAKEN_DATA_DIR", str(folder / "data"))
         url = sqlite_url(folder) if request.param == "sqlite" else stack.enter_context(temporary_postgres_database())
-        app = _app(url, rasa_url, folder)
+        app = _app(url, StubRasa(), folder)
         # Schemathesis calls the app in-process on one event loop and owns its lifespan
         # (migrations, the Rasa client): started by the first request, ended here.
         stack.callback(asgi.shutdown_lifespans)
@@ -119,28 +125,29 @@ def fuzzed_desk(
         )
 
 
-def _app(database_url: str, rasa_url: str, folder: Path) -> FastAPI:
-    """The desk with nothing outside `folder`: no Telegram, no live model to register or replace."""
+def _app(database_url: str, rasa: StubRasa, folder: Path) -> FastAPI:
+    """The desk with nothing outside `folder`: no Telegram, no live model to register or
+    replace, a scripted Rasa (what the assistant understands is not what is fuzzed here)."""
     return create_app(
         DeskSettings(
             database_url=database_url,
-            rasa_url=rasa_url,
             secret_key_file=str(folder / "secret"),
             models_dir=str(folder / "registry"),
             training_config=str(folder / "no-config.yml"),  # should a training start anyway, it fails at once
             live_model_path=str(folder / "live.tar.gz"),
             attachments_dir=str(folder / "attachments"),
             telegram_token=None,
-        )
+        ),
+        rasa_client=rasa.client,
     )
 
 
 # The schema is the app's own /openapi.json (built without starting anything); the requests
 # go to the fixture's app. (Schemathesis' `from_fixture` loader would be the usual way, but
 # it reads `request.node._nodeid`, which pytest 9.2 no longer has.)
-schema = schemathesis.openapi.from_dict(
-    _app("sqlite://", "http://127.0.0.1:9", Path("unused")).openapi(), config=CONFIG
-).exclude(streams)
+schema = schemathesis.openapi.from_dict(_app("sqlite://", StubRasa(), Path("unused")).openapi(), config=CONFIG).exclude(
+    streams
+)
 # Not as an admin: one starts a real Rasa training, the other writes into data/nlu.
 signed_in = schema.exclude(method="POST", path="/api/admin/models/train").exclude(
     method="POST", path="/api/admin/nlu-inbox/export"

@@ -29,6 +29,8 @@ from tests.bot.browser import chromium, desk_server
 from tests.bot.conftest import MODEL, rasa_stack
 from tests.bot.test_inbox_api import PASSWORD
 
+pytestmark = [pytest.mark.training, pytest.mark.browser, pytest.mark.rasa]
+
 NEW_WORDS = "wat is de kattenluikregeling nou weer"
 NEW_BENEFIT = "kattenluikregeling"
 TARGET = "ask_energie_hulp"

@@ -16,14 +16,13 @@ from handoff.app import create_app
 from handoff.db import MAX_ID
 from handoff.settings import DeskSettings
 from tests.bot.conftest import free_port
+from tests.rasa_stub import StubRasa
 
 
 @pytest.fixture
-def client(tmp_path: Path, rasa_url: str) -> Iterator[TestClient]:
-    settings = DeskSettings(
-        database_url=f"sqlite:///{tmp_path / 'desk.db'}", rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret")
-    )
-    app = create_app(settings)
+def client(tmp_path: Path, stub_rasa: StubRasa) -> Iterator[TestClient]:
+    settings = DeskSettings(database_url=f"sqlite:///{tmp_path / 'desk.db'}", secret_key_file=str(tmp_path / "secret"))
+    app = create_app(settings, rasa_client=stub_rasa.client)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -111,9 +110,9 @@ def test_health_reports_rasa_down(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def client_on_both(database_url: str, tmp_path: Path, rasa_url: str) -> Iterator[TestClient]:
-    settings = DeskSettings(database_url=database_url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
-    with TestClient(create_app(settings)) as test_client:
+def client_on_both(database_url: str, tmp_path: Path, stub_rasa: StubRasa) -> Iterator[TestClient]:
+    settings = DeskSettings(database_url=database_url, secret_key_file=str(tmp_path / "secret"))
+    with TestClient(create_app(settings, rasa_client=stub_rasa.client)) as test_client:
         yield test_client
 
 

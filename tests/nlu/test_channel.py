@@ -6,7 +6,7 @@ from __future__ import annotations
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from baken_nlu.channel import _heard, _parse_in, replayed
+from baken_nlu.channel import _heard, _parse_in, replayed, summarise_parse
 
 
 def conversation() -> DialogueStateTracker:
@@ -49,3 +49,11 @@ def test_the_replay_is_what_the_assistant_said_to_that_message_only() -> None:
 def test_the_replayed_parse_is_the_first_one() -> None:
     parse = _parse_in(conversation(), "desk-2")
     assert parse is not None and parse["intent"] == "report_crisis" and parse["urgency"] == "crisis"
+
+
+def test_the_desk_tests_stub_speaks_the_channels_parse() -> None:
+    """tests/rasa_stub.py stands in for this channel in the desk's API tests: same fields."""
+    from tests.rasa_stub import StubRasa
+
+    stubbed = StubRasa().answer("hoe vraag ik huurtoeslag aan", ["hoe vraag ik huurtoeslag aan"])["parse"]
+    assert set(stubbed) == set(summarise_parse({}))

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from baken_core.paths import PROJECT_ROOT
+
+pytestmark = pytest.mark.rasa  # the trained model, through scripts/classify
 
 SCRIPT = PROJECT_ROOT / "scripts" / "classify"
 

@@ -12,6 +12,8 @@ from baken_core.paths import PROJECT_ROOT
 from baken_nlu import fast_load
 from baken_nlu.model_loader import MODELS_DIR, Parser, quiet
 
+pytestmark = pytest.mark.rasa  # the trained model
+
 MODEL = MODELS_DIR / "baken.tar.gz"
 
 
