@@ -79,7 +79,7 @@ lint: $(RASA_STAMP) $(DESK_STAMP)
 	$(RASA_VENV)/bin/ruff check --no-cache .
 	$(RASA_VENV)/bin/ruff format --no-cache --check .
 	$(RASA_VENV)/bin/mypy
-	$(DESK_VENV)/bin/mypy handoff bot tests/handoff tests/bot baken_core benchmarks/learning_loop.py benchmarks/faults.py
+	$(DESK_VENV)/bin/mypy desk handoff bot tests/handoff tests/bot baken_core benchmarks/learning_loop.py benchmarks/faults.py
 
 RASA_TESTS := tests/triage tests/actions tests/nlu tests/dialogue
 DESK_TESTS := tests/triage tests/handoff tests/bot

@@ -199,7 +199,7 @@ def machine_facts() -> Facts:
 def _code_state() -> str:
     """The commit, and whether the desk's code had uncommitted changes when it was measured."""
     head = _run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"]) or "?"
-    changed = _run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--", "handoff", "bot", "baken_core"])
+    changed = _run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--", "desk", "handoff", "bot", "baken_core"])
     files = sorted({line.split(maxsplit=1)[-1] for line in changed.splitlines() if line.endswith(".py")})
     if not files:
         return f"commit {head}, desk code unchanged"
@@ -460,7 +460,7 @@ first:
    message (−21 %), desk − Rasa at p50 27 → 25 ms (latency within noise in that run).
 3. Build the response from `InboundResult` (the reply ids are known after `_store_replies`) instead
    of re-reading citizen, conversation, status and messages (~20 % of the desk's CPU per message).
-4. Optional: `PRAGMA synchronous=NORMAL` next to `journal_mode=WAL` in `handoff/db.py`
+4. Optional: `PRAGMA synchronous=NORMAL` next to `journal_mode=WAL` in `handoff/store/db.py`
    `_sqlite_pragmas`: no fsync per commit (three per message now); in WAL mode a power cut can lose
    the last commits but does not corrupt, a crashed process loses nothing. Measured 15.1 → 13.1 ms
    CPU per message alone, 16.1 → 15.1 on top of 1 and 2, desk − Rasa at p50 25 → 14 ms in that run
@@ -472,7 +472,7 @@ at 5/s and ~0.35–0.5 at 20/s (desk column). With other processes on ~1 core, p
 5/s (218 ms at 20/s with load average 4.5): the desk is one event loop and queues as soon as it
 cannot get its CPU. So the 50 ms target holds with a core to spare and is at its edge without.
 A burst of 100 replies at once takes ~0.7 s at p50 with the desk's one core busy: it is CPU-bound.
-Most of that CPU is the fan-out: `EventBus.publish` (handoff/events.py) hands every event to every
+Most of that CPU is the fan-out: `EventBus.publish` (handoff/store/events.py) hands every event to every
 open stream, and each of the 100 stream loops in `handoff/sse.py` wakes, calls
 `request.is_disconnected()` (an anyio cancel scope per call) and then drops the event in `wants()`.
 Under cProfile the stream loops were 45 % of the desk's CPU in the relay phase,

@@ -214,7 +214,7 @@ def running_stack(work: Path) -> Iterator[Stack]:
             [
                 str(DESK_BIN / "uvicorn"),
                 "--factory",
-                "handoff.app:create_app",
+                "desk.app:create_app",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -47,8 +47,8 @@ from benchmarks.desk import conversation_scripts, load_texts
 from benchmarks.desk_report import machine_facts, mark, percentile
 from benchmarks.desk_stack import DESK_BIN, MODEL, QUIET_ENV, RASA_BIN, _start, _stop, _wait, free_port
 from bot.routing import PATIENT
-from handoff.db import create_engine, session_factory
-from handoff.models import Author, Conversation, Handoff, Message, Processing
+from handoff.store.db import create_engine, session_factory
+from handoff.store.models import Author, Conversation, Handoff, Message, Processing
 
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "faults.md"
 POSTGRES_SERVER = os.environ.get("BAKEN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -124,7 +124,7 @@ class Stack:
             "SECRET_KEY_FILE": str(self.work / "secret"),
             "ATTACHMENTS_DIR": str(self.work / "attachments"),
         }
-        args = [str(DESK_BIN / "uvicorn"), "--factory", "handoff.app:create_app", "--host", "127.0.0.1"]
+        args = [str(DESK_BIN / "uvicorn"), "--factory", "desk.app:create_app", "--host", "127.0.0.1"]
         args += ["--port", str(self.desk_port), "--log-level", "warning", "--no-access-log"]
         self.procs["desk"] = _start(args, env, log, cwd=self.work)
         _wait(f"{self.desk_url}/healthz", self.procs["desk"], "desk", log)

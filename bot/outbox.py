@@ -1,7 +1,7 @@
 """Delivery that survives failure: the Telegram outbox.
 
 Every message for a Telegram citizen (the assistant's, the desk's, a worker's) is stored
-first with delivery `pending` (handoff.conversations.record_message). This loop sends
+first with delivery `pending` (handoff.store.conversations.record_message). This loop sends
 pending messages per chat in the order they were stored, wakes on the event bus and
 every second, and:
 - takes a message with a guarded UPDATE (a lease of `LEASE_S`), so two desk processes
@@ -31,8 +31,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, InvalidToken, RetryAfter
 
-from handoff.events import EventBus
-from handoff.models import Channel, Citizen, Conversation, Delivery, Message, utcnow
+from handoff.store.events import EventBus
+from handoff.store.models import Channel, Citizen, Conversation, Delivery, Message, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """One citizen message, end to end: store, crisis safety net, route by conversation status.
 
-1. The message is stored before anything else, `pending` (handoff.processing); a
+1. The message is stored before anything else, `pending` (handoff.store.processing); a
    redelivery (same dedupe key) of an answered message stops here, one that was never
    answered is processed now.
 2. The desk process claims it in the database (never two at once), then, in order per
@@ -41,10 +41,11 @@ from baken_core.summary import TriageRecord, build_summary
 from baken_core.triage import assess, crisis_signals
 from baken_core.zrm import highest_urgency
 from bot.rasa_client import BotReply, RasaClient, RasaEmpty, RasaPaused, RasaUnavailable
-from handoff import conversations as convs
-from handoff import nlu_inbox, processing, queue_info
-from handoff.events import EventBus
-from handoff.models import (
+from handoff.learning import nlu_inbox
+from handoff.store import conversations as convs
+from handoff.store import processing, queue_info
+from handoff.store.events import EventBus
+from handoff.store.models import (
     Author,
     Channel,
     Conversation,
@@ -56,7 +57,7 @@ from handoff.models import (
     Worker,
     utcnow,
 )
-from handoff.office_hours import OfficeHours
+from handoff.store.office_hours import OfficeHours
 
 log = logging.getLogger(__name__)
 

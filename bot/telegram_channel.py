@@ -32,8 +32,8 @@ from telegram.ext import (
 
 from bot.outbox import Outbox
 from bot.routing import Inbound, InboundResult, Outgoing, Router
-from handoff.attachments import AttachmentStore, AttachmentTooBig, refused_record, size_text, too_big_record
-from handoff.models import Channel
+from handoff.store.attachments import AttachmentStore, AttachmentTooBig, refused_record, size_text, too_big_record
+from handoff.store.models import Channel
 
 log = logging.getLogger(__name__)
 

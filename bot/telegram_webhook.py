@@ -11,8 +11,8 @@ from telegram import Update
 from bot.outbox import Outbox
 from bot.routing import Router
 from bot.telegram_channel import TelegramChannel, build_application, split_text
-from handoff.attachments import AttachmentStore
-from handoff.settings import DeskSettings
+from handoff.config import DeskSettings
+from handoff.store.attachments import AttachmentStore
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["telegram"])

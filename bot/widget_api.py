@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.routing import Inbound, Router
-from handoff import conversations as convs
-from handoff import queue_info, sse
-from handoff.db import MAX_ID
-from handoff.models import Author, Channel, Citizen, Conversation, ConversationStatus, Message
+from handoff import sse
+from handoff.store import conversations as convs
+from handoff.store import queue_info
+from handoff.store.db import MAX_ID
+from handoff.store.models import Author, Channel, Citizen, Conversation, ConversationStatus, Message
 
 VisitorId = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 

@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.models import Role, Worker
+from handoff.store.models import Role, Worker
 
 COOKIE = "baken_session"
 CSRF_HEADER = "X-CSRF-Token"

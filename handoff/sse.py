@@ -16,8 +16,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from handoff.db import MAX_ID
-from handoff.events import EventBus
+from handoff.store.db import MAX_ID
+from handoff.store.events import EventBus
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 2000

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import Engine
 
-from handoff.db import Base, create_engine
-from handoff.migrate import upgrade
+from handoff.store.db import Base, create_engine
+from handoff.store.migrate import upgrade
 
 POSTGRES_SERVER = os.environ.get("BAKEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASES = ["sqlite", "postgresql"]

@@ -70,7 +70,7 @@ def domain_texts() -> Iterator[tuple[str, str]]:
 def desk_texts() -> Iterator[tuple[str, str]]:
     """Module-level text constants of the desk (read from the source: the desk's own packages
     do not import in the Rasa environment)."""
-    for path in [PROJECT_ROOT / "bot" / "routing.py", PROJECT_ROOT / "handoff" / "inbox_api.py"]:
+    for path in [PROJECT_ROOT / "bot" / "routing.py", PROJECT_ROOT / "handoff" / "inbox" / "api.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, (ast.Assign, ast.AnnAssign)):

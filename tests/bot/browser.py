@@ -17,8 +17,8 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from handoff.app import create_app
-from handoff.settings import DeskSettings
+from desk.app import create_app
+from handoff.config import DeskSettings
 from tests.bot.conftest import free_port
 
 CHROMIUM_ARGS = [

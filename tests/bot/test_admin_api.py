@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from baken_core.paths import PROJECT_ROOT
+from desk.app import create_app
 from handoff import auth
-from handoff.app import create_app
-from handoff.db import create_engine, session_factory
-from handoff.models import Author, Message, Role
-from handoff.settings import DeskSettings
+from handoff.config import DeskSettings
+from handoff.store.db import create_engine, session_factory
+from handoff.store.models import Author, Message, Role
 from tests.bot.test_inbox_api import PASSWORD, as_worker, citizen_says, login
 from tests.rasa_stub import StubRasa
 

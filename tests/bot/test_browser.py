@@ -18,8 +18,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import func, select
 
 from handoff import auth
-from handoff.db import create_engine, session_factory
-from handoff.models import AuditLog, Message
+from handoff.store.db import create_engine, session_factory
+from handoff.store.models import AuditLog, Message
 from tests.bot.browser import chromium, desk_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.rasa]

@@ -27,11 +27,20 @@ from baken_core.crisis import is_crisis_reply
 from baken_core.paths import PROJECT_ROOT
 from bot.rasa_client import RasaClient
 from bot.routing import PATIENT, RASA_DOWN, Inbound, Router
-from handoff import conversations as convs
-from handoff.db import create_engine, session_factory
-from handoff.events import EventBus
-from handoff.migrate import upgrade
-from handoff.models import Author, Channel, Conversation, ConversationStatus, Handoff, Message, Processing, Urgency
+from handoff.store import conversations as convs
+from handoff.store.db import create_engine, session_factory
+from handoff.store.events import EventBus
+from handoff.store.migrate import upgrade
+from handoff.store.models import (
+    Author,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Handoff,
+    Message,
+    Processing,
+    Urgency,
+)
 from tests.bot.conftest import MODEL, TUESDAY_MORNING, RasaServer, action_server, free_port
 from tests.bot.test_routing import HOURS
 
@@ -62,7 +71,7 @@ class DeskProcess:
     def start(self) -> None:
         self.starts += 1
         log = (self.folder / f"desk-{self.starts}.log").open("wb")
-        command = [str(DESK_BIN / "uvicorn"), "--factory", "handoff.app:create_app", "--host", "127.0.0.1"]
+        command = [str(DESK_BIN / "uvicorn"), "--factory", "desk.app:create_app", "--host", "127.0.0.1"]
         self.proc = subprocess.Popen(
             [*command, "--port", str(self.port)], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
@@ -459,10 +468,10 @@ def test_rasa_killed_while_answering_is_restarted_and_the_message_answered_once(
 def test_promote_and_roll_back_mid_triage_keep_the_conversation(
     database_url: str, rasa: RasaServer, tmp_path: Path
 ) -> None:
-    """What the admin's "Zet live" and "Terugzetten" do (handoff.promotion), each while a
+    """What the admin's "Zet live" and "Terugzetten" do (handoff.learning.promotion), each while a
     citizen's message of a triage conversation is being answered."""
-    from handoff import model_registry, promotion
-    from handoff.models import ModelStatus, ModelVersion, Worker
+    from handoff.learning import model_registry, promotion
+    from handoff.store.models import ModelStatus, ModelVersion, Worker
 
     desk = Harness(database_url, rasa.url, rasa_wait_s=120.0)
     who = "promote-" + "g" * 8

@@ -36,12 +36,12 @@ from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from baken_core.paths import PROJECT_ROOT
+from desk.app import create_app
 from handoff import auth
-from handoff import conversations as convs
-from handoff.app import create_app
-from handoff.db import create_engine, session_factory
-from handoff.models import Author, Channel, Outcome, Role
-from handoff.settings import DeskSettings
+from handoff.config import DeskSettings
+from handoff.store import conversations as convs
+from handoff.store.db import create_engine, session_factory
+from handoff.store.models import Author, Channel, Outcome, Role
 from tests.databases import DATABASES, sqlite_url, temporary_postgres_database
 from tests.rasa_stub import StubRasa
 

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.outbox import Outbox
 from bot.telegram_channel import TelegramChannel, build_application, split_text
-from handoff import conversations as convs
-from handoff.attachments import AttachmentStore
-from handoff.db import create_engine, session_factory
-from handoff.events import EventBus
-from handoff.models import Author, Channel, Delivery, Message
+from handoff.store import conversations as convs
+from handoff.store.attachments import AttachmentStore
+from handoff.store.db import create_engine, session_factory
+from handoff.store.events import EventBus
+from handoff.store.models import Author, Channel, Delivery, Message
 from tests.bot.conftest import free_port
 from tests.bot.fake_telegram import FakeBotApi
 

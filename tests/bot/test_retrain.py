@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from baken_core.paths import PROJECT_ROOT
 from handoff import auth
-from handoff.db import create_engine, session_factory
-from handoff.models import AuditLog, Author, Message, Role
+from handoff.store.db import create_engine, session_factory
+from handoff.store.models import AuditLog, Author, Message, Role
 from tests.bot.browser import chromium, desk_server
 from tests.bot.conftest import MODEL, rasa_stack
 from tests.bot.test_inbox_api import PASSWORD

@@ -19,12 +19,12 @@ from baken_core.paths import PROJECT_ROOT
 from bot import routing
 from bot.rasa_client import RasaClient
 from bot.routing import RASA_DOWN, Inbound, Router
-from handoff import conversations as convs
-from handoff.db import create_engine, session_factory
-from handoff.events import EventBus
-from handoff.migrate import upgrade
-from handoff.models import Channel, ConversationStatus, Handoff, Message, Processing, Urgency, Worker
-from handoff.office_hours import OfficeHours
+from handoff.store import conversations as convs
+from handoff.store.db import create_engine, session_factory
+from handoff.store.events import EventBus
+from handoff.store.migrate import upgrade
+from handoff.store.models import Channel, ConversationStatus, Handoff, Message, Processing, Urgency, Worker
+from handoff.store.office_hours import OfficeHours
 from tests.bot.conftest import SATURDAY_NIGHT, TUESDAY_MORNING, free_port
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -21,13 +21,13 @@ from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.routing import Router
 from bot.telegram_channel import TelegramChannel, build_application, split_text
-from handoff import conversations as convs
-from handoff.attachments import AttachmentStore
-from handoff.db import create_engine, session_factory
-from handoff.events import EventBus
-from handoff.migrate import upgrade
-from handoff.models import Conversation, ConversationStatus, Message, Worker
-from handoff.office_hours import OfficeHours
+from handoff.store import conversations as convs
+from handoff.store.attachments import AttachmentStore
+from handoff.store.db import create_engine, session_factory
+from handoff.store.events import EventBus
+from handoff.store.migrate import upgrade
+from handoff.store.models import Conversation, ConversationStatus, Message, Worker
+from handoff.store.office_hours import OfficeHours
 from tests.bot.conftest import TUESDAY_MORNING, free_port
 from tests.bot.fake_telegram import FakeBotApi
 
@@ -223,8 +223,8 @@ def test_webhook_mode_checks_the_secret_token(tmp_path: Path, rasa_url: str) -> 
     from fastapi.testclient import TestClient
     from pydantic import SecretStr
 
-    from handoff.app import create_app
-    from handoff.settings import DeskSettings
+    from desk.app import create_app
+    from handoff.config import DeskSettings
 
     fake = FakeBotApi(TOKEN, free_port())
     fake.start()

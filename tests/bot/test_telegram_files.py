@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.routing import ATTACHMENT_WITH_BOT, QUEUED_ATTACHMENT
 from bot.telegram_channel import NOT_FETCHED, NOT_FETCHED_NOTE, too_big_text
+from desk.app import create_app
 from handoff import auth
-from handoff import conversations as convs
-from handoff.app import create_app
-from handoff.db import create_engine, session_factory
-from handoff.models import AuditLog, Conversation, ConversationStatus, Delivery, Message, Worker
-from handoff.settings import DeskSettings
+from handoff.config import DeskSettings
+from handoff.store import conversations as convs
+from handoff.store.db import create_engine, session_factory
+from handoff.store.models import AuditLog, Conversation, ConversationStatus, Delivery, Message, Worker
 from tests.bot.conftest import free_port
 from tests.bot.fake_telegram import FakeBotApi
 

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
+from desk.app import create_app
 from handoff import sse
-from handoff.app import create_app
-from handoff.db import MAX_ID
-from handoff.settings import DeskSettings
+from handoff.config import DeskSettings
+from handoff.store.db import MAX_ID
 from tests.bot.conftest import free_port
 from tests.rasa_stub import StubRasa
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff.db import create_engine, session_factory
+from handoff.store.db import create_engine, session_factory
 from tests.databases import database_url, postgres_url
 
 __all__ = ["database_url", "engine", "postgres_url", "sessions"]

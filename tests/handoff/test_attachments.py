@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import conversations as convs
-from handoff.attachments import (
+from handoff.store import conversations as convs
+from handoff.store.attachments import (
     OCTET_STREAM,
     AttachmentMissing,
     AttachmentStore,
@@ -21,7 +21,7 @@ from handoff.attachments import (
     size_text,
     too_big_record,
 )
-from handoff.models import Author, Channel
+from handoff.store.models import Author, Channel
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"x" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"x" * 50

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import charts, dashboard
-from handoff.models import (
+from handoff.admin import charts, dashboard
+from handoff.store.models import (
     Author,
     Channel,
     Citizen,

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import charts, model_registry
-from handoff.models import AuditLog, ModelStatus, ModelVersion, Worker
+from handoff.admin import charts
+from handoff.learning import model_registry
+from handoff.store.models import AuditLog, ModelStatus, ModelVersion, Worker
 
 GATE = model_registry.Gate(margin=0.02)
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT
-from handoff import conversations as convs
-from handoff import nlu_inbox, training_export
-from handoff.models import Author, Channel, InboxStatus, Message, NluInboxItem, Worker, utcnow
+from handoff.learning import nlu_inbox, training_export
+from handoff.store import conversations as convs
+from handoff.store.models import Author, Channel, InboxStatus, Message, NluInboxItem, Worker, utcnow
 
 SURE = {
     "intent": "ask_huurtoeslag",

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from baken_core.paths import PROJECT_ROOT
-from handoff.office_hours import HoursError, OfficeHours
+from handoff.store.office_hours import HoursError, OfficeHours
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HOURS = OfficeHours.from_settings(

@@ -8,9 +8,9 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import conversations as convs
-from handoff import processing, tracker_retention
-from handoff.models import Author, Channel, Conversation, Delivery, Message, Outcome, Processing, utcnow
+from handoff.store import conversations as convs
+from handoff.store import processing, tracker_retention
+from handoff.store.models import Author, Channel, Conversation, Delivery, Message, Outcome, Processing, utcnow
 
 
 def citizen_message(session: Session, who: str, text: str, *, crisis: bool = False, channel=Channel.widget) -> int:
@@ -109,7 +109,7 @@ def test_backlog_counts_waiting_messages_and_deliveries(sessions: sessionmaker[S
 def test_trackers_of_closed_conversations_are_deleted_after_the_retention(sessions, tmp_path) -> None:
     from sqlalchemy import text
 
-    from handoff.db import create_engine
+    from handoff.store.db import create_engine
 
     trackers = create_engine(f"sqlite:///{tmp_path / 'trackers.db'}")
     with trackers.begin() as conn:  # the table Rasa's SQL tracker store keeps its events in

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import conversations as convs
-from handoff import queue_info
-from handoff.models import Channel, Handoff
-from handoff.office_hours import OfficeHours
+from handoff.store import conversations as convs
+from handoff.store import queue_info
+from handoff.store.models import Channel, Handoff
+from handoff.store.office_hours import OfficeHours
 
 AMS = ZoneInfo("Europe/Amsterdam")
 HOURS = OfficeHours.from_settings(

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import conversations as convs
-from handoff.models import AuditLog, Author, Channel, ConversationStatus, Outcome, Urgency, Worker
+from handoff.store import conversations as convs
+from handoff.store.models import AuditLog, Author, Channel, ConversationStatus, Outcome, Urgency, Worker
 
 
 def make_worker(session: Session, name: str, limit: int = 5) -> Worker:

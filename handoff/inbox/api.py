@@ -18,9 +18,9 @@ from baken_core.paths import data_dir
 from baken_core.zrm import DOMAINS
 from bot.routing import Outgoing, Router
 from handoff import auth, sse
-from handoff import conversations as convs
-from handoff.db import MAX_ID
-from handoff.models import Author, Channel, Conversation, ConversationStatus, Outcome, Presence, Worker, utcnow
+from handoff.store import conversations as convs
+from handoff.store.db import MAX_ID
+from handoff.store.models import Author, Channel, Conversation, ConversationStatus, Outcome, Presence, Worker, utcnow
 
 router = APIRouter(prefix="/api", tags=["inbox"])
 

@@ -1,4 +1,4 @@
-"""Apply the desk's Alembic migrations: `python -m handoff.migrate [DATABASE_URL]`."""
+"""Apply the desk's Alembic migrations: `python -m handoff.store.migrate [DATABASE_URL]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from handoff.db import ensure_sqlite_dir
+from handoff.store.db import ensure_sqlite_dir
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from baken_core.pii import mask
-from handoff.models import InboxStatus, Message, NluInboxItem, Worker, utcnow
+from handoff.store.models import InboxStatus, Message, NluInboxItem, Worker, utcnow
 
 FALLBACK = "nlu_fallback"
 GROUP_KEY_CHARS = 200

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baken_core.paths import PROJECT_ROOT
-from handoff import conversations as convs
-from handoff.models import ModelStatus, ModelVersion, Worker, utcnow
+from handoff.store import conversations as convs
+from handoff.store.models import ModelStatus, ModelVersion, Worker, utcnow
 
 DATA_INPUTS = ("data", "domain", "config.yml")
 

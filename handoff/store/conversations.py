@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from handoff.db import is_postgresql
-from handoff.models import (
+from handoff.store.db import is_postgresql
+from handoff.store.models import (
     AuditLog,
     Author,
     Channel,

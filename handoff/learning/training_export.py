@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from baken_core import entity_patterns
 from baken_core.paths import PROJECT_ROOT, data_dir
 from baken_core.pii import contains_bsn, mask
-from handoff import intent_catalog
-from handoff.models import InboxStatus, NluInboxItem, utcnow
+from handoff.learning import intent_catalog
+from handoff.store.models import InboxStatus, NluInboxItem, utcnow
 
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu"
 MAX_EXAMPLE_CHARS = 1000

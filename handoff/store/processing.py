@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from baken_core import crisis
-from handoff.models import Author, Delivery, Message, Processing, utcnow
+from handoff.store.models import Author, Delivery, Message, Processing, utcnow
 
 LEASE_S = 15.0
 """How long a claim holds without renewal; the worker renews it every LEASE_S / 3."""

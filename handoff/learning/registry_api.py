@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from bot.rasa_client import RasaUnavailable
 from bot.routing import Router
-from handoff import charts, model_registry, promotion, training_job
-from handoff.admin_api import CurrentAdmin
-from handoff.db import MAX_ID
-from handoff.models import ModelStatus, ModelVersion, Worker
+from handoff.admin import charts
+from handoff.learning import model_registry, promotion, training_job
+from handoff.learning.nlu_inbox_api import CurrentAdmin
+from handoff.store.db import MAX_ID
+from handoff.store.models import ModelStatus, ModelVersion, Worker
 
 router = APIRouter(prefix="/api/admin/models", tags=["admin"])
 ModelId = Annotated[int, Path(ge=1, le=MAX_ID)]

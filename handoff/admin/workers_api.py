@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot.routing import Router
 from handoff import auth
-from handoff import conversations as convs
-from handoff.admin_api import CurrentAdmin
-from handoff.db import MAX_ID
-from handoff.models import Role, Worker
+from handoff.learning.nlu_inbox_api import CurrentAdmin
+from handoff.store import conversations as convs
+from handoff.store.db import MAX_ID
+from handoff.store.models import Role, Worker
 
 router = APIRouter(prefix="/api/admin/workers", tags=["admin"])
 NoNul = r"^[^\x00]*$"

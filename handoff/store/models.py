@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from handoff.db import Base
+from handoff.store.db import Base
 
 
 def utcnow() -> dt.datetime:
@@ -111,7 +111,7 @@ class Worker(Base):
 
 
 class Conversation(Base):
-    """A conversation; its status changes only in handoff.conversations."""
+    """A conversation; its status changes only in handoff.store.conversations."""
 
     __tablename__ = "conversations"
 

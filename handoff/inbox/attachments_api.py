@@ -13,8 +13,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
 from bot.routing import Router
-from handoff import conversations as convs
-from handoff.attachments import (
+from handoff.inbox.api import CurrentWorker
+from handoff.store import conversations as convs
+from handoff.store.attachments import (
     EXTENSIONS,
     OCTET_STREAM,
     TOKEN_PATTERN,
@@ -23,7 +24,6 @@ from handoff.attachments import (
     find_attachment,
     served_type,
 )
-from handoff.inbox_api import CurrentWorker
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
 

@@ -1,6 +1,6 @@
 """The desk: one ASGI application: widget API and page, Telegram, worker inbox API and page.
 
-Run: uvicorn --factory handoff.app:create_app
+Run: uvicorn --factory desk.app:create_app
 """
 
 from __future__ import annotations
@@ -26,29 +26,20 @@ from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
 from bot.routing import Router
 from bot.telegram_webhook import start_telegram, stop_telegram
-from handoff import (
-    admin_api,
-    attachments_api,
-    auth,
-    dashboard_api,
-    inbox_api,
-    model_registry,
-    models_api,
-    nlu_inbox,
-    pages,
-    processing,
-    settings_api,
-    tracker_retention,
-    training_job,
-    workers_api,
-)
-from handoff.attachments import AttachmentStore
-from handoff.background import Periodic
-from handoff.db import create_engine, session_factory
-from handoff.events import EventBus
-from handoff.migrate import upgrade
-from handoff.office_hours import OfficeHours
-from handoff.settings import DeskSettings, settings
+from desk import pages
+from desk.background import Periodic
+from handoff import auth
+from handoff.admin import dashboard_api, gemeente_api, workers_api
+from handoff.config import DeskSettings, settings
+from handoff.inbox import api as inbox_api
+from handoff.inbox import attachments_api
+from handoff.learning import model_registry, nlu_inbox, nlu_inbox_api, registry_api, training_job
+from handoff.store import processing, tracker_retention
+from handoff.store.attachments import AttachmentStore
+from handoff.store.db import create_engine, session_factory
+from handoff.store.events import EventBus
+from handoff.store.migrate import upgrade
+from handoff.store.office_hours import OfficeHours
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +125,11 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app.include_router(widget_api.router)
     app.include_router(telegram_webhook.router)
     app.include_router(inbox_api.router)
-    app.include_router(admin_api.router)
-    app.include_router(models_api.router)
+    app.include_router(nlu_inbox_api.router)
+    app.include_router(registry_api.router)
     app.include_router(dashboard_api.router)
     app.include_router(workers_api.router)
-    app.include_router(settings_api.router)
+    app.include_router(gemeente_api.router)
     pages.install(app)
     app.include_router(attachments_api.router)
 

@@ -1,6 +1,6 @@
 """Put a model live: the gate, Rasa's model swap, the file Rasa starts with, the record.
 
-Shared by the admin page (handoff/models_api.py) and the terminal (scripts/desk).
+Shared by the admin page (handoff/learning/registry_api.py) and the terminal (scripts/desk).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa_client import RasaClient
-from handoff import model_registry
-from handoff.models import ModelStatus, ModelVersion, Worker
+from handoff.learning import model_registry
+from handoff.store.models import ModelStatus, ModelVersion, Worker
 
 
 class NotPromotable(RuntimeError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.models import Author, Conversation, Handoff, Message
+from handoff.store.models import Author, Conversation, Handoff, Message
 
 MAX_DAYS = 366
 

@@ -18,10 +18,10 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from baken_core.paths import data_dir
 from bot.routing import Router
-from handoff import conversations as convs
-from handoff.admin_api import CurrentAdmin
-from handoff.inbox_api import load_canned_replies
-from handoff.office_hours import DAYS, DUTCH_DAYS, HoursError, OfficeHours
+from handoff.inbox.api import load_canned_replies
+from handoff.learning.nlu_inbox_api import CurrentAdmin
+from handoff.store import conversations as convs
+from handoff.store.office_hours import DAYS, DUTCH_DAYS, HoursError, OfficeHours
 
 router = APIRouter(prefix="/api/admin/settings", tags=["admin"])
 

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from handoff.models import Message
-from handoff.settings import DeskSettings
+from handoff.config import DeskSettings
+from handoff.store.models import Message
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 10 * MB

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from handoff import models  # noqa: F401  (registers the tables on Base.metadata)
-from handoff.db import Base, create_engine
+from handoff.store import models  # noqa: F401  (registers the tables on Base.metadata)
+from handoff.store.db import Base, create_engine
 
 config = context.config
 target_metadata = Base.metadata

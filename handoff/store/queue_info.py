@@ -12,9 +12,9 @@ import statistics
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.conversations import waiting
-from handoff.models import Handoff
-from handoff.office_hours import OfficeHours
+from handoff.store.conversations import waiting
+from handoff.store.models import Handoff
+from handoff.store.office_hours import OfficeHours
 
 MIN_SAMPLES = 5
 RECENT = 20

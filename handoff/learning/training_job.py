@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT, data_dir
-from handoff import training_export
-from handoff.models import ModelStatus, ModelVersion, utcnow
+from handoff.learning import training_export
+from handoff.store.models import ModelStatus, ModelVersion, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT
 from bot.rasa_client import RasaClient, RasaUnavailable
-from handoff import model_registry, promotion, training_export, training_job
-from handoff.models import ModelStatus, ModelVersion, Worker
-from handoff.settings import DeskSettings
+from handoff.config import DeskSettings
+from handoff.learning import model_registry, promotion, training_export, training_job
+from handoff.store.models import ModelStatus, ModelVersion, Worker
 
 BAR = 30
 

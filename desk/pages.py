@@ -1,6 +1,6 @@
 """The desk's pages: the widget demo page, the worker inbox, and their static files.
 
-Pages are plain HTML + JavaScript from `handoff/static/` (no build step). Every page gets a
+Pages are plain HTML + JavaScript from `desk/static/` (no build step). Every page gets a
 strict Content-Security-Policy: scripts and styles only from the desk itself, so even a
 message that slipped past escaping could not run a script. The widget API answers other
 origins (the widget is embedded on a municipality's or a huisarts' site); the inbox API

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from baken_core import knowledge
 from bot.routing import Router
-from handoff import charts, dashboard
-from handoff.admin_api import CurrentAdmin
+from handoff.admin import charts, dashboard
+from handoff.learning.nlu_inbox_api import CurrentAdmin
 
 router = APIRouter(prefix="/api/admin/dashboard", tags=["admin"])
 

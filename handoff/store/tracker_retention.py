@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from handoff.models import Conversation, ConversationStatus, utcnow
+from handoff.store.models import Conversation, ConversationStatus, utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 500

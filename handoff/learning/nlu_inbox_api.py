@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from baken_core import entity_patterns
 from bot.routing import Router
-from handoff import conversations as convs
-from handoff import intent_catalog, nlu_inbox, training_export
-from handoff.db import MAX_ID
-from handoff.inbox_api import CurrentWorker
-from handoff.models import Author, InboxStatus, Message, NluInboxItem, Role, Worker, utcnow
+from handoff.inbox.api import CurrentWorker
+from handoff.learning import intent_catalog, nlu_inbox, training_export
+from handoff.store import conversations as convs
+from handoff.store.db import MAX_ID
+from handoff.store.models import Author, InboxStatus, Message, NluInboxItem, Role, Worker, utcnow
 
 router = APIRouter(prefix="/api", tags=["admin"])
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import auth, model_cli
-from handoff.db import create_engine, session_factory
-from handoff.migrate import upgrade
-from handoff.models import Role, Worker
-from handoff.settings import settings
+from desk import model_cli
+from handoff import auth
+from handoff.config import settings
+from handoff.store.db import create_engine, session_factory
+from handoff.store.migrate import upgrade
+from handoff.store.models import Role, Worker
 
 
 def main(argv: list[str]) -> int:
