@@ -199,7 +199,9 @@ def machine_facts() -> Facts:
 def _code_state() -> str:
     """The commit, and whether the desk's code had uncommitted changes when it was measured."""
     head = _run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"]) or "?"
-    changed = _run(["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--", "desk", "handoff", "bot", "baken_core"])
+    changed = _run(
+        ["git", "-C", str(PROJECT_ROOT), "status", "--porcelain", "--", "desk", "handoff", "bot", "baken_core"]
+    )
     files = sorted({line.split(maxsplit=1)[-1] for line in changed.splitlines() if line.endswith(".py")})
     if not files:
         return f"commit {head}, desk code unchanged"

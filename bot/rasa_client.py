@@ -16,11 +16,13 @@ from typing import Any
 
 import httpx
 
+from handoff.ports import AssistantUnavailable
+
 RETRIES = 2
 RETRY_DELAY_S = 0.3
 
 
-class RasaUnavailable(RuntimeError):
+class RasaUnavailable(AssistantUnavailable):
     """Rasa did not answer (down, timing out, or answering with an error)."""
 
 

@@ -17,8 +17,8 @@
 5. The answer (or the handoff) is stored in the transaction that marks the message done.
    Outside office hours the citizen hears honestly when a worker will answer.
 
-Channels (Telegram, widget) call `Router.inbound`; the widget reads what was stored, the
-Telegram outbox (bot/outbox.py) delivers it. `Router.sweep` finishes what a crash or an
+Channels (Telegram, widget) call `Dispatcher.inbound`; the widget reads what was stored, the
+Telegram outbox (bot/outbox.py) delivers it. `Dispatcher.sweep` finishes what a crash or an
 outage left unanswered, crisis first.
 """
 
@@ -54,10 +54,9 @@ from handoff.store.models import (
     Outcome,
     Processing,
     Urgency,
-    Worker,
     utcnow,
 )
-from handoff.store.office_hours import OfficeHours
+from handoff.store.office_hours import HoursInForce, OfficeHours
 
 log = logging.getLogger(__name__)
 
@@ -177,12 +176,12 @@ class _Held:
             del locks._locks[self.key]
 
 
-class Router:
+class Dispatcher:
     def __init__(
         self,
         sessions: sessionmaker[Session],
         rasa: RasaClient,
-        hours: OfficeHours,
+        hours: OfficeHours | HoursInForce,
         bus: EventBus,
         clock: Callable[[], dt.datetime] = utcnow,
         thresholds: nlu_inbox.Thresholds | None = None,
@@ -194,7 +193,7 @@ class Router:
         self.sessions = sessions
         self.thresholds = thresholds or nlu_inbox.Thresholds()
         self.rasa = rasa
-        self.hours = hours
+        self.hours_in_force = hours if isinstance(hours, HoursInForce) else HoursInForce(hours)
         self.bus = bus
         self.clock = clock
         self.rasa_wait_s = rasa_wait_s
@@ -202,6 +201,11 @@ class Router:
         self.lease_s = lease_s
         self._locks = _ConversationLocks()
         self._retries: set[asyncio.Task[None]] = set()
+
+    @property
+    def hours(self) -> OfficeHours:
+        """The office hours in force now (the admin may change them at any time)."""
+        return self.hours_in_force.current
 
     # ----------------------------------------------------------------- a citizen's message
 
@@ -652,54 +656,6 @@ class Router:
         self.bus.publish(
             {"type": "message", "conversation_id": conversation_id, "citizen_id": citizen_id, "author": author}
         )
-
-    # ----------------------------------------------------------------- the worker side
-
-    def worker_reply(
-        self, conversation_id: int, worker_id: int, text: str, *, client_id: str | None = None
-    ) -> tuple[Channel, str, Outgoing]:
-        """Store a worker's reply once (a double click or a retry with the same `client_id`
-        stores nothing new); return where it goes (channel, citizen id, message)."""
-        with self.sessions.begin() as session:
-            conversation = session.get(Conversation, conversation_id)
-            worker = session.get(Worker, worker_id)
-            if conversation is None or worker is None:
-                raise LookupError("conversation or worker not found")
-            key = f"worker:{worker.id}:{client_id}" if client_id else None
-            if key is not None and session.scalar(select(Message.id).where(Message.dedupe_key == key)) is not None:
-                return conversation.channel, conversation.citizen.external_id, Outgoing(text, author=Author.worker)
-            if conversation.status is not ConversationStatus.with_worker or conversation.worker_id != worker.id:
-                raise convs.IllegalTransition(f"conversation {conversation_id} is not with worker {worker_id}")
-            convs.record_message(session, conversation, Author.worker, text, worker=worker, dedupe_key=key)
-            target = (conversation.channel, conversation.citizen.external_id)
-            citizen_id = conversation.citizen_id
-        self._publish_message(conversation_id, citizen_id, "worker")
-        return target[0], target[1], Outgoing(text, author=Author.worker)
-
-    async def hand_back(self, conversation_id: int, worker_id: int) -> tuple[Channel, str, Outgoing]:
-        """The worker returns the conversation to the assistant; Rasa resumes with context.
-
-        If Rasa cannot be reached now, the conversation is still the assistant's: the next
-        citizen message finds Rasa paused and resumes it then (Router._ask_rasa)."""
-        with self.sessions.begin() as session:
-            conversation = session.get(Conversation, conversation_id)
-            worker = session.get(Worker, worker_id)
-            if conversation is None or worker is None:
-                raise LookupError("conversation or worker not found")
-            convs.hand_back(session, conversation, worker)
-            note = (
-                "De medewerker heeft het gesprek teruggegeven aan de digitale assistent. Je kunt gewoon verder vragen."
-            )
-            convs.record_message(session, conversation, Author.system, note)
-            sender, target = conversation.rasa_sender_id, (conversation.channel, conversation.citizen.external_id)
-            citizen_id = conversation.citizen_id
-        try:
-            await self.rasa.resume(sender)
-        except RasaUnavailable:
-            log.warning("hand back: Rasa not reached; the next message resumes the conversation")
-        self.bus.publish({"type": "handed_back", "conversation_id": conversation_id, "citizen_id": citizen_id})
-        self._publish_message(conversation_id, citizen_id, "system")
-        return target[0], target[1], Outgoing(note, author=Author.system)
 
     async def stop(self, channel: Channel, external_id: str) -> None:
         """The citizen ends the conversation (/stop): closed, with nothing lost."""

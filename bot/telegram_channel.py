@@ -6,7 +6,7 @@ Requests go to `{TELEGRAM_API_URL}/bot{token}/…` and file downloads to
 `{TELEGRAM_API_URL}/file/bot{token}/…`, so tests and on-premise setups can point it at
 another Bot API server. Photos and documents are downloaded up to the attachment store's
 limit and stored for the worker (the caption is the message text); a file that is too big
-or that Telegram will not hand over gets a kind notice here, and the router says the rest.
+or that Telegram will not hand over gets a kind notice here, and the dispatcher (bot/routing.py) says the rest.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from telegram.ext import (
 )
 
 from bot.outbox import Outbox
-from bot.routing import Inbound, InboundResult, Outgoing, Router
+from bot.routing import Dispatcher, Inbound, InboundResult, Outgoing
 from handoff.store.attachments import AttachmentStore, AttachmentTooBig, refused_record, size_text, too_big_record
 from handoff.store.models import Channel
 
@@ -113,10 +113,13 @@ class TelegramChannel:
     """Receives updates, routes them, and delivers replies (also a worker's, later)."""
 
     def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any], router: Router, attachments: AttachmentStore
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        dispatcher: Dispatcher,
+        attachments: AttachmentStore,
     ) -> None:
         self.application = application
-        self.router = router
+        self.dispatcher = dispatcher
         self.attachments = attachments
         self.webhook_secret: str | None = None
         self.outbox: Outbox | None = None
@@ -155,7 +158,7 @@ class TelegramChannel:
         self, update: Update, text: str, *, source: str | None = None, notice: str | None = None, **extra: Any
     ) -> InboundResult | None:
         """Route one update: stored first, then answered; the outbox delivers what was stored.
-        `notice` (from the channel itself) is stored before the router's replies."""
+        `notice` (from the channel itself) is stored before the dispatcher's replies."""
         chat = update.effective_chat
         if chat is None:
             return None
@@ -163,7 +166,7 @@ class TelegramChannel:
         typing = asyncio.create_task(self._typing(chat.id))
         self._background.add(typing)
         typing.add_done_callback(self._background.discard)
-        result = await self.router.inbound(
+        result = await self.dispatcher.inbound(
             Inbound(
                 Channel.telegram,
                 str(chat.id),
@@ -191,7 +194,7 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is None:
             return
-        await self.router.stop(Channel.telegram, str(chat.id))
+        await self.dispatcher.stop(Channel.telegram, str(chat.id))
         await self.application.bot.send_message(chat_id=chat.id, text=STOPPED)
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

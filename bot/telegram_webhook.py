@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from telegram import Update
 
 from bot.outbox import Outbox
-from bot.routing import Router
+from bot.routing import Dispatcher
 from bot.telegram_channel import TelegramChannel, build_application, split_text
 from handoff.config import DeskSettings
 from handoff.store.attachments import AttachmentStore
@@ -20,7 +20,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 async def start_telegram(
-    desk: DeskSettings, desk_router: Router, attachments: AttachmentStore
+    desk: DeskSettings, dispatcher: Dispatcher, attachments: AttachmentStore
 ) -> TelegramChannel | None:
     """Start the channel when TELEGRAM_TOKEN is set: webhook if a public URL is configured."""
     if desk.telegram_token is None:
@@ -31,8 +31,8 @@ async def start_telegram(
     application = build_application(
         desk.telegram_token.get_secret_value(), desk.telegram_api_url, polling=webhook is None
     )
-    channel = TelegramChannel(application, desk_router, attachments)
-    channel.outbox = Outbox(desk_router.sessions, desk_router.bus, split_text, channel.send_part)
+    channel = TelegramChannel(application, dispatcher, attachments)
+    channel.outbox = Outbox(dispatcher.sessions, dispatcher.bus, split_text, channel.send_part)
     await application.initialize()
     await application.start()
     channel.outbox.start()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.routing import Inbound, Router
+from bot.routing import Dispatcher, Inbound
 from handoff import sse
 from handoff.store import conversations as convs
 from handoff.store import queue_info
@@ -65,9 +65,9 @@ class Status(BaseModel):
     queue_text: str | None = None
 
 
-def _router(request: Request) -> Router:
-    router_: Router = request.app.state.router
-    return router_
+def _dispatcher(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return dispatcher
 
 
 def _latest(session: Session, citizen: Citizen) -> Conversation | None:
@@ -76,7 +76,7 @@ def _latest(session: Session, citizen: Citizen) -> Conversation | None:
     )
 
 
-def _status(session: Session, conversation: Conversation | None, desk: Router) -> Status:
+def _status(session: Session, conversation: Conversation | None, desk: Dispatcher) -> Status:
     if conversation is None:
         return Status(status=None)
     if conversation.status is not ConversationStatus.queued:
@@ -99,7 +99,7 @@ def _rows_after(session: Session, citizen: Citizen, after: int) -> list[ChatMess
 
 
 def _messages_after(request: Request, visitor_id: str, after: int) -> tuple[Status, list[ChatMessage]]:
-    desk = _router(request)
+    desk = _dispatcher(request)
     with desk.sessions() as session:
         citizen = convs.find_citizen(session, Channel.widget, visitor_id)
         if citizen is None:
@@ -122,7 +122,7 @@ async def send_message(body: SendMessage, request: Request) -> Any:
     Resending the same `client_message_id` (after a network drop) is recognised: the message
     is not processed twice, and the answer is the history after it.
     """
-    result = await _router(request).inbound(
+    result = await _dispatcher(request).inbound(
         Inbound(
             Channel.widget,
             body.visitor_id,
@@ -171,7 +171,7 @@ async def stream(
     """`event: message` (id = message id) for every message after `after` or the browser's
     `Last-Event-ID`, then as they come; `event: status` whenever the status or the queue
     position changes. Reconnecting never loses or repeats a message."""
-    desk = _router(request)
+    desk = _dispatcher(request)
     sessions = desk.sessions
     cursor = sse.last_event_id(request, after)
     seen: dict[str, Any] = {"citizen_id": None, "status": None, "sent_status": None}

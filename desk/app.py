@@ -19,27 +19,30 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT, data_dir
 from baken_core.rasa_endpoints import tracker_database
 from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
-from bot.routing import Router
+from bot.routing import Dispatcher
 from bot.telegram_webhook import start_telegram, stop_telegram
 from desk import pages
 from desk.background import Periodic
 from handoff import auth
 from handoff.admin import dashboard_api, gemeente_api, workers_api
 from handoff.config import DeskSettings, settings
+from handoff.deps import DeskState, LearningState, desk_state
 from handoff.inbox import api as inbox_api
-from handoff.inbox import attachments_api
+from handoff.inbox import attachments_api, auth_api
 from handoff.learning import model_registry, nlu_inbox, nlu_inbox_api, registry_api, training_job
 from handoff.store import processing, tracker_retention
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import create_engine, session_factory
 from handoff.store.events import EventBus
 from handoff.store.migrate import upgrade
-from handoff.store.office_hours import OfficeHours
+from handoff.store.models import Channel
+from handoff.store.office_hours import HoursInForce, OfficeHours
 
 log = logging.getLogger(__name__)
 
@@ -66,47 +69,36 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade(desk.database_url)
         engine = create_engine(desk.database_url)
-        gemeente = yaml.safe_load((data_dir() / "gemeente.yml").read_text(encoding="utf-8"))
         rasa = rasa_client() if rasa_client else RasaClient(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
-        app.state.engine = engine
-        app.state.rasa = rasa
-        app.state.bus = EventBus()
-        app.state.router = Router(
-            session_factory(engine),
+        state = _desk_state(desk, session_factory(engine), rasa)
+        dispatcher = Dispatcher(
+            state.sessions,
             rasa,
-            OfficeHours.from_settings(gemeente["opening_hours"]),
-            app.state.bus,
-            thresholds=nlu_inbox.Thresholds(
-                desk.nlu_inbox_confidence, desk.nlu_inbox_margin, desk.nlu_inbox_retention_days
-            ),
+            state.hours,
+            state.bus,
+            thresholds=state.thresholds,
             rasa_wait_s=desk.rasa_wait_s,
             patience_s=desk.rasa_patience_s,
         )
+        app.state.desk, app.state.dispatcher = state, dispatcher
         trackers = create_engine(
             tracker_database(desk.database_url, desk.rasa_tracker_url).sqlalchemy_url(), pool_pre_ping=True
         )
-        app.state.secret_key = auth.secret_key(
-            desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
-        )
-        app.state.attachments = AttachmentStore.from_settings(desk)
-        app.state.training_config = desk.training_config
-        app.state.content_attention = (desk.content_expiry_warning_days, desk.content_check_max_age_days)
-        app.state.models_dir = (PROJECT_ROOT / desk.models_dir).resolve()
-        app.state.live_model_path = (PROJECT_ROOT / desk.live_model_path).resolve()
-        app.state.gate = model_registry.Gate(margin=desk.promote_margin)
-        app.state.job_settings = training_job.JobSettings(heldout=desk.evaluation_set)
-        app.state.training_task = None
-        with app.state.router.sessions.begin() as session:
+        with state.sessions.begin() as session:
             model_registry.fail_stale(session)
-        app.state.telegram = await start_telegram(desk, app.state.router, app.state.attachments)
+        telegram = await start_telegram(desk, dispatcher, state.attachments)
+        app.state.telegram = telegram
+        if telegram is not None and telegram.outbox is not None:
+            outbox = telegram.outbox
+            state.wake_outbox = lambda channel: outbox.kick() if channel is Channel.telegram else None
         jobs = Periodic()
-        jobs.every("recovery sweep", desk.sweep_interval_s, app.state.router.sweep)
+        jobs.every("recovery sweep", desk.sweep_interval_s, dispatcher.sweep)
         retention = dt.timedelta(hours=desk.tracker_retention_hours)
 
         def purge_in_thread() -> None:
             # the whole transaction in the worker thread: a transaction held open across an
             # await would keep SQLite's write lock while the event loop waits for it
-            with app.state.router.sessions.begin() as session:
+            with state.sessions.begin() as session:
                 tracker_retention.purge(session, trackers, retention)
 
         async def purge_trackers() -> None:
@@ -115,8 +107,8 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
         jobs.every("tracker retention", 3600.0, purge_trackers)
         yield
         await jobs.stop()
-        if app.state.telegram is not None:
-            await stop_telegram(app.state.telegram)
+        if telegram is not None:
+            await stop_telegram(telegram)
         await rasa.close()
         trackers.dispose()
         engine.dispose()
@@ -124,6 +116,7 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app = FastAPI(title="Baken desk", version="0.1.0", lifespan=lifespan)
     app.include_router(widget_api.router)
     app.include_router(telegram_webhook.router)
+    app.include_router(auth_api.router)
     app.include_router(inbox_api.router)
     app.include_router(nlu_inbox_api.router)
     app.include_router(registry_api.router)
@@ -152,13 +145,13 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
         database = True
         backlog = None
         try:
-            with request.app.state.router.sessions() as session:
+            with desk_state(request).sessions() as session:
                 session.execute(text("SELECT 1"))
                 backlog = processing.backlog(session)
         except Exception:
             log.warning("healthz: the database did not answer", exc_info=True)
             database = False
-        rasa = await request.app.state.rasa.readiness()
+        rasa = await desk_state(request).assistant.readiness()
         body: dict[str, Any] = {
             "desk": "ok",
             "database": "ok" if database else "down",
@@ -193,3 +186,29 @@ def _document_invalid_request(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaClient) -> DeskState:
+    """Everything the worker side's routes need, built once at start (handoff/deps.py)."""
+    gemeente = yaml.safe_load((data_dir() / "gemeente.yml").read_text(encoding="utf-8"))
+    return DeskState(
+        sessions=sessions,
+        bus=EventBus(),
+        assistant=rasa,
+        secret_key=auth.secret_key(
+            desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
+        ),
+        attachments=AttachmentStore.from_settings(desk),
+        hours=HoursInForce(OfficeHours.from_settings(gemeente["opening_hours"])),
+        thresholds=nlu_inbox.Thresholds(
+            desk.nlu_inbox_confidence, desk.nlu_inbox_margin, desk.nlu_inbox_retention_days
+        ),
+        learning=LearningState(
+            training_config=desk.training_config,
+            models_dir=(PROJECT_ROOT / desk.models_dir).resolve(),
+            live_model_path=(PROJECT_ROOT / desk.live_model_path).resolve(),
+            gate=model_registry.Gate(margin=desk.promote_margin),
+            job_settings=training_job.JobSettings(heldout=desk.evaluation_set),
+        ),
+        content_attention=(desk.content_expiry_warning_days, desk.content_check_max_age_days),
+    )

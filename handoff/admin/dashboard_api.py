@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from baken_core import knowledge
-from bot.routing import Router
 from handoff.admin import charts, dashboard
-from handoff.learning.nlu_inbox_api import CurrentAdmin
+from handoff.deps import CurrentAdmin, Desk, DeskState
 
 router = APIRouter(prefix="/api/admin/dashboard", tags=["admin"])
 
@@ -49,10 +48,9 @@ def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.dat
 Day = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
 
 
-def _figures(request: Request, start: dt.date | None, end: dt.date | None) -> dashboard.Figures:
+def _figures(desk: DeskState, start: dt.date | None, end: dt.date | None) -> dashboard.Figures:
     first, last = _period(start, end)
-    desk_router: Router = request.app.state.router
-    with desk_router.sessions() as session:
+    with desk.sessions() as session:
         return dashboard.figures(session, first, last)
 
 
@@ -68,8 +66,8 @@ class ContentItem(BaseModel):
     response_model=list[ContentItem],
     summary="Knowledge that expires soon, was checked long ago, or has no dated source",
 )
-async def content(admin: CurrentAdmin, request: Request) -> Any:
-    expiring, max_age = getattr(request.app.state, "content_attention", (60, 180))
+async def content(admin: CurrentAdmin, desk: Desk) -> Any:
+    expiring, max_age = desk.content_attention
     today = dt.datetime.now(dt.timezone.utc).date()
     found = knowledge.needs_attention(
         knowledge.load_knowledge(), today, expiring_within_days=expiring, check_older_than_days=max_age
@@ -78,14 +76,14 @@ async def content(admin: CurrentAdmin, request: Request) -> Any:
 
 
 @router.get("", response_model=DashboardOut, summary="Figures for a period (default: the last 30 days)")
-async def view(admin: CurrentAdmin, request: Request, start: Day = None, end: Day = None) -> Any:
-    found = _figures(request, start, end)
+async def view(admin: CurrentAdmin, desk: Desk, start: Day = None, end: Day = None) -> Any:
+    found = _figures(desk, start, end)
     return DashboardOut(**found.__dict__)
 
 
 @router.get("/conversations.svg", response_class=Response, summary="Conversations per day (SVG)")
-async def conversations_chart(admin: CurrentAdmin, request: Request, start: Day = None, end: Day = None) -> Response:
-    found = _figures(request, start, end)
+async def conversations_chart(admin: CurrentAdmin, desk: Desk, start: Day = None, end: Day = None) -> Response:
+    found = _figures(desk, start, end)
     return Response(
         charts.day_bars(found.conversations_per_day, "Gesprekken per dag"),
         media_type="image/svg+xml",

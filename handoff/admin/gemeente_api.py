@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import AfterValidator, BaseModel, Field
 
 from baken_core.paths import data_dir
-from bot.routing import Router
+from handoff.deps import CurrentAdmin, Desk
 from handoff.inbox.api import load_canned_replies
-from handoff.learning.nlu_inbox_api import CurrentAdmin
 from handoff.store import conversations as convs
 from handoff.store.office_hours import DAYS, DUTCH_DAYS, HoursError, OfficeHours
 
@@ -124,11 +123,6 @@ def write_checked(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _sessions(request: Request) -> Any:
-    desk_router: Router = request.app.state.router
-    return desk_router.sessions
-
-
 @router.get("", response_model=SettingsOut, summary="Office hours, wijkteam contact, standard replies")
 async def read_settings(admin: CurrentAdmin) -> Any:
     raw = _read()
@@ -142,7 +136,7 @@ async def read_settings(admin: CurrentAdmin) -> Any:
 
 
 @router.put("/opening-hours", response_model=OpeningHours, summary="Change the office hours")
-async def put_hours(body: OpeningHours, admin: CurrentAdmin, request: Request) -> Any:
+async def put_hours(body: OpeningHours, admin: CurrentAdmin, desk: Desk) -> Any:
     values = body.model_dump()
     try:
         hours = OfficeHours.from_settings({**(_read().get("opening_hours") or {}), **values})
@@ -158,25 +152,25 @@ async def put_hours(body: OpeningHours, admin: CurrentAdmin, request: Request) -
         ) from None
     path = _gemeente_path()
     write_checked(path, replace_in_block(path.read_text(encoding="utf-8"), "opening_hours", values))
-    request.app.state.router.hours = hours  # the desk uses them at once
-    with _sessions(request).begin() as session:
+    desk.hours.replace(hours)  # the next message already uses them
+    with desk.sessions.begin() as session:
         convs.audit(session, "change_settings", worker=admin, detail={"opening_hours": values})
     return body
 
 
 @router.put("/wijkteam", response_model=Wijkteam, summary="Change the wijkteam's contact details")
-async def put_wijkteam(body: Wijkteam, admin: CurrentAdmin, request: Request) -> Any:
+async def put_wijkteam(body: Wijkteam, admin: CurrentAdmin, desk: Desk) -> Any:
     path = _gemeente_path()
     write_checked(path, replace_in_block(path.read_text(encoding="utf-8"), "wijkteam", body.model_dump()))
-    with _sessions(request).begin() as session:
+    with desk.sessions.begin() as session:
         convs.audit(session, "change_settings", worker=admin, detail={"wijkteam": body.model_dump()})
     return body
 
 
 @router.put("/canned-replies", response_model=list[Reply], summary="Replace the standard replies")
-async def put_canned(body: Annotated[list[Reply], Field(max_length=50)], admin: CurrentAdmin, request: Request) -> Any:
+async def put_canned(body: Annotated[list[Reply], Field(max_length=50)], admin: CurrentAdmin, desk: Desk) -> Any:
     dumped = yaml.safe_dump({"replies": [r.model_dump() for r in body]}, allow_unicode=True, sort_keys=False, width=100)
     write_checked(data_dir() / "canned_replies.yml", CANNED_HEADER + dumped)
-    with _sessions(request).begin() as session:
+    with desk.sessions.begin() as session:
         convs.audit(session, "change_settings", worker=admin, detail={"canned_replies": len(body)})
     return body

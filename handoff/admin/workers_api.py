@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from bot.routing import Router
 from handoff import auth
-from handoff.learning.nlu_inbox_api import CurrentAdmin
+from handoff.deps import CurrentAdmin, Desk, WorkerId
 from handoff.store import conversations as convs
-from handoff.store.db import MAX_ID
 from handoff.store.models import Role, Worker
 
 router = APIRouter(prefix="/api/admin/workers", tags=["admin"])
@@ -43,11 +41,6 @@ class Change(BaseModel):
     password: Annotated[str | None, Field(min_length=1, max_length=256, pattern=NoNul)] = None
 
 
-def _sessions(request: Request) -> Any:
-    desk_router: Router = request.app.state.router
-    return desk_router.sessions
-
-
 def _row(worker: Worker) -> WorkerRow:
     return WorkerRow(
         id=worker.id,
@@ -60,14 +53,14 @@ def _row(worker: Worker) -> WorkerRow:
 
 
 @router.get("", response_model=list[WorkerRow], summary="All workers and admins")
-async def list_workers(admin: CurrentAdmin, request: Request) -> Any:
-    with _sessions(request)() as session:
+async def list_workers(admin: CurrentAdmin, desk: Desk) -> Any:
+    with desk.sessions() as session:
         return [_row(w) for w in session.scalars(select(Worker).order_by(Worker.name))]
 
 
 @router.post("", response_model=WorkerRow, status_code=201, summary="Create a worker or admin")
-async def create(body: NewWorker, admin: CurrentAdmin, request: Request) -> Any:
-    with _sessions(request).begin() as session:
+async def create(body: NewWorker, admin: CurrentAdmin, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
         try:
             worker = auth.create_worker(session, body.name, body.password, Role(body.role))
         except auth.AuthError as exc:
@@ -78,10 +71,8 @@ async def create(body: NewWorker, admin: CurrentAdmin, request: Request) -> Any:
 
 
 @router.post("/{worker_id}", response_model=WorkerRow, summary="Change role, limit, disable, or reset the password")
-async def change(
-    worker_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: Change, admin: CurrentAdmin, request: Request
-) -> Any:
-    with _sessions(request).begin() as session:
+async def change(worker_id: WorkerId, body: Change, admin: CurrentAdmin, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
         worker = session.get(Worker, worker_id)
         if worker is None:
             raise HTTPException(404, "Deze medewerker bestaat niet.")

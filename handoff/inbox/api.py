@@ -1,5 +1,6 @@
-"""The worker inbox's JSON API: login, queue, claim, transcript, reply, notes, hand back,
-transfer, close. Every view, claim, transfer and close goes to the audit log."""
+"""The worker inbox's JSON API: queue, claim, transcript, reply, notes, hand back, transfer,
+close, colleagues, standard replies, the live stream. Every view, claim, transfer and close
+goes to the audit log. (Logging in: auth_api.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -16,11 +17,12 @@ from sqlalchemy.orm import Session
 from baken_core.crisis import CRISIS_NUMBERS, OPENING
 from baken_core.paths import data_dir
 from baken_core.zrm import DOMAINS
-from bot.routing import Outgoing, Router
-from handoff import auth, sse
+from handoff import sse
+from handoff.deps import ConversationId, CurrentWorker, Desk, get_or_404
+from handoff.inbox import replies
 from handoff.store import conversations as convs
 from handoff.store.db import MAX_ID
-from handoff.store.models import Author, Channel, Conversation, ConversationStatus, Outcome, Presence, Worker, utcnow
+from handoff.store.models import Author, Conversation, ConversationStatus, Outcome, Worker, utcnow
 
 router = APIRouter(prefix="/api", tags=["inbox"])
 
@@ -33,24 +35,6 @@ CLOSED = "De medewerker heeft het gesprek afgesloten. Je kunt altijd een nieuw g
 
 # No NUL characters: PostgreSQL text cannot hold them (a 422, not a database error).
 NO_NUL = r"^[^\x00]*$"
-ConversationId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-class Login(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
-
-
-class WorkerOut(BaseModel):
-    id: int
-    name: str
-    role: str
-    presence: str
-
-
-class LoginResult(BaseModel):
-    worker: WorkerOut
-    csrf_token: str
 
 
 class QueueItem(BaseModel):
@@ -106,91 +90,6 @@ class Transfer(BaseModel):
     to_worker_id: Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class PresenceIn(BaseModel):
-    presence: Literal["online", "away"]
-
-
-def _router(request: Request) -> Router:
-    desk_router: Router = request.app.state.router
-    return desk_router
-
-
-def _key(request: Request) -> bytes:
-    key: bytes = request.app.state.secret_key
-    return key
-
-
-def current_worker(request: Request) -> Worker:
-    token = auth.read(_key(request), request.cookies.get(auth.COOKIE))
-    if token is None:
-        raise HTTPException(401, "Log eerst in.")
-    if request.method not in ("GET", "HEAD") and not auth.csrf_ok(
-        _key(request), token, request.headers.get(auth.CSRF_HEADER)
-    ):
-        raise HTTPException(403, "De beveiligingscode (CSRF) ontbreekt of klopt niet. Laad de pagina opnieuw.")
-    with _router(request).sessions() as session:
-        worker = session.get(Worker, token.worker_id)
-        if worker is None or worker.disabled:
-            raise HTTPException(401, "Dit account is niet (meer) actief.")
-        session.expunge(worker)
-        return worker
-
-
-CurrentWorker = Annotated[Worker, Depends(current_worker)]
-
-
-def _worker_out(worker: Worker) -> WorkerOut:
-    return WorkerOut(id=worker.id, name=worker.name, role=worker.role.value, presence=worker.presence.value)
-
-
-@router.post("/auth/login", response_model=LoginResult, summary="Log in as a worker or admin")
-async def login(body: Login, request: Request, response: Response) -> Any:
-    with _router(request).sessions.begin() as session:
-        try:
-            worker = auth.authenticate(session, body.name, body.password)
-        except auth.AuthError as exc:
-            raise HTTPException(401, str(exc)) from None
-        worker.presence = Presence.online
-        convs.audit(session, "login", worker=worker)
-        out = _worker_out(worker)
-    cookie, csrf = auth.issue(_key(request), out.id)
-    response.set_cookie(
-        auth.COOKIE,
-        cookie,
-        max_age=auth.SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-    return LoginResult(worker=out, csrf_token=csrf)
-
-
-@router.get("/auth/me", response_model=LoginResult, summary="Who is logged in (and the CSRF token, after a reload)")
-async def me(worker: CurrentWorker, request: Request) -> Any:
-    token = auth.read(_key(request), request.cookies.get(auth.COOKIE))
-    assert token is not None  # current_worker checked it
-    return LoginResult(worker=_worker_out(worker), csrf_token=auth.csrf_for(_key(request), token))
-
-
-@router.post("/auth/logout", status_code=204, summary="Log out")
-async def logout(worker: CurrentWorker, request: Request, response: Response) -> None:
-    with _router(request).sessions.begin() as session:
-        stored = session.get(Worker, worker.id)
-        if stored is not None:
-            stored.presence = Presence.away
-    response.delete_cookie(auth.COOKIE, path="/")
-
-
-@router.post("/inbox/presence", response_model=WorkerOut, summary="Set presence (online/away)")
-async def presence(body: PresenceIn, worker: CurrentWorker, request: Request) -> Any:
-    with _router(request).sessions.begin() as session:
-        stored = session.get(Worker, worker.id)
-        assert stored is not None
-        stored.presence = Presence(body.presence)
-        return _worker_out(stored)
-
-
 def _item(conversation: Conversation, now: dt.datetime, session: Session) -> QueueItem:
     handoff = convs.open_handoff(session, conversation)
     queued_at = handoff.queued_at if handoff else conversation.updated_at
@@ -214,9 +113,9 @@ def _item(conversation: Conversation, now: dt.datetime, session: Session) -> Que
 @router.get(
     "/inbox", response_model=Inbox, summary="The queue (crisis, urgent, normal; then waiting time) and my chats"
 )
-async def inbox(worker: CurrentWorker, request: Request) -> Any:
+async def inbox(worker: CurrentWorker, desk: Desk) -> Any:
     now = utcnow()
-    with _router(request).sessions() as session:
+    with desk.sessions() as session:
         waiting = [_item(h.conversation, now, session) for h in convs.waiting(session)]
         mine = [
             _item(c, now, session)
@@ -230,15 +129,12 @@ async def inbox(worker: CurrentWorker, request: Request) -> Any:
 
 
 def _conversation(session: Session, conversation_id: int) -> Conversation:
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise HTTPException(404, "Dit gesprek bestaat niet.")
-    return conversation
+    return get_or_404(session, Conversation, conversation_id, "Dit gesprek bestaat niet.")
 
 
 @router.get("/inbox/conversations/{conversation_id}", response_model=Transcript, summary="The whole transcript")
-async def transcript(conversation_id: ConversationId, worker: CurrentWorker, request: Request) -> Any:
-    with _router(request).sessions.begin() as session:
+async def transcript(conversation_id: ConversationId, worker: CurrentWorker, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
         convs.audit(session, "view", worker=worker, conversation=conversation)
         handoff = convs.open_handoff(session, conversation)
@@ -263,8 +159,8 @@ async def transcript(conversation_id: ConversationId, worker: CurrentWorker, req
 
 
 @router.post("/inbox/conversations/{conversation_id}/claim", response_model=QueueItem, summary="Claim (atomic)")
-async def claim(conversation_id: ConversationId, worker: CurrentWorker, request: Request) -> Any:
-    with _router(request).sessions.begin() as session:
+async def claim(conversation_id: ConversationId, worker: CurrentWorker, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
         stored = session.get(Worker, worker.id)
         assert stored is not None
         try:
@@ -274,32 +170,20 @@ async def claim(conversation_id: ConversationId, worker: CurrentWorker, request:
         except convs.LimitReached:
             raise HTTPException(409, "Je hebt al het maximale aantal gesprekken tegelijk.") from None
         conversation = handoff.conversation
-        greeting = Outgoing(CLAIMED.format(name=stored.name), author=Author.system)
-        convs.record_message(session, conversation, Author.system, greeting.text)
+        convs.record_message(session, conversation, Author.system, CLAIMED.format(name=stored.name))
         item = _item(conversation, utcnow(), session)
-        target = (conversation.channel, conversation.citizen.external_id, conversation.citizen_id)
-    request.app.state.bus.publish(
-        {"type": "claimed", "conversation_id": conversation_id, "citizen_id": target[2], "worker_id": worker.id}
+        channel, citizen_id = conversation.channel, conversation.citizen_id
+    desk.bus.publish(
+        {"type": "claimed", "conversation_id": conversation_id, "citizen_id": citizen_id, "worker_id": worker.id}
     )
-    await deliver(request, target[0], target[1], greeting)
+    desk.wake_outbox(channel)
     return item
 
 
-async def deliver(request: Request, channel: Channel, external_id: str, outgoing: Outgoing) -> None:
-    """The message is stored with its delivery state: the widget reads its history, and the
-    Telegram outbox sends what is pending (with retries). This only wakes the outbox."""
-    telegram = getattr(request.app.state, "telegram", None)
-    if channel is Channel.telegram and telegram is not None and telegram.outbox is not None:
-        telegram.outbox.kick()
-
-
 @router.post("/inbox/conversations/{conversation_id}/messages", status_code=201, summary="Reply or internal note")
-async def reply(
-    conversation_id: ConversationId, body: Reply, worker: CurrentWorker, request: Request
-) -> dict[str, bool]:
-    desk_router = _router(request)
+async def reply(conversation_id: ConversationId, body: Reply, worker: CurrentWorker, desk: Desk) -> dict[str, bool]:
     if body.internal:
-        with desk_router.sessions.begin() as session:
+        with desk.sessions.begin() as session:
             conversation = _conversation(session, conversation_id)
             stored = session.get(Worker, worker.id)
             key = f"worker:{worker.id}:{body.client_id}" if body.client_id else None
@@ -308,31 +192,31 @@ async def reply(
             )
         return {"delivered": False}
     try:
-        channel, external_id, outgoing = desk_router.worker_reply(
-            conversation_id, worker.id, body.text, client_id=body.client_id
+        channel = replies.worker_reply(
+            desk.sessions, desk.bus, conversation_id, worker.id, body.text, client_id=body.client_id
         )
     except LookupError:
         raise HTTPException(404, "Dit gesprek bestaat niet.") from None
     except convs.IllegalTransition:
         raise HTTPException(409, "Claim het gesprek eerst; het is niet aan jou toegewezen.") from None
-    await deliver(request, channel, external_id, outgoing)
+    desk.wake_outbox(channel)
     return {"delivered": True}
 
 
 @router.post("/inbox/conversations/{conversation_id}/hand-back", status_code=204, summary="Back to the assistant")
-async def hand_back(conversation_id: ConversationId, worker: CurrentWorker, request: Request) -> None:
+async def hand_back(conversation_id: ConversationId, worker: CurrentWorker, desk: Desk) -> None:
     try:
-        channel, external_id, note = await _router(request).hand_back(conversation_id, worker.id)
+        channel = await replies.hand_back(desk.sessions, desk.bus, desk.assistant, conversation_id, worker.id)
     except LookupError:
         raise HTTPException(404, "Dit gesprek bestaat niet.") from None
     except convs.IllegalTransition:
         raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je teruggeven.") from None
-    await deliver(request, channel, external_id, note)
+    desk.wake_outbox(channel)
 
 
 @router.post("/inbox/conversations/{conversation_id}/transfer", status_code=204, summary="Transfer to a colleague")
-async def transfer(conversation_id: ConversationId, body: Transfer, worker: CurrentWorker, request: Request) -> None:
-    with _router(request).sessions.begin() as session:
+async def transfer(conversation_id: ConversationId, body: Transfer, worker: CurrentWorker, desk: Desk) -> None:
+    with desk.sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
         source, target = session.get(Worker, worker.id), session.get(Worker, body.to_worker_id)
         if source is None or target is None or target.disabled:
@@ -343,12 +227,12 @@ async def transfer(conversation_id: ConversationId, body: Transfer, worker: Curr
             raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je overdragen.") from None
         except convs.LimitReached:
             raise HTTPException(409, "Je collega heeft al het maximale aantal gesprekken.") from None
-    request.app.state.bus.publish({"type": "transferred", "conversation_id": conversation_id, "to": body.to_worker_id})
+    desk.bus.publish({"type": "transferred", "conversation_id": conversation_id, "to": body.to_worker_id})
 
 
 @router.post("/inbox/conversations/{conversation_id}/close", status_code=204, summary="Close with an outcome")
-async def close(conversation_id: ConversationId, body: Close, worker: CurrentWorker, request: Request) -> None:
-    with _router(request).sessions.begin() as session:
+async def close(conversation_id: ConversationId, body: Close, worker: CurrentWorker, desk: Desk) -> None:
+    with desk.sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
         if conversation.status is ConversationStatus.with_worker and conversation.worker_id != worker.id:
             raise HTTPException(409, "Dit gesprek ligt bij een collega.")
@@ -357,13 +241,12 @@ async def close(conversation_id: ConversationId, body: Close, worker: CurrentWor
             convs.close(session, conversation, session.get(Worker, worker.id), Outcome(body.outcome), body.case_note)
         except convs.IllegalTransition:
             raise HTTPException(409, "Dit gesprek is al gesloten.") from None
-        goodbye = Outgoing(CLOSED, author=Author.system)
         if was_with_worker:
-            convs.record_message(session, conversation, Author.system, goodbye.text)
-        target = (conversation.channel, conversation.citizen.external_id, conversation.citizen_id)
-    request.app.state.bus.publish({"type": "closed", "conversation_id": conversation_id, "citizen_id": target[2]})
+            convs.record_message(session, conversation, Author.system, CLOSED)
+        channel, citizen_id = conversation.channel, conversation.citizen_id
+    desk.bus.publish({"type": "closed", "conversation_id": conversation_id, "citizen_id": citizen_id})
     if was_with_worker:
-        await deliver(request, target[0], target[1], goodbye)
+        desk.wake_outbox(channel)
 
 
 class Colleague(BaseModel):
@@ -375,8 +258,8 @@ class Colleague(BaseModel):
 
 
 @router.get("/inbox/workers", response_model=list[Colleague], summary="Colleagues (for transfer)")
-async def workers(worker: CurrentWorker, request: Request) -> Any:
-    with _router(request).sessions() as session:
+async def workers(worker: CurrentWorker, desk: Desk) -> Any:
+    with desk.sessions() as session:
         return [
             Colleague(
                 id=w.id,
@@ -412,7 +295,7 @@ def load_canned_replies() -> list[dict[str, str]]:
     summary="Live: queue changes, new messages, claims, crisis alerts (server-sent events)",
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def stream(worker: CurrentWorker, request: Request) -> StreamingResponse:
+async def stream(worker: CurrentWorker, desk: Desk, request: Request) -> StreamingResponse:
     """Every bus event as `event: <type>` with a small JSON body (ids only; the page fetches
     what it shows through the API, so nothing sensitive travels twice)."""
 
@@ -422,4 +305,4 @@ async def stream(worker: CurrentWorker, request: Request) -> StreamingResponse:
         public = {k: v for k, v in event.items() if k in ("type", "conversation_id", "urgency", "author", "worker_id")}
         return [sse.event(str(event.get("type", "update")), public)]
 
-    return sse.stream(request, request.app.state.bus, render, lambda _event: True)
+    return sse.stream(request, desk.bus, render, lambda _event: True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Response
 
-from bot.routing import Router
-from handoff.inbox.api import CurrentWorker
+from handoff.deps import CurrentWorker, Desk
 from handoff.store import conversations as convs
 from handoff.store.attachments import (
     EXTENSIONS,
@@ -55,10 +54,9 @@ def _download_name(entry: dict[str, Any], content_type: str) -> str:
         404: {"description": "No message has this attachment, or its file is gone"},
     },
 )
-async def attachment(attachment_id: AttachmentId, worker: CurrentWorker, request: Request) -> Response:
-    desk_router: Router = request.app.state.router
-    store: AttachmentStore = request.app.state.attachments
-    with desk_router.sessions.begin() as session:
+async def attachment(attachment_id: AttachmentId, worker: CurrentWorker, desk: Desk) -> Response:
+    store: AttachmentStore = desk.attachments
+    with desk.sessions.begin() as session:
         found = find_attachment(session, attachment_id)
         if found is None:
             raise HTTPException(404, NOT_FOUND)

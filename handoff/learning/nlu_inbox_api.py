@@ -5,33 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from baken_core import entity_patterns
-from bot.routing import Router
-from handoff.inbox.api import CurrentWorker
+from handoff.deps import CurrentAdmin, CurrentWorker, Desk, MessageId
 from handoff.learning import intent_catalog, nlu_inbox, training_export
 from handoff.store import conversations as convs
 from handoff.store.db import MAX_ID
-from handoff.store.models import Author, InboxStatus, Message, NluInboxItem, Role, Worker, utcnow
+from handoff.store.models import Author, InboxStatus, Message, NluInboxItem, Worker, utcnow
 
 router = APIRouter(prefix="/api", tags=["admin"])
-
-
-def current_admin(worker: CurrentWorker) -> Worker:
-    if worker.role is not Role.admin:
-        raise HTTPException(403, "Dit deel is alleen voor beheerders.")
-    return worker
-
-
-CurrentAdmin = Annotated[Worker, Depends(current_admin)]
-
-
-def _router(request: Request) -> Router:
-    desk_router: Router = request.app.state.router
-    return desk_router
 
 
 class IntentOut(BaseModel):
@@ -83,8 +68,8 @@ class AnnotateResult(BaseModel):
 
 
 @router.get("/admin/nlu-inbox", response_model=NluInbox, summary="Open NLU inbox items, grouped")
-async def nlu_inbox_view(admin: CurrentAdmin, request: Request) -> Any:
-    with _router(request).sessions.begin() as session:
+async def nlu_inbox_view(admin: CurrentAdmin, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
         nlu_inbox.purge_expired(session)
         groups = nlu_inbox.open_groups(session)
         total = nlu_inbox.open_count(session)
@@ -132,7 +117,7 @@ def _checked_marks(body: Annotate, items: list[NluInboxItem]) -> list[dict[str, 
 
 
 @router.post("/admin/nlu-inbox/annotate", response_model=AnnotateResult, summary="Annotate items (one or a group)")
-async def annotate(body: Annotate, admin: CurrentAdmin, request: Request) -> Any:
+async def annotate(body: Annotate, admin: CurrentAdmin, desk: Desk) -> Any:
     if body.action == "intent" and (body.intent is None or intent_catalog.by_name(body.intent) is None):
         raise HTTPException(422, "Kies een bestaande intentie uit de lijst.")
     status = {
@@ -142,7 +127,7 @@ async def annotate(body: Annotate, admin: CurrentAdmin, request: Request) -> Any
     }[body.action]
     intent = body.intent if body.action == "intent" else ("out_of_scope" if body.action == "out_of_scope" else None)
     now = utcnow()
-    with _router(request).sessions.begin() as session:
+    with desk.sessions.begin() as session:
         items = session.scalars(
             select(NluInboxItem).where(NluInboxItem.id.in_(body.item_ids), NluInboxItem.status == InboxStatus.open)
         ).all()
@@ -172,15 +157,14 @@ class Flagged(BaseModel):
     status_code=201,
     summary="Flag a citizen message: the assistant misunderstood it",
 )
-async def flag(message_id: Annotated[int, Path(ge=1, le=MAX_ID)], worker: CurrentWorker, request: Request) -> Any:
-    desk_router = _router(request)
-    with desk_router.sessions.begin() as session:
+async def flag(message_id: MessageId, worker: CurrentWorker, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
         message = session.get(Message, message_id)
         if message is None or message.author is not Author.citizen:
             raise HTTPException(404, "Dit bericht van een inwoner bestaat niet.")
         stored = session.get(Worker, worker.id)
         assert stored is not None
-        item = nlu_inbox.flag(session, message, stored, desk_router.thresholds)
+        item = nlu_inbox.flag(session, message, stored, desk.thresholds)
         convs.audit(session, "flag_message", worker=stored, conversation=message.conversation)
         return Flagged(item_id=item.id if item else None)
 
@@ -199,8 +183,8 @@ class ExportResult(BaseModel):
 @router.post(
     "/admin/nlu-inbox/export", response_model=ExportResult, summary="Write annotations to data/nlu/<topic>.yml"
 )
-async def export(admin: CurrentAdmin, request: Request) -> Any:
-    with _router(request).sessions.begin() as session:
+async def export(admin: CurrentAdmin, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
         report = training_export.export_annotated(session)
         convs.audit(session, "export_training_data", worker=admin, detail={"written": report.written})
     return ExportResult(

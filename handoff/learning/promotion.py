@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.rasa_client import RasaClient
 from handoff.learning import model_registry
+from handoff.ports import Assistant
 from handoff.store.models import ModelStatus, ModelVersion, Worker
 
 
@@ -21,14 +21,14 @@ class NotPromotable(RuntimeError):
 
 async def promote(
     sessions: sessionmaker[Session],
-    rasa: RasaClient,
+    rasa: Assistant,
     version_id: int,
     admin_id: int,
     override_reason: str | None,
     gate: model_registry.Gate,
     live_model_path: Path,
 ) -> None:
-    """Raises NotPromotable, model_registry.PromotionRefused (no override), RasaUnavailable."""
+    """Raises NotPromotable, model_registry.PromotionRefused (no override), AssistantUnavailable."""
     override = (override_reason or "").strip() or None
     with sessions() as session:
         version = session.get(ModelVersion, version_id)

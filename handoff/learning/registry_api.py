@@ -5,22 +5,19 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.rasa_client import RasaUnavailable
-from bot.routing import Router
 from handoff.admin import charts
+from handoff.deps import CurrentAdmin, Desk, DeskState, ModelId
 from handoff.learning import model_registry, promotion, training_job
-from handoff.learning.nlu_inbox_api import CurrentAdmin
-from handoff.store.db import MAX_ID
+from handoff.ports import AssistantUnavailable
 from handoff.store.models import ModelStatus, ModelVersion, Worker
 
 router = APIRouter(prefix="/api/admin/models", tags=["admin"])
-ModelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SUMMARY_KEYS = ("accuracy", "macro_f1", "crisis_recall", "false_crisis", "domain_micro_f1", "n")
 
 
@@ -60,11 +57,6 @@ class Promote(BaseModel):
     override_reason: Annotated[str | None, Field(max_length=500)] = None
 
 
-def _sessions(request: Request) -> Any:
-    desk_router: Router = request.app.state.router
-    return desk_router.sessions
-
-
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -100,10 +92,10 @@ def _version(session: Session, model_id: int) -> ModelVersion:
 
 
 @router.get("", response_model=Registry, summary="All models, the live one, a running training")
-async def registry(admin: CurrentAdmin, request: Request) -> Any:
-    gate = request.app.state.gate
-    _register_start_model(request)
-    with _sessions(request)() as session:
+async def registry(admin: CurrentAdmin, desk: Desk) -> Any:
+    gate = desk.learning.gate
+    _register_start_model(desk)
+    with desk.sessions() as session:
         live = model_registry.live(session)
         running = model_registry.running(session)
         versions = session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(50)).all()
@@ -115,11 +107,11 @@ async def registry(admin: CurrentAdmin, request: Request) -> Any:
 
 
 @router.get("/{model_id}", response_model=ModelDetail, summary="One model: scores side by side with the live one")
-async def detail(model_id: ModelId, admin: CurrentAdmin, request: Request) -> Any:
-    with _sessions(request)() as session:
+async def detail(model_id: ModelId, admin: CurrentAdmin, desk: Desk) -> Any:
+    with desk.sessions() as session:
         version = _version(session, model_id)
         live = model_registry.live(session)
-        base = _out(session, version, live, request.app.state.gate)
+        base = _out(session, version, live, desk.learning.gate)
         live_metrics = (live.metrics or {}) if live else {}
         return ModelDetail(
             **base.model_dump(),
@@ -129,11 +121,10 @@ async def detail(model_id: ModelId, admin: CurrentAdmin, request: Request) -> An
         )
 
 
-def _register_start_model(request: Request) -> None:
+def _register_start_model(desk: DeskState) -> None:
     """On first use, the model Rasa started with becomes the first (live) registry entry."""
-    state = request.app.state
-    with _sessions(request).begin() as session:
-        model_registry.ensure_live_registered(session, state.live_model_path, state.models_dir)
+    with desk.sessions.begin() as session:
+        model_registry.ensure_live_registered(session, desk.learning.live_model_path, desk.learning.models_dir)
 
 
 def _svg(body: str) -> Response:
@@ -141,8 +132,8 @@ def _svg(body: str) -> Response:
 
 
 @router.get("/{model_id}/confusion.svg", summary="Confusion matrix (SVG)", response_class=Response)
-async def confusion(model_id: ModelId, admin: CurrentAdmin, request: Request) -> Response:
-    with _sessions(request)() as session:
+async def confusion(model_id: ModelId, admin: CurrentAdmin, desk: Desk) -> Response:
+    with desk.sessions() as session:
         metrics = _version(session, model_id).metrics or {}
     if not metrics.get("labels"):
         raise HTTPException(404, "Dit model is nog niet beoordeeld.")
@@ -150,8 +141,8 @@ async def confusion(model_id: ModelId, admin: CurrentAdmin, request: Request) ->
 
 
 @router.get("/{model_id}/f1.svg", summary="F1 per intent (SVG), with the live model as ticks", response_class=Response)
-async def f1(model_id: ModelId, admin: CurrentAdmin, request: Request) -> Response:
-    with _sessions(request)() as session:
+async def f1(model_id: ModelId, admin: CurrentAdmin, desk: Desk) -> Response:
+    with desk.sessions() as session:
         metrics = _version(session, model_id).metrics or {}
         live = model_registry.live(session)
         live_f1 = (live.metrics or {}).get("per_intent_f1") if live and live.id != model_id else None
@@ -161,10 +152,10 @@ async def f1(model_id: ModelId, admin: CurrentAdmin, request: Request) -> Respon
 
 
 @router.post("/train", response_model=ModelOut, status_code=202, summary="Retrain in the background")
-async def train(admin: CurrentAdmin, request: Request) -> Any:
-    state = request.app.state
-    _register_start_model(request)
-    with _sessions(request).begin() as session:
+async def train(admin: CurrentAdmin, desk: Desk) -> Any:
+    state = desk.learning
+    _register_start_model(desk)
+    with desk.sessions.begin() as session:
         stored = session.get(Worker, admin.id)
         assert stored is not None
         try:
@@ -172,16 +163,16 @@ async def train(admin: CurrentAdmin, request: Request) -> Any:
         except model_registry.TrainingBusy:
             raise HTTPException(409, "Er loopt al een training. Wacht tot die klaar is.") from None
         out = _out(session, version, model_registry.live(session), state.gate)
-    state.training_task = asyncio.create_task(training_job.run(_sessions(request), version.id, state.job_settings))
+    state.training_task = asyncio.create_task(training_job.run(desk.sessions, version.id, state.job_settings))
     return out
 
 
 @router.post("/{model_id}/promote", response_model=ModelOut, summary="Put a model live (or roll back to it)")
-async def promote(model_id: ModelId, body: Promote, admin: CurrentAdmin, request: Request) -> Any:
-    state = request.app.state
+async def promote(model_id: ModelId, body: Promote, admin: CurrentAdmin, desk: Desk) -> Any:
+    state = desk.learning
     try:
         await promotion.promote(
-            _sessions(request), state.rasa, model_id, admin.id, body.override_reason, state.gate, state.live_model_path
+            desk.sessions, desk.assistant, model_id, admin.id, body.override_reason, state.gate, state.live_model_path
         )
     except LookupError:
         raise HTTPException(404, "Dit model bestaat niet.") from None
@@ -195,8 +186,8 @@ async def promote(model_id: ModelId, body: Promote, admin: CurrentAdmin, request
                 "reasons": exc.reasons,
             },
         )
-    except RasaUnavailable:
+    except AssistantUnavailable:
         raise HTTPException(503, "De assistent kon het model niet laden. Er is niets veranderd.") from None
-    with _sessions(request)() as session:
+    with desk.sessions() as session:
         version = _version(session, model_id)
         return _out(session, version, version, state.gate)

@@ -136,3 +136,19 @@ def _dates(value: Any) -> frozenset[dt.date]:
 
 def _names(value: Any) -> list[str]:
     return [part.lower() for part in _items(value)]
+
+
+class HoursInForce:
+    """The office hours the desk uses now. The routing and the widget read `current` at every
+    message; the admin's settings (handoff/admin/gemeente_api.py) `replace` them after writing
+    gemeente.yml, and the next message already uses the new hours."""
+
+    def __init__(self, hours: OfficeHours) -> None:
+        self._hours = hours
+
+    @property
+    def current(self) -> OfficeHours:
+        return self._hours
+
+    def replace(self, hours: OfficeHours) -> None:
+        self._hours = hours

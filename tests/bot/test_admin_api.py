@@ -234,10 +234,10 @@ def test_admins_edit_office_hours_contact_and_standard_replies(desk: tuple[TestC
     assert 'friday: "09:00-12:30"' in written and 'saturday: "10:00-12:00"' in written
     assert "# This is a clearly FICTIONAL example" in written  # comments and other settings stay
     saturday_morning = dt.datetime(2026, 12, 5, 11, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
-    assert client.app.state.router.hours.is_open(saturday_morning)  # type: ignore[attr-defined]  # at once
+    assert client.app.state.dispatcher.hours.is_open(saturday_morning)  # type: ignore[attr-defined]  # at once
     closing = {**hours, "closed_days": "2026-12-05, 2026-12-31"}
     assert as_worker(client, bram, "PUT", "/api/admin/settings/opening-hours", json=closing).status_code == 200
-    assert not client.app.state.router.hours.is_open(saturday_morning)  # type: ignore[attr-defined]  # a closing day
+    assert not client.app.state.dispatcher.hours.is_open(saturday_morning)  # type: ignore[attr-defined]  # a closing day
     misdated = as_worker(
         client, bram, "PUT", "/api/admin/settings/opening-hours", json={**hours, "closed_days": "2026-13-01"}
     )

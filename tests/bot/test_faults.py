@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from baken_core.crisis import is_crisis_reply
 from baken_core.paths import PROJECT_ROOT
 from bot.rasa_client import RasaClient
-from bot.routing import PATIENT, RASA_DOWN, Inbound, Router
+from bot.routing import PATIENT, RASA_DOWN, Dispatcher, Inbound
 from handoff.store import conversations as convs
 from handoff.store.db import create_engine, session_factory
 from handoff.store.events import EventBus
@@ -228,7 +228,7 @@ class Harness:
         self.sessions = session_factory(self.engine)
         self.loop = asyncio.new_event_loop()
         self.rasa = RasaClient(rasa_url, timeout_s=30)
-        self.router = Router(self.sessions, self.rasa, HOURS, EventBus(), clock=lambda: TUESDAY_MORNING, **router)
+        self.router = Dispatcher(self.sessions, self.rasa, HOURS, EventBus(), clock=lambda: TUESDAY_MORNING, **router)
 
     def say(self, who: str, text: str) -> Any:
         return self.loop.run_until_complete(self.router.inbound(Inbound(Channel.widget, who, text)))

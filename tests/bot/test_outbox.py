@@ -71,7 +71,7 @@ outbox_app: list = []
 
 def make_outbox(fake: FakeBotApi, sessions: sessionmaker[Session], tmp_path) -> Outbox:
     application = build_application(TOKEN, fake.url, polling=False)
-    channel = TelegramChannel(application, router=None, attachments=AttachmentStore(tmp_path))  # type: ignore[arg-type]
+    channel = TelegramChannel(application, dispatcher=None, attachments=AttachmentStore(tmp_path))  # type: ignore[arg-type]
     outbox_app[:] = [application]
     return Outbox(sessions, EventBus(), split_text, channel.send_part)
 

@@ -18,7 +18,8 @@ from baken_core.crisis import NOBODY_NOW, TO_THE_TOP, is_crisis_reply
 from baken_core.paths import PROJECT_ROOT
 from bot import routing
 from bot.rasa_client import RasaClient
-from bot.routing import RASA_DOWN, Inbound, Router
+from bot.routing import RASA_DOWN, Dispatcher, Inbound
+from handoff.inbox import replies
 from handoff.store import conversations as convs
 from handoff.store.db import create_engine, session_factory
 from handoff.store.events import EventBus
@@ -43,7 +44,7 @@ class Harness:
         self.bus.publish = self.events.append  # type: ignore[method-assign,assignment]
         self.loop = asyncio.new_event_loop()
         self.rasa = RasaClient(rasa_url, timeout_s=30)
-        self.router = Router(
+        self.router = Dispatcher(
             self.sessions, self.rasa, HOURS, self.bus, clock=clock, rasa_wait_s=rasa_wait_s, patience_s=1.0
         )
 
@@ -162,8 +163,8 @@ def test_two_workers_claiming_at_once_exactly_one_gets_the_chat(desk: Harness) -
     loser = next(w for w in worker_ids if w != winner)
     # only the winner talks with the citizen; the citizen's next message goes to them, not to Rasa
     with pytest.raises(convs.IllegalTransition):
-        desk.router.worker_reply(queued.conversation_id, loser, "ik neem het over")
-    desk.router.worker_reply(queued.conversation_id, winner, "Hoi, ik help je verder.")
+        replies.worker_reply(desk.sessions, desk.router.bus, queued.conversation_id, loser, "ik neem het over")
+    replies.worker_reply(desk.sessions, desk.router.bus, queued.conversation_id, winner, "Hoi, ik help je verder.")
     after = desk.say("joris", "dank je")
     assert after.status is ConversationStatus.with_worker and after.replies == []
     with desk.sessions() as session:
@@ -205,7 +206,7 @@ def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(d
     back as soon as the database answers and answers the crisis then, not a lease and a sweep later."""
     desk = Harness(database_url, f"http://127.0.0.1:{free_port()}")
     outage = {"crisis_first": 1, "release": 2}
-    real_crisis_first, real_release = Router._crisis_first, routing.processing.release
+    real_crisis_first, real_release = Dispatcher._crisis_first, routing.processing.release
 
     def failing(name: str, real):
         def call(*args, **kwargs):
@@ -216,7 +217,7 @@ def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(d
 
         return call
 
-    monkeypatch.setattr(Router, "_crisis_first", failing("crisis_first", real_crisis_first))
+    monkeypatch.setattr(Dispatcher, "_crisis_first", failing("crisis_first", real_crisis_first))
     monkeypatch.setattr(routing.processing, "release", failing("release", real_release))
     try:
         with pytest.raises(OperationalError):

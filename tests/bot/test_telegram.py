@@ -19,8 +19,9 @@ from telegram import Update
 from baken_core.paths import PROJECT_ROOT
 from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
-from bot.routing import Router
+from bot.routing import Dispatcher
 from bot.telegram_channel import TelegramChannel, build_application, split_text
+from handoff.inbox import replies
 from handoff.store import conversations as convs
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import create_engine, session_factory
@@ -40,7 +41,7 @@ HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemee
 class Telegram:
     fake: FakeBotApi
     channel: TelegramChannel
-    router: Router
+    router: Dispatcher
     loop: asyncio.AbstractEventLoop
     next_update: int = 1
 
@@ -86,7 +87,7 @@ def telegram(tmp_path: Path, rasa_url: str) -> Iterator[Telegram]:
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     rasa = RasaClient(rasa_url, timeout_s=30)
-    router = Router(session_factory(create_engine(url)), rasa, HOURS, EventBus(), clock=lambda: TUESDAY_MORNING)
+    router = Dispatcher(session_factory(create_engine(url)), rasa, HOURS, EventBus(), clock=lambda: TUESDAY_MORNING)
     application = build_application(TOKEN, fake.url, polling=True)
     channel = TelegramChannel(application, router, AttachmentStore(tmp_path / "attachments"))
     channel.outbox = Outbox(router.sessions, router.bus, split_text, channel.send_part)
@@ -199,14 +200,18 @@ def test_a_whole_conversation_over_telegram(telegram: Telegram) -> None:
         session.flush()
         worker_id = worker.id
         convs.claim(session, conversation.id, worker)
-    telegram.router.worker_reply(conversation.id, worker_id, "Hoi Sam, ik ben Anna. Ik kijk mee.", client_id="r1")
-    telegram.router.worker_reply(conversation.id, worker_id, "Hoi Sam, ik ben Anna. Ik kijk mee.", client_id="r1")
+    hello = "Hoi Sam, ik ben Anna. Ik kijk mee."
+    for _double_click in range(2):
+        replies.worker_reply(
+            telegram.router.sessions, telegram.router.bus, conversation.id, worker_id, hello, client_id="r1"
+        )
     telegram.fake.wait_for(lambda sent: sent[-1]["text"] == "Hoi Sam, ik ben Anna. Ik kijk mee.")
     time.sleep(1.5)  # the outbox's next rounds: a double click is still sent once
     assert [m["text"] for m in telegram.fake.sent()].count("Hoi Sam, ik ben Anna. Ik kijk mee.") == 1
 
     # hand back to the assistant: Rasa resumes and answers again
-    telegram.run(telegram.router.hand_back(conversation.id, worker_id))
+    router = telegram.router
+    telegram.run(replies.hand_back(router.sessions, router.bus, router.rasa, conversation.id, worker_id))
     telegram.fake.wait_for(lambda sent: "teruggegeven" in sent[-1]["text"])
     again = telegram.say("hoe vraag ik huurtoeslag aan")
     assert "toeslagen.nl" in texts(again)

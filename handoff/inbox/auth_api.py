@@ -1,0 +1,92 @@
+"""Logging in and out, and presence: the door to the inbox and the admin pages.
+
+The session is a signed cookie (HttpOnly, SameSite=Strict; handoff/auth.py) and every change
+needs the CSRF token the login returns (checked in handoff/deps.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from handoff import auth
+from handoff.deps import CurrentWorker, Desk
+from handoff.inbox.api import NO_NUL
+from handoff.store import conversations as convs
+from handoff.store.models import Presence, Worker
+
+router = APIRouter(prefix="/api", tags=["inbox"])
+
+
+class Login(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class WorkerOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    presence: str
+
+
+class LoginResult(BaseModel):
+    worker: WorkerOut
+    csrf_token: str
+
+
+class PresenceIn(BaseModel):
+    presence: Literal["online", "away"]
+
+
+def _worker_out(worker: Worker) -> WorkerOut:
+    return WorkerOut(id=worker.id, name=worker.name, role=worker.role.value, presence=worker.presence.value)
+
+
+@router.post("/auth/login", response_model=LoginResult, summary="Log in as a worker or admin")
+async def login(body: Login, request: Request, response: Response, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
+        try:
+            worker = auth.authenticate(session, body.name, body.password)
+        except auth.AuthError as exc:
+            raise HTTPException(401, str(exc)) from None
+        worker.presence = Presence.online
+        convs.audit(session, "login", worker=worker)
+        out = _worker_out(worker)
+    cookie, csrf = auth.issue(desk.secret_key, out.id)
+    response.set_cookie(
+        auth.COOKIE,
+        cookie,
+        max_age=auth.SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return LoginResult(worker=out, csrf_token=csrf)
+
+
+@router.get("/auth/me", response_model=LoginResult, summary="Who is logged in (and the CSRF token, after a reload)")
+async def me(worker: CurrentWorker, request: Request, desk: Desk) -> Any:
+    token = auth.read(desk.secret_key, request.cookies.get(auth.COOKIE))
+    assert token is not None  # current_worker checked it
+    return LoginResult(worker=_worker_out(worker), csrf_token=auth.csrf_for(desk.secret_key, token))
+
+
+@router.post("/auth/logout", status_code=204, summary="Log out")
+async def logout(worker: CurrentWorker, response: Response, desk: Desk) -> None:
+    with desk.sessions.begin() as session:
+        stored = session.get(Worker, worker.id)
+        if stored is not None:
+            stored.presence = Presence.away
+    response.delete_cookie(auth.COOKIE, path="/")
+
+
+@router.post("/inbox/presence", response_model=WorkerOut, summary="Set presence (online/away)")
+async def presence(body: PresenceIn, worker: CurrentWorker, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
+        stored = session.get(Worker, worker.id)
+        assert stored is not None
+        stored.presence = Presence(body.presence)
+        return _worker_out(stored)
