@@ -79,10 +79,10 @@ lint: $(RASA_STAMP) $(DESK_STAMP)
 	$(RASA_VENV)/bin/ruff check --no-cache .
 	$(RASA_VENV)/bin/ruff format --no-cache --check .
 	$(RASA_VENV)/bin/mypy
-	$(DESK_VENV)/bin/mypy desk handoff bot tests/test_layout.py tests/handoff tests/bot baken_core benchmarks/learning_loop.py benchmarks/faults.py
+	$(DESK_VENV)/bin/mypy desk handoff bot stack tests/test_layout.py tests/handoff tests/bot tests/desk baken_core benchmarks/learning_loop.py benchmarks/faults.py benchmarks/desk.py benchmarks/desk_stack.py benchmarks/desk_report.py
 
-RASA_TESTS := tests/triage tests/actions tests/nlu tests/dialogue
-DESK_TESTS := tests/test_layout.py tests/triage tests/handoff tests/bot
+RASA_TESTS := tests/baken_core tests/actions tests/baken_nlu tests/dialogue
+DESK_TESTS := tests/test_layout.py tests/baken_core tests/handoff tests/bot tests/desk
 # The slow kinds (tests/conftest.py): `make test-fast` runs every test that is none of them.
 SLOW_KINDS := rasa or browser or training or faults
 
@@ -93,10 +93,10 @@ test-fast: $(RASA_STAMP) $(DESK_STAMP) $(SPACY_MODEL)
 	@$(MAKE) --no-print-directory -j2 -O test-fast-rasa test-fast-desk
 
 test-fast-rasa:
-	$(RASA_VENV)/bin/pytest -q -m "not ($(SLOW_KINDS))" tests/triage tests/actions tests/nlu
+	$(RASA_VENV)/bin/pytest -q -m "not ($(SLOW_KINDS))" tests/baken_core tests/actions tests/baken_nlu
 
 test-fast-desk:
-	BAKEN_FUZZ_EXAMPLES=5 $(DESK_VENV)/bin/pytest -q -n 2 -m "not ($(SLOW_KINDS))" tests/test_layout.py tests/handoff tests/bot
+	BAKEN_FUZZ_EXAMPLES=5 $(DESK_VENV)/bin/pytest -q -n 2 -m "not ($(SLOW_KINDS))" tests/test_layout.py tests/handoff tests/bot tests/desk
 
 test-unit: $(RASA_STAMP) $(SPACY_MODEL)
 	$(RASA_VENV)/bin/pytest -q $(RASA_TESTS)

@@ -3,36 +3,15 @@ municipality settings.
 
 Both are YAML data under `data/`. The knowledge base is loaded on first use (never at import)
 and cached for the life of the action server (restart it after editing); gemeente.yml is read
-again when it changes.
+again when it changes (baken_core/gemeente.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import yaml
-
+from baken_core.gemeente import gemeente
 from baken_core.knowledge import ContentError, Fact, Topic, knowledge
-from baken_core.paths import data_dir
 
 __all__ = ["ContentError", "Fact", "Topic", "gemeente", "gemeente_contact_lines", "gemeente_link", "knowledge"]
-
-_GEMEENTE: dict[str, tuple[float, dict[str, Any]]] = {}
-
-
-def gemeente() -> dict[str, Any]:
-    """The municipality settings from `data/gemeente.yml`, read again when the file changes
-    (an admin edits office hours and contact details in the desk's admin page)."""
-    path = data_dir() / "gemeente.yml"
-    mtime = path.stat().st_mtime
-    cached = _GEMEENTE.get(str(path))
-    if cached is not None and cached[0] == mtime:
-        return cached[1]
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict) or not raw.get("name"):
-        raise ContentError("gemeente.yml: a mapping with at least 'name' is required")
-    _GEMEENTE[str(path)] = (mtime, raw)
-    return raw
 
 
 def gemeente_link(key: str | None) -> str | None:

@@ -1,6 +1,6 @@
 """Score a trained model on a held-out set: the numbers a model must show before it goes live.
 
-`python -m baken_nlu.evaluate --model models/x.tar.gz [--heldout tests/nlu/heldout.jsonl]
+`python -m baken_nlu.evaluate --model models/x.tar.gz [--heldout data/evaluation/heldout.jsonl]
 --out result.json` writes intent accuracy, macro-F1, per-intent F1, crisis recall, false
 crisis rate, domain micro-F1 and the full confusion matrix as JSON (no message text, so
 the result can be stored and shown). The benchmark (benchmarks/nlu.py) uses the same
@@ -21,7 +21,7 @@ from typing import Any
 from baken_core.paths import PROJECT_ROOT
 from baken_core.triage import assess
 
-DEFAULT_HELDOUT = "tests/nlu/heldout.jsonl"
+DEFAULT_HELDOUT = "data/evaluation/heldout.jsonl"
 
 
 @dataclass

@@ -7,7 +7,7 @@ by the Rasa server when a model is promoted or rolled back, and by every evaluat
 `install()` makes that one step run eagerly (no tracing; the weights it produces are
 overwritten by the trained ones straight after), then switches the model back to graph
 mode, so prediction is traced and as fast as before. The parse results are identical
-(tests/nlu/test_fast_load.py compares them). Fine-tuning loads are left to Rasa.
+(tests/baken_nlu/test_fast_load.py compares them). Fine-tuning loads are left to Rasa.
 
 Installed by `baken_nlu.components` (imported by every Rasa process that loads a Baken
 model) and by `baken_nlu.model_loader`. Only for the Rasa version it was written for.

@@ -57,9 +57,9 @@ from benchmarks.desk_report import (
     merge_cpu,
     render,
 )
-from benchmarks.desk_stack import CpuUse, Stack, rss_mib, running_stack, wait_for_quiet
+from benchmarks.desk_stack import CpuUse, Stack, cpu_meter, rss_mib, running_stack, wait_for_quiet
 
-HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl"
+HELDOUT = PROJECT_ROOT / "data" / "evaluation" / "heldout.jsonl"
 # Questions about benefits and debts that the assistant answers itself; crisis and
 # "I want a person" stay out, so the conversations stay with the bot.
 QUESTION_INTENTS = frozenset(
@@ -269,7 +269,7 @@ async def run_pass(
 ) -> PassResult:
     """`concurrency` citizens, each taking the next conversation when theirs is done."""
     result = PassResult()
-    meter = stack.meter()
+    meter = cpu_meter(stack)
     todo = list(enumerate(scripts))
 
     async def citizen() -> None:
@@ -572,7 +572,7 @@ async def relay_latency(stack: Stack, plan: Plan, ledger: Ledger, rng: random.Ra
             rng.shuffle(order)
             out = relay.rounds.setdefault(rate, RelayRound(rate))
             tasks: list[asyncio.Task[None]] = []
-            meter = stack.meter()
+            meter = cpu_meter(stack)
             started = time.perf_counter()
             for index, (worker, cid, visitor) in enumerate(order):
                 if rate is not None:

@@ -282,7 +282,7 @@ def render(run: Run, facts: Facts) -> str:
         "## 1. Bot round trip: through the desk vs. straight to Rasa",
         "",
         "Each simulated citizen runs five-message conversations one after another (a greeting, three "
-        "benefit or debt questions, thanks or goodbye; texts from `tests/nlu/heldout.jsonl`: "
+        "benefit or debt questions, thanks or goodbye; texts from `data/evaluation/heldout.jsonl`: "
         f"{run.texts.get('opener', 0)} greetings, {run.texts.get('question', 0)} questions, "
         f"{run.texts.get('closer', 0)} closers; no crisis, no request for a person) with no think time: "
         "N messages are in flight all the time (a closed loop, harsher than N people who read and type). "

@@ -1,53 +1,24 @@
-"""The running stack for `make bench-desk`: action server, Rasa server and desk, each in its
-own process on a free port, with logs in a temporary folder, stopped again on exit.
-
-The desk runs in its own process (not in the benchmark's) so that the simulated citizens
-and workers do not share its event loop.
+"""Measuring the running stack for `make bench-desk`: memory and CPU per process, and a
+quiet machine before the run. The stack itself is started by stack/desk.py (`running_stack`),
+the same code the tests use.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from baken_core.paths import PROJECT_ROOT
+from stack.desk import Stack, running_stack
 
-RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin"
-DESK_BIN = PROJECT_ROOT / ".venv-desk" / "bin"
-MODEL = PROJECT_ROOT / "models" / "baken.tar.gz"
-QUIET_ENV = {"PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false"}
+__all__ = ["CpuMeter", "CpuUse", "Stack", "cpu_meter", "rss_mib", "running_stack", "wait_for_quiet"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Stack:
-    rasa_url: str
-    desk_url: str
-    database_url: str
-    database_path: Path
-    secret_key_file: Path
-    desk_pid: int
-    rasa_pid: int
-    actions_pid: int
-    logs: Path
-
-    def meter(self) -> CpuMeter:
-        return CpuMeter(
-            {"desk": self.desk_pid, "rasa": self.rasa_pid, "actions": self.actions_pid, "bench": os.getpid()}
-        )
+def cpu_meter(stack: Stack) -> CpuMeter:
+    return CpuMeter(
+        {"desk": stack.desk_pid, "rasa": stack.rasa_pid, "actions": stack.actions_pid, "bench": os.getpid()}
+    )
 
 
 def rss_mib(pid: int) -> float:
@@ -120,128 +91,3 @@ def wait_for_quiet(max_wait_s: float, threshold: float, window_s: float = 5.0) -
         if others < threshold or time.monotonic() >= deadline:
             return others
         print(f"  other processes use {others:.2f} cores; waiting for a quieter moment ...", flush=True)
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes], name: str, log: Path, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{name} did not come up at {url} within {seconds:.0f} s (log: {log})")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process this module started (and its own process group), politely first."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def _start(args: list[str], env: dict[str, str], log: Path, cwd: Path = PROJECT_ROOT) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        # A new session: Ctrl-C in the terminal reaches the benchmark, which then stops these.
-        return subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-@contextmanager
-def running_stack(work: Path) -> Iterator[Stack]:
-    """Start action server, Rasa and desk; yield their URLs; stop all three afterwards."""
-    if not MODEL.exists():
-        raise SystemExit("Geen getraind model (models/baken.tar.gz): draai eerst `make train`.")
-    env = {**os.environ, **QUIET_ENV}
-    action_port, rasa_port, desk_port = free_port(), free_port(), free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    logs = work / "logs"
-    logs.mkdir()
-    database_path = work / "bench.db"
-    database_url = f"sqlite:///{database_path}"
-    secret_key_file = work / "secret"
-    rasa_url = f"http://127.0.0.1:{rasa_port}"
-    desk_url = f"http://127.0.0.1:{desk_port}"
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        actions = _start(
-            [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-            env,
-            logs / "actions.log",
-        )
-        procs.append(actions)
-        rasa = _start(
-            [
-                str(RASA_BIN / "rasa"),
-                "run",
-                "--enable-api",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--model",
-                str(MODEL),
-                "--endpoints",
-                str(endpoints),
-            ],
-            env,
-            logs / "rasa.log",
-        )
-        procs.append(rasa)
-        # The desk runs in the temporary folder, so a developer's .env (a Telegram token, another
-        # database) is not read; everything it needs comes from these variables.
-        desk_env = {
-            **{k: v for k, v in env.items() if not k.startswith("TELEGRAM_")},
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "DATABASE_URL": database_url,
-            "RASA_URL": rasa_url,
-            "SECRET_KEY_FILE": str(secret_key_file),
-            "ATTACHMENTS_DIR": str(work / "attachments"),
-        }
-        desk = _start(
-            [
-                str(DESK_BIN / "uvicorn"),
-                "--factory",
-                "desk.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(desk_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            desk_env,
-            logs / "desk.log",
-            cwd=work,
-        )
-        procs.append(desk)
-        _wait(f"http://127.0.0.1:{action_port}/health", actions, "action server", logs / "actions.log")
-        _wait(f"{rasa_url}/status", rasa, "Rasa server", logs / "rasa.log")
-        _wait(f"{desk_url}/healthz", desk, "desk", logs / "desk.log")
-        yield Stack(
-            rasa_url=rasa_url,
-            desk_url=desk_url,
-            database_url=database_url,
-            database_path=database_path,
-            secret_key_file=secret_key_file,
-            desk_pid=desk.pid,
-            rasa_pid=rasa.pid,
-            actions_pid=actions.pid,
-            logs=logs,
-        )
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)

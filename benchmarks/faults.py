@@ -45,10 +45,10 @@ from baken_core.paths import PROJECT_ROOT
 from baken_core.rasa_endpoints import tracker_database
 from benchmarks.desk import conversation_scripts, load_texts
 from benchmarks.desk_report import machine_facts, mark, percentile
-from benchmarks.desk_stack import DESK_BIN, MODEL, QUIET_ENV, RASA_BIN, _start, _stop, _wait, free_port
 from bot.routing import PATIENT
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import Author, Conversation, Handoff, Message, Processing
+from stack.processes import DESK_BIN, MODEL, QUIET_ENV, RASA_BIN, free_port, start, stop, wait_until_up
 
 REPORT = PROJECT_ROOT / "docs" / "benchmarks" / "faults.md"
 POSTGRES_SERVER = os.environ.get("BAKEN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -89,14 +89,14 @@ class Stack:
     def start_actions(self) -> None:
         log = self._log("actions")
         args = [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)]
-        self.procs["actions"] = _start(args, self.env, log)
-        _wait(f"http://127.0.0.1:{self.action_port}/health", self.procs["actions"], "action server", log)
+        self.procs["actions"] = start(args, log, self.env)
+        wait_until_up(f"http://127.0.0.1:{self.action_port}/health", self.procs["actions"], "action server", log)
 
     def start_rasa(self, *, wait: bool = True) -> None:
         log = self._log("rasa")
         args = [str(RASA_BIN / "rasa"), "run", "--enable-api", "--interface", "127.0.0.1"]
         args += ["--port", str(self.rasa_port), "--model", str(MODEL), "--endpoints", str(self.endpoints)]
-        self.procs["rasa"] = _start(args, self.env, log)
+        self.procs["rasa"] = start(args, log, self.env)
         if wait:
             self.wait_rasa_ready()
 
@@ -126,8 +126,8 @@ class Stack:
         }
         args = [str(DESK_BIN / "uvicorn"), "--factory", "desk.app:create_app", "--host", "127.0.0.1"]
         args += ["--port", str(self.desk_port), "--log-level", "warning", "--no-access-log"]
-        self.procs["desk"] = _start(args, env, log, cwd=self.work)
-        _wait(f"{self.desk_url}/healthz", self.procs["desk"], "desk", log)
+        self.procs["desk"] = start(args, log, env, cwd=self.work)
+        wait_until_up(f"{self.desk_url}/healthz", self.procs["desk"], "desk", log)
 
     def signal(self, name: str, signum: int) -> None:
         self.procs[name].send_signal(signum)
@@ -146,7 +146,7 @@ class Stack:
                 proc.send_signal(signal.SIGCONT)
         for name in ("desk", "rasa", "actions"):
             if name in self.procs:
-                _stop(self.procs[name])
+                stop(self.procs[name])
 
 
 @dataclass
@@ -452,7 +452,7 @@ def render(phases: list[Phase], ledger: Ledger, outcome: Outcome, started: float
         "restarted desk's recovery sweep or on the resend.",
         "- PostgreSQL restarted: requests in that moment fail and are resent; the desk's pool pings its "
         "connections, Rasa's tracker store reconnects.",
-        "- Not in this benchmark (covered by tests in `make test`, tests/bot/test_faults.py and "
+        "- Not in this benchmark (covered by tests in `make test`, tests/desk/test_faults.py and "
         "tests/bot/test_outbox.py): two desk processes sweeping one database, Telegram's API failing, Rasa "
         "stopped past the bound (handed off once). One run; timings vary with the machine's other load.",
         "",

@@ -34,9 +34,11 @@ from baken_core.paths import PROJECT_ROOT
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import ModelVersion, Role
-from tests.bot.browser import chromium, desk_server
-from tests.bot.conftest import MODEL, rasa_stack
-from tests.bot.test_retrain import open_admin_page, parse_of
+from stack.browser import chromium, open_admin_page
+from stack.desk import desk_server
+from stack.processes import MODEL
+from stack.rasa import rasa_stack
+from stack.store import parse_of
 
 MESSAGE = "wat moet ik met die kattenluikregeling van de gemeente dan"
 WORD = "kattenluikregeling"
@@ -157,7 +159,8 @@ def render(result: Result) -> str:
         f"- Machine: {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}, "
         f"Python {platform.python_version()}",
         "- Command: `make bench-loop` (benchmarks/learning_loop.py): own Rasa + action server + desk, headless "
-        "Chromium, the real training configuration (`config.yml`) and evaluation set (`tests/nlu/heldout.jsonl`).",
+        "Chromium, the real training configuration (`config.yml`) and evaluation set "
+        "(`data/evaluation/heldout.jsonl`).",
         "",
         f"The admin's path from logging in to the better model being live: **{minutes:.1f} minutes** "
         f"({verdict} the {LIMIT_MINUTES}-minute target).",

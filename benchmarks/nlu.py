@@ -1,7 +1,7 @@
 """`make bench-nlu`: how well Baken understands Dutch citizens, and how fast.
 
 Measures, and writes to docs/benchmarks/nlu.md (with date and machine):
-- on two held-out sets (tests/nlu/heldout_fresh.jsonl and heldout.jsonl, never in
+- on two held-out sets (data/evaluation/heldout_fresh.jsonl and heldout.jsonl, never in
   training; see HELDOUT_SETS for how each was used): intent accuracy and
   macro-F1, domain micro-F1, crisis recall, false-crisis rate on non-crisis messages,
   urgent recall;
@@ -40,7 +40,7 @@ from baken_nlu.model_loader import quiet
 HELDOUT_SETS = [
     (
         "fresh5",
-        "tests/nlu/heldout_fresh5.jsonl",
+        "data/evaluation/heldout_fresh5.jsonl",
         "Written at the start of the fourth session by a writer who saw only the intent and triage guides "
         "(no training data, no other set, no model); 29 of its 425 messages equalled a training example "
         "(short replies such as 'ja graag', 'doei') and were dropped, leaving 396. Measured once honestly "
@@ -50,7 +50,7 @@ HELDOUT_SETS = [
     ),
     (
         "fresh4",
-        "tests/nlu/heldout_fresh4.jsonl",
+        "data/evaluation/heldout_fresh4.jsonl",
         "Written in the third session by a writer who saw only the intent and triage guides (no training "
         "data, no other set, no model); 40 of its 435 messages happened to equal a training example (short "
         "replies such as 'nee dank je') and were dropped, leaving 395. Measured once honestly (accuracy "
@@ -59,7 +59,7 @@ HELDOUT_SETS = [
     ),
     (
         "fresh3",
-        "tests/nlu/heldout_fresh3.jsonl",
+        "data/evaluation/heldout_fresh3.jsonl",
         "Written in the second session by a writer who saw only the guides. Measured once honestly "
         "(accuracy 0.881, crisis recall 0.913, false crisis 2.3 %); in the third session its errors were "
         "read and the crisis rules and training data were improved from them, so its numbers are now "
@@ -67,7 +67,7 @@ HELDOUT_SETS = [
     ),
     (
         "fresh2",
-        "tests/nlu/heldout_fresh2.jsonl",
+        "data/evaluation/heldout_fresh2.jsonl",
         "Written in the first session by a writer who saw neither the training data nor the other sets; "
         "nobody has looked at its errors. Its aggregate numbers were read three times (before and after "
         "the sentence-level crisis classifier, and after the second round of data), so it is nearly "
@@ -75,14 +75,14 @@ HELDOUT_SETS = [
     ),
     (
         "fresh",
-        "tests/nlu/heldout_fresh.jsonl",
+        "data/evaluation/heldout_fresh.jsonl",
         "Written independently after the first round of tuning. Measured once (crisis recall 0.838, "
         "accuracy 0.908 on 2026-11-28); its crisis misses were then read and the crisis rules widened, and "
         "it was used to choose the sentence classifier's threshold, so its numbers are now optimistic.",
     ),
     (
         "dev",
-        "tests/nlu/heldout.jsonl",
+        "data/evaluation/heldout.jsonl",
         "The first held-out set. Its errors were read once (first benchmark run), after which the "
         "crisis rules and the training data were improved, so its numbers are optimistic.",
     ),
@@ -257,7 +257,7 @@ def render(
         f"- Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine()}",
         f"- Rasa {rasa.__version__}; command: `make bench-nlu` (benchmarks/nlu.py)",
-        "- Held-out sets (never in training data; `tests/nlu/test_training_data.py` checks that):",
+        "- Held-out sets (never in training data; `tests/baken_nlu/test_training_data.py` checks that):",
     ]
     lines += [f"  - **{r.name}**: `{r.path}`, {r.size} messages. {r.note}" for r in results]
     lines += [

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,7 +20,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from baken_core.paths import PROJECT_ROOT, data_dir
+from baken_core.gemeente import gemeente
+from baken_core.paths import PROJECT_ROOT
 from baken_core.rasa_endpoints import tracker_database
 from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaClient
@@ -190,7 +190,6 @@ def _document_invalid_request(app: FastAPI) -> None:
 
 def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaClient) -> DeskState:
     """Everything the worker side's routes need, built once at start (handoff/deps.py)."""
-    gemeente = yaml.safe_load((data_dir() / "gemeente.yml").read_text(encoding="utf-8"))
     return DeskState(
         sessions=sessions,
         bus=EventBus(),
@@ -199,7 +198,7 @@ def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaC
             desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
         ),
         attachments=AttachmentStore.from_settings(desk),
-        hours=HoursInForce(OfficeHours.from_settings(gemeente["opening_hours"])),
+        hours=HoursInForce(OfficeHours.from_settings(gemeente()["opening_hours"])),
         thresholds=nlu_inbox.Thresholds(
             desk.nlu_inbox_confidence, desk.nlu_inbox_margin, desk.nlu_inbox_retention_days
         ),

@@ -44,7 +44,7 @@ class DeskSettings(BaseSettings):
     training_config: str = "config.yml"
     models_dir: str = "models/registry"
     live_model_path: str = "models/baken.tar.gz"
-    evaluation_set: str = "tests/nlu/heldout.jsonl"
+    evaluation_set: str = "data/evaluation/heldout.jsonl"
     promote_margin: float = Field(default=0.02, ge=0.0, le=1.0)
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"

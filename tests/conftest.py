@@ -18,8 +18,8 @@ BY_FIXTURE: dict[str, tuple[str, ...]] = {
     "rasa_url": ("rasa",),  # tests/bot/conftest.py: a real Rasa server and action server
     "agent": ("rasa",),  # tests/dialogue/conftest.py: the trained model in-process
     "action_server": ("rasa",),
-    "own_rasa": ("rasa",),  # tests/bot/test_retrain.py
-    "browser": ("browser",),  # tests/bot/test_browser.py
+    "own_rasa": ("rasa",),  # tests/desk/test_retrain.py
+    "browser": ("browser",),  # tests/desk/test_browser.py
     "new_page": ("browser",),
 }
 

@@ -33,6 +33,10 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ("baken_core", ("bot", "handoff", "desk", "actions", "baken_nlu"), "the shared core imports nothing above it"),
     ("actions", ("bot", "handoff", "desk"), "the action server runs in the Rasa environment"),
     ("baken_nlu", ("bot", "handoff", "desk"), "the NLU runs in the Rasa environment"),
+    *[
+        (runtime, ("tests", "stack", "benchmarks"), "what runs in production does not need the test tools")
+        for runtime in PACKAGES
+    ],
 ]
 
 
@@ -89,6 +93,31 @@ def test_a_wrong_arrow_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(__import__(__name__, fromlist=["PROJECT_ROOT"]), "PROJECT_ROOT", fake_root)
     found = wrong_arrows([bad])
     assert len(found) == 2 and all("handoff/store/bad.py:2 imports bot.routing" in f for f in found)
+
+
+def runtime_paths_read(path: Path) -> list[str]:
+    """String literals (not docstrings) that name a path under tests/ or docs/."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        if node.value in ("tests", "docs") or node.value.startswith(("tests/", "docs/"))
+    ]
+
+
+def test_runtime_code_never_reads_tests_or_docs() -> None:
+    """The evaluation sets and the intent catalogue are data the runtime owns (data/)."""
+    found = {str(p.relative_to(PROJECT_ROOT)): runtime_paths_read(p) for p in sources()}
+    assert {path: names for path, names in found.items() if names} == {}
 
 
 def test_the_tree_names_each_concept() -> None:

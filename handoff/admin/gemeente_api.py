@@ -16,6 +16,7 @@ import yaml
 from fastapi import APIRouter, HTTPException
 from pydantic import AfterValidator, BaseModel, Field
 
+from baken_core.gemeente import gemeente, gemeente_path
 from baken_core.paths import data_dir
 from handoff.deps import CurrentAdmin, Desk
 from handoff.inbox.api import load_canned_replies
@@ -80,13 +81,8 @@ class SettingsOut(BaseModel):
     canned_replies: list[Reply]
 
 
-def _gemeente_path() -> Path:
-    return data_dir() / "gemeente.yml"
-
-
 def _read() -> dict[str, Any]:
-    raw = yaml.safe_load(_gemeente_path().read_text(encoding="utf-8"))
-    return raw if isinstance(raw, dict) else {}
+    return gemeente()
 
 
 def replace_in_block(text: str, block: str, values: dict[str, str]) -> str:
@@ -150,7 +146,7 @@ async def put_hours(body: OpeningHours, admin: CurrentAdmin, desk: Desk) -> Any:
         raise HTTPException(
             422, f"De tijden voor {dutch} kloppen niet. Schrijf ze zo: 09:00-12:30, 13:30-17:00"
         ) from None
-    path = _gemeente_path()
+    path = gemeente_path()
     write_checked(path, replace_in_block(path.read_text(encoding="utf-8"), "opening_hours", values))
     desk.hours.replace(hours)  # the next message already uses them
     with desk.sessions.begin() as session:
@@ -160,7 +156,7 @@ async def put_hours(body: OpeningHours, admin: CurrentAdmin, desk: Desk) -> Any:
 
 @router.put("/wijkteam", response_model=Wijkteam, summary="Change the wijkteam's contact details")
 async def put_wijkteam(body: Wijkteam, admin: CurrentAdmin, desk: Desk) -> Any:
-    path = _gemeente_path()
+    path = gemeente_path()
     write_checked(path, replace_in_block(path.read_text(encoding="utf-8"), "wijkteam", body.model_dump()))
     with desk.sessions.begin() as session:
         convs.audit(session, "change_settings", worker=admin, detail={"wijkteam": body.model_dump()})

@@ -1,20 +1,19 @@
-"""The intents an admin can choose from, with their topic and meaning: docs/intents.md.
+"""The intents an admin can choose from, with their topic and meaning: data/intents.yml.
 
-One source: the contract table in docs/intents.md (topic, intent, meaning). The topic is
-the training file the intent's examples live in (`data/nlu/<topic>.yml`).
+One source: the catalogue in data/intents.yml (intent, topic, meaning). The topic is the
+training file the intent's examples live in (`data/nlu/<topic>.yml`); docs/intents.md says
+how intents and topics are named across data/, domain/, actions/ and tests/.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from baken_core.paths import PROJECT_ROOT
+import yaml
 
-INTENTS_DOC = PROJECT_ROOT / "docs" / "intents.md"
-_ROW = re.compile(r"^\|\s*([a-z_]+)\s*\|\s*`([a-z_]+)`\s*\|\s*(.+?)\s*\|\s*$")
+from baken_core.paths import data_dir
 
 
 @dataclass(frozen=True)
@@ -24,13 +23,22 @@ class Intent:
     meaning: str
 
 
-def parse(markdown: str) -> list[Intent]:
-    return [Intent(m.group(2), m.group(1), m.group(3)) for m in map(_ROW.match, markdown.splitlines()) if m]
+def catalogue_path() -> Path:
+    return data_dir() / "intents.yml"
 
 
-@lru_cache(maxsize=1)
-def intents(path: Path = INTENTS_DOC) -> tuple[Intent, ...]:
+def parse(text: str) -> list[Intent]:
+    raw = yaml.safe_load(text) or {}
+    return [Intent(str(i["intent"]), str(i["topic"]), str(i["meaning"])) for i in raw.get("catalogue") or []]
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> tuple[Intent, ...]:
     return tuple(parse(path.read_text(encoding="utf-8")))
+
+
+def intents(path: Path | None = None) -> tuple[Intent, ...]:
+    return _load(path or catalogue_path())
 
 
 def by_name(name: str) -> Intent | None:

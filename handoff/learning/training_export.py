@@ -28,7 +28,7 @@ from baken_core.pii import contains_bsn, mask
 from handoff.learning import intent_catalog
 from handoff.store.models import InboxStatus, NluInboxItem, utcnow
 
-HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu"
+HELDOUT_DIR = PROJECT_ROOT / "data" / "evaluation"
 MAX_EXAMPLE_CHARS = 1000
 
 

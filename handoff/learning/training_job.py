@@ -37,7 +37,7 @@ TRAIN_FROM, TRAIN_TO = 10, 85
 
 @dataclass(frozen=True)
 class JobSettings:
-    heldout: str = "tests/nlu/heldout.jsonl"
+    heldout: str = "data/evaluation/heldout.jsonl"
     rasa_bin: Path = RASA_BIN
     timeout_s: float = 1800.0
 

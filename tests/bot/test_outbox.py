@@ -19,7 +19,7 @@ from handoff.store.attachments import AttachmentStore
 from handoff.store.db import create_engine, session_factory
 from handoff.store.events import EventBus
 from handoff.store.models import Author, Channel, Delivery, Message
-from tests.bot.conftest import free_port
+from stack.processes import free_port
 from tests.bot.fake_telegram import FakeBotApi
 
 TOKEN = "123456:OUTBOX-token"

@@ -26,7 +26,8 @@ from handoff.store.events import EventBus
 from handoff.store.migrate import upgrade
 from handoff.store.models import Channel, ConversationStatus, Handoff, Message, Processing, Urgency, Worker
 from handoff.store.office_hours import OfficeHours
-from tests.bot.conftest import SATURDAY_NIGHT, TUESDAY_MORNING, free_port
+from stack.processes import free_port
+from tests.moments import SATURDAY_NIGHT, TUESDAY_MORNING
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemeente.yml").read_text())["opening_hours"])

@@ -29,8 +29,9 @@ from handoff.store.events import EventBus
 from handoff.store.migrate import upgrade
 from handoff.store.models import Conversation, ConversationStatus, Message, Worker
 from handoff.store.office_hours import OfficeHours
-from tests.bot.conftest import TUESDAY_MORNING, free_port
+from stack.processes import free_port
 from tests.bot.fake_telegram import FakeBotApi
+from tests.moments import TUESDAY_MORNING
 
 TOKEN = "123456:TEST-token"
 CHAT = 555001

@@ -25,7 +25,7 @@ from handoff.config import DeskSettings
 from handoff.store import conversations as convs
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import AuditLog, Conversation, ConversationStatus, Delivery, Message, Worker
-from tests.bot.conftest import free_port
+from stack.processes import free_port
 from tests.bot.fake_telegram import FakeBotApi
 
 TOKEN = "123456:TEST-token"

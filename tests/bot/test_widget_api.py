@@ -15,7 +15,7 @@ from desk.app import create_app
 from handoff import sse
 from handoff.config import DeskSettings
 from handoff.store.db import MAX_ID
-from tests.bot.conftest import free_port
+from stack.processes import free_port
 from tests.rasa_stub import StubRasa
 
 

@@ -1,6 +1,7 @@
 """The desk's tests run on both databases: SQLite (embedded default) and PostgreSQL.
 
-The database helpers live in tests/databases.py, shared with tests/bot.
+The database helpers live in tests/databases.py, shared with tests/bot and tests/desk; the
+API tests talk to a scripted assistant (tests/assistants.py, tests/rasa_stub.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.store.db import create_engine, session_factory
+from tests.assistants import stub_rasa
 from tests.databases import database_url, postgres_url
 
-__all__ = ["database_url", "engine", "postgres_url", "sessions"]
+__all__ = ["database_url", "engine", "postgres_url", "sessions", "stub_rasa"]
 
 
 @pytest.fixture

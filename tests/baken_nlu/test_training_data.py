@@ -72,7 +72,7 @@ HELDOUT_FILES = [
 
 
 def heldout(name: str = "heldout.jsonl") -> list[dict]:
-    path = PROJECT_ROOT / "tests" / "nlu" / name
+    path = PROJECT_ROOT / "data" / "evaluation" / name
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -110,3 +110,30 @@ def test_new_topics_set_is_labelled_and_never_in_training() -> None:
     assert [item["text"] for item in items if item["text"].lower().strip() in training] == []
     assert {item["intent"] for item in items} <= set(training_examples())
     assert all(set(item["domains"]) <= set(DOMAINS) for item in items)
+
+
+def catalogue() -> list[dict[str, str]]:
+    return yaml.safe_load((PROJECT_ROOT / "data" / "intents.yml").read_text(encoding="utf-8"))["catalogue"]
+
+
+def test_the_catalogue_names_each_intent_once_with_its_topic_file() -> None:
+    """data/intents.yml (what the admin can choose) matches the training data: every intent
+    has its examples in data/nlu/<topic>.yml, the contract is in it, nothing is listed twice."""
+    entries = catalogue()
+    names = [e["intent"] for e in entries]
+    assert len(names) == len(set(names)) and set(CONTRACT) <= set(names)
+    for entry in entries:
+        path = PROJECT_ROOT / "data" / "nlu" / f"{entry['topic']}.yml"
+        blocks = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+        assert any(b.get("intent") == entry["intent"] for b in blocks), entry
+        assert entry["meaning"].strip(), entry
+
+
+def test_each_intent_is_declared_in_exactly_one_domain_file() -> None:
+    declared = Counter(
+        intent
+        for path in sorted((PROJECT_ROOT / "domain").glob("*.yml"))
+        for intent in yaml.safe_load(path.read_text(encoding="utf-8")).get("intents") or []
+    )
+    assert {i for i, n in declared.items() if n > 1} == set()
+    assert {e["intent"] for e in catalogue()} <= set(declared)

@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from baken_core.paths import PROJECT_ROOT
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
-from handoff.store.models import AuditLog, Author, Message, Role
-from tests.bot.browser import chromium, desk_server
-from tests.bot.conftest import MODEL, rasa_stack
-from tests.bot.test_inbox_api import PASSWORD
+from handoff.store.models import AuditLog, Role
+from stack.browser import chromium, open_admin_page
+from stack.desk import desk_server
+from stack.processes import MODEL
+from stack.rasa import rasa_stack
+from stack.store import parse_of
+from tests.handoff.inbox.test_api import PASSWORD
 
 pytestmark = [pytest.mark.training, pytest.mark.browser, pytest.mark.rasa]
 
@@ -45,40 +47,6 @@ def own_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     shutil.copyfile(MODEL, live)
     with rasa_stack(live, folder / "rasa") as url:
         yield url, folder
-
-
-def open_admin_page(page: Page, base: str, name: str, password: str) -> Page:
-    """Log in at /inbox and go to the admin page."""
-    page.goto(f"{base}/inbox")
-    page.get_by_label("Naam").fill(name)
-    page.get_by_label("Wachtwoord").fill(password)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_role("link", name="Beheer").click()
-    return page
-
-
-def understood(url: str, text: str, count: int) -> str:
-    """The intent of the `count`-th citizen message with this text, once the assistant answered."""
-    return str(parse_of(url, text, count)["intent"])
-
-
-def parse_of(url: str, text: str, count: int) -> dict[str, object]:
-    """The stored parse of the `count`-th citizen message with this text."""
-    deadline = time.monotonic() + 90
-    engine = create_engine(url)
-    try:
-        while time.monotonic() < deadline:
-            with session_factory(engine)() as session:
-                messages = session.scalars(
-                    select(Message).where(Message.author == Author.citizen, Message.text == text).order_by(Message.id)
-                ).all()
-            parse = messages[count - 1].nlu if len(messages) >= count else None
-            if parse is not None:
-                return dict(parse)
-            time.sleep(0.5)
-    finally:
-        engine.dispose()
-    raise AssertionError(f"no parse for message {count} with this text")
 
 
 @pytest.fixture
@@ -102,7 +70,9 @@ def _desk(
     data = tmp_path / "data"
     shutil.copytree(PROJECT_ROOT / "data", data)
     monkeypatch.setenv("BAKEN_DATA_DIR", str(data))
-    heldout = [line for line in (PROJECT_ROOT / "tests/nlu/heldout.jsonl").read_text().splitlines() if line.strip()]
+    heldout = [
+        line for line in (PROJECT_ROOT / "data/evaluation/heldout.jsonl").read_text().splitlines() if line.strip()
+    ]
     small = tmp_path / "evaluation.jsonl"
     small.write_text("\n".join(heldout[1::3]) + "\n")
     for key, value in {

@@ -52,8 +52,8 @@ def test_the_replayed_parse_is_the_first_one() -> None:
 
 
 def test_the_desk_tests_stub_speaks_the_channels_parse() -> None:
-    """tests/rasa_stub.py stands in for this channel in the desk's API tests: same fields."""
-    from tests.rasa_stub import StubRasa
+    """The desk API tests' scripted assistant (tests/rasa_script.py) sends this channel's parse fields."""
+    from tests.rasa_script import answer
 
-    stubbed = StubRasa().answer("hoe vraag ik huurtoeslag aan", ["hoe vraag ik huurtoeslag aan"])["parse"]
+    stubbed = answer("hoe vraag ik huurtoeslag aan", ["hoe vraag ik huurtoeslag aan"])["parse"]
     assert set(stubbed) == set(summarise_parse({}))

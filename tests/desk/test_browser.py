@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import AuditLog, Message
-from tests.bot.browser import chromium, desk_server
+from stack.browser import chromium
+from stack.desk import desk_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.rasa]
 

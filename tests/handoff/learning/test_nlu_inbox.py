@@ -148,7 +148,7 @@ def test_export_appends_to_the_topic_file_and_keeps_valid_yaml(sessions: session
 
 
 def test_export_refuses_a_bsn_and_held_out_texts(sessions: sessionmaker[Session], nlu_dir: Path) -> None:
-    heldout = json.loads((PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl").read_text().splitlines()[0])["text"]
+    heldout = json.loads((PROJECT_ROOT / "data" / "evaluation" / "heldout.jsonl").read_text().splitlines()[0])["text"]
     with sessions.begin() as session:
         leaky = annotate(session, "ik heb schulden", "report_schulden", "a")
         leaky.masked_text = f"ik heb schulden, bsn {VALID_BSN}"  # as if masking had failed

@@ -34,7 +34,7 @@ def parses(parser: Parser, texts: list[str]) -> list[tuple[str, float, str]]:
 
 def test_a_fast_loaded_model_parses_exactly_like_rasas_own(rasa_loader: None) -> None:
     quiet()
-    lines = (PROJECT_ROOT / "tests" / "nlu" / "heldout.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (PROJECT_ROOT / "data" / "evaluation" / "heldout.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines[::4]]
     slow = Parser(MODEL, fast_load=False)
     expected = parses(slow, texts)

@@ -23,7 +23,7 @@ from handoff import auth
 from handoff.config import DeskSettings
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import Author, Message, Role
-from tests.bot.test_inbox_api import PASSWORD, as_worker, citizen_says, login
+from tests.handoff.inbox.test_api import PASSWORD, as_worker, citizen_says, login
 from tests.rasa_stub import StubRasa
 
 VALID_BSN = "111222333"

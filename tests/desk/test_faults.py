@@ -41,8 +41,10 @@ from handoff.store.models import (
     Processing,
     Urgency,
 )
-from tests.bot.conftest import MODEL, TUESDAY_MORNING, RasaServer, action_server, free_port
+from stack.processes import MODEL, free_port
+from stack.rasa import RasaServer, action_server
 from tests.bot.test_routing import HOURS
+from tests.moments import TUESDAY_MORNING
 
 pytestmark = [pytest.mark.faults, pytest.mark.rasa]
 
