@@ -45,7 +45,7 @@ from baken_core.paths import PROJECT_ROOT
 from baken_core.rasa_endpoints import tracker_database
 from benchmarks.desk import conversation_scripts, load_texts
 from benchmarks.desk_report import machine_facts, mark, percentile
-from bot.routing import PATIENT
+from bot.routing.texts import PATIENT
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import Author, Conversation, Handoff, Message, Processing
 from stack.processes import DESK_BIN, MODEL, QUIET_ENV, RASA_BIN, free_port, start, stop, wait_until_up

@@ -61,7 +61,7 @@ async def stop_telegram(channel: TelegramChannel) -> None:
 
 @router.post("/telegram/webhook", summary="Telegram updates (webhook mode)", status_code=200)
 async def telegram_update(request: Request) -> dict[str, bool]:
-    channel: TelegramChannel | None = getattr(request.app.state, "telegram", None)
+    channel: TelegramChannel | None = request.app.state.telegram  # set at start: None without Telegram
     if channel is None or channel.webhook_secret is None:
         raise HTTPException(404, "Telegram staat niet in webhook-modus.")
     given = request.headers.get(SECRET_HEADER, "")

@@ -201,4 +201,4 @@ async def stream(
             return True
         return seen["status"] == ConversationStatus.queued.value and event.get("type") in QUEUE_EVENTS
 
-    return sse.stream(request, request.app.state.bus, render, wants)
+    return sse.stream(request, _dispatcher(request).bus, render, wants)

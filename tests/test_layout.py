@@ -130,7 +130,7 @@ def test_the_tree_names_each_concept() -> None:
         "handoff/admin/dashboard.py",
         "bot/telegram_channel.py",
         "bot/widget_api.py",
-        "bot/routing.py",
+        "bot/routing/dispatcher.py",
         "desk/app.py",
     ]:
         assert (PROJECT_ROOT / place).is_file(), place

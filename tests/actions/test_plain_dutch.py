@@ -70,7 +70,8 @@ def domain_texts() -> Iterator[tuple[str, str]]:
 def desk_texts() -> Iterator[tuple[str, str]]:
     """Module-level text constants of the desk (read from the source: the desk's own packages
     do not import in the Rasa environment)."""
-    for path in [PROJECT_ROOT / "bot" / "routing.py", PROJECT_ROOT / "handoff" / "inbox" / "api.py"]:
+    desk = [("bot", "routing", "texts.py"), ("handoff", "inbox", "api.py"), ("handoff", "inbox", "replies.py")]
+    for path in [PROJECT_ROOT.joinpath(*parts) for parts in desk]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, (ast.Assign, ast.AnnAssign)):

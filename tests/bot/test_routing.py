@@ -16,9 +16,10 @@ from sqlalchemy.exc import OperationalError
 
 from baken_core.crisis import NOBODY_NOW, TO_THE_TOP, is_crisis_reply
 from baken_core.paths import PROJECT_ROOT
-from bot import routing
 from bot.rasa_client import RasaClient
-from bot.routing import RASA_DOWN, Dispatcher, Inbound
+from bot.routing import Dispatcher, Inbound
+from bot.routing import dispatcher as routing
+from bot.routing.texts import RASA_DOWN
 from handoff.inbox import replies
 from handoff.store import conversations as convs
 from handoff.store.db import create_engine, session_factory

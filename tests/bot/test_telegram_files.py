@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.routing import ATTACHMENT_WITH_BOT, QUEUED_ATTACHMENT
+from bot.routing.texts import ATTACHMENT_WITH_BOT, QUEUED_ATTACHMENT
 from bot.telegram_channel import NOT_FETCHED, NOT_FETCHED_NOTE, too_big_text
 from desk.app import create_app
 from handoff import auth

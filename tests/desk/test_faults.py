@@ -26,7 +26,8 @@ from sqlalchemy import func, select
 from baken_core.crisis import is_crisis_reply
 from baken_core.paths import PROJECT_ROOT
 from bot.rasa_client import RasaClient
-from bot.routing import PATIENT, RASA_DOWN, Dispatcher, Inbound
+from bot.routing import Dispatcher, Inbound
+from bot.routing.texts import PATIENT, RASA_DOWN
 from handoff.store import conversations as convs
 from handoff.store.db import create_engine, session_factory
 from handoff.store.events import EventBus

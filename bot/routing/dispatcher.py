@@ -1,25 +1,9 @@
-"""One citizen message, end to end: store, crisis safety net, route by conversation status.
+"""The dispatcher: one citizen message through its states (see the package's docstring).
 
-1. The message is stored before anything else, `pending` (handoff.store.processing); a
-   redelivery (same dedupe key) of an answered message stops here, one that was never
-   answered is processed now.
-2. The desk process claims it in the database (never two at once), then, in order per
-   conversation:
-3. The crisis safety net (the triage rules, no model needed) runs in every state and
-   answers at once, and a crisis goes to the head of the worker queue at once: it never
-   waits for Rasa.
-4. Status `bot`: the message goes to Rasa under the desk's message id, so it may be sent
-   again after any failure without Rasa hearing it twice (baken_nlu/channel.py). While
-   Rasa starts or swaps a model it is retried, with one "even geduld" line after a few
-   seconds; only past `rasa_wait_s` does the conversation go to a worker as "Rasa down".
-   A handoff payload or a crisis queues the conversation.
-   Status `queued` / `with_worker`: the message goes to the worker inbox, not to Rasa.
-5. The answer (or the handoff) is stored in the transaction that marks the message done.
-   Outside office hours the citizen hears honestly when a worker will answer.
-
-Channels (Telegram, widget) call `Dispatcher.inbound`; the widget reads what was stored, the
-Telegram outbox (bot/outbox.py) delivers it. `Dispatcher.sweep` finishes what a crash or an
-outage left unanswered, crisis first.
+One class for one job, the life of a citizen message (store, claim, crisis net, Rasa turn
+with retries and patience, queueing, finishing in one transaction, the recovery sweep);
+its steps are methods of about a screen each. The texts it says are in texts.py, the values
+it passes in messages.py.
 """
 
 from __future__ import annotations
@@ -28,9 +12,8 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -41,6 +24,9 @@ from baken_core.summary import TriageRecord, build_summary
 from baken_core.triage import assess, crisis_signals
 from baken_core.zrm import highest_urgency
 from bot.rasa_client import BotReply, RasaClient, RasaEmpty, RasaPaused, RasaUnavailable
+from bot.routing.locks import ConversationLocks
+from bot.routing.messages import Inbound, InboundResult, Outgoing, QueueRequest, Work
+from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACHMENT, RASA_DOWN
 from handoff.learning import nlu_inbox
 from handoff.store import conversations as convs
 from handoff.store import processing, queue_info
@@ -67,114 +53,6 @@ PATIENCE_S = 5.0
 """After this long without an answer the citizen hears one "even geduld" line."""
 SWEEP_CONCURRENCY = 8
 
-RASA_DOWN = (
-    "De digitale assistent is even niet bereikbaar. Je bericht is bewaard. "
-    "Ik zet je door naar een medewerker, die leest wat je schreef."
-)
-PATIENT = "Even geduld, de digitale assistent heeft wat meer tijd nodig. Je bericht is bewaard: je krijgt zo antwoord."
-ATTACHMENT_WITH_BOT = (
-    "Dank je. De digitale assistent kan foto's en bestanden niet lezen, maar een medewerker wel. "
-    "Wil je dat een medewerker meekijkt? Typ dan: ik wil een medewerker. "
-    "Stuur je een brief? Maak je BSN en bankgegevens eerst onzichtbaar."
-)
-QUEUED_ATTACHMENT = "Je bestand is bewaard; de medewerker ziet het."
-EMPTY = "Ik zie geen tekst in je bericht. Typ je vraag gerust in je eigen woorden."
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """A message from a citizen, as a channel received it."""
-
-    channel: Channel
-    external_id: str
-    text: str
-    dedupe_key: str | None = None
-    source: str | None = None
-    display_name: str | None = None
-    attachments: Sequence[dict[str, Any]] = ()
-    notice: str | None = None
-    """What the channel itself has to say about the message (a file that was too big):
-    stored with it, before any answer."""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    text: str
-    buttons: list[dict[str, str]] | None = None
-    author: Author = Author.bot
-    """Who it is from: the assistant (bot), the desk itself (system) or a worker."""
-
-
-@dataclass
-class InboundResult:
-    conversation_id: int
-    status: ConversationStatus
-    duplicate: bool = False
-    crisis: bool = False
-    replies: list[Outgoing] = field(default_factory=list)
-    """What was stored in answer to the message by this call, in order."""
-    queue_text: str | None = None
-    citizen_id: int | None = None
-    message_id: int | None = None
-    reply: BotReply | None = None
-    """What the assistant answered (with its parse), when the message went to Rasa."""
-    in_progress: bool = False
-    """A resend of a message another request or process is answering right now."""
-
-
-@dataclass(frozen=True)
-class Work:
-    """A claimed citizen message, as stored."""
-
-    message_id: int
-    conversation_id: int
-    citizen_id: int
-    status: ConversationStatus
-    sender: str
-    channel: Channel
-    source: str | None
-    text: str
-    attachments: list[dict[str, Any]]
-    crisis: bool
-
-
-@dataclass
-class QueueRequest:
-    reason: str
-    urgency: Urgency
-    domains: Sequence[str]
-    summary: str = ""
-
-
-class _ConversationLocks:
-    """One asyncio lock per conversation: a desk process answers one conversation's messages in order."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
-
-    def hold(self, conversation_id: int) -> _Held:
-        return _Held(self, conversation_id)
-
-
-class _Held:
-    def __init__(self, locks: _ConversationLocks, conversation_id: int) -> None:
-        self.locks, self.key = locks, conversation_id
-
-    async def __aenter__(self) -> None:
-        locks = self.locks
-        lock = locks._locks.setdefault(self.key, asyncio.Lock())
-        locks._users[self.key] = locks._users.get(self.key, 0) + 1
-        await lock.acquire()
-
-    async def __aexit__(self, *_exc: object) -> None:
-        locks = self.locks
-        locks._locks[self.key].release()
-        locks._users[self.key] -= 1
-        if locks._users[self.key] == 0:
-            del locks._users[self.key]
-            del locks._locks[self.key]
-
 
 class Dispatcher:
     def __init__(
@@ -199,7 +77,7 @@ class Dispatcher:
         self.rasa_wait_s = rasa_wait_s
         self.patience_s = patience_s
         self.lease_s = lease_s
-        self._locks = _ConversationLocks()
+        self._locks = ConversationLocks()
         self._retries: set[asyncio.Task[None]] = set()
 
     @property
