@@ -24,7 +24,7 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run shell actions train spacy validate lint test test-fast test-fast-rasa test-fast-desk test-unit test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
+.PHONY: help install run shell actions train spacy validate lint test test-fast test-fast-rasa test-fast-desk test-unit browser test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
@@ -108,9 +108,22 @@ test-stories: $(MODEL)
 	@echo "test stories: all predicted correctly"
 
 # The desk: conversation store on SQLite and PostgreSQL, and the shared triage core
-# (it must also work there, without Rasa).
-test-desk: $(DESK_STAMP) $(MODEL)
-	$(DESK_VENV)/bin/pytest -q $(DESK_TESTS)
+# (it must also work there, without Rasa). Two processes (each its own Rasa and PostgreSQL
+# database), then the crash and retraining tests alone: they time processes and load the CPU.
+test-desk: $(DESK_STAMP) $(MODEL) browser
+	$(DESK_VENV)/bin/pytest -q -n 2 -m "not (faults or training)" $(DESK_TESTS)
+	$(DESK_VENV)/bin/pytest -q -m "faults or training" $(DESK_TESTS)
+
+# The browser tests drive Debian's chromium (Playwright never downloads one): installed here
+# when missing and this is a root shell with apt (CI), else the command to run is printed.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [[ "$$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing chromium (browser tests)"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq || true; apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is nodig voor de browsertests: sudo apt-get install chromium"; exit 1; \
+	  fi; }
 
 test: lint validate $(MODEL) test-stories test-unit test-desk
 

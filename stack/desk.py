@@ -7,7 +7,7 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,19 +15,30 @@ from pathlib import Path
 import uvicorn
 
 from baken_core.paths import PROJECT_ROOT
+from bot.rasa_client import RasaClient
 from desk.app import create_app
 from handoff.config import DeskSettings
 from stack.processes import DESK_BIN, MODEL, RASA_BIN, free_port, start, stop, wait_until_up
 
 
 @contextmanager
-def desk_server(tmp_path: Path, rasa_url: str, database_url: str | None = None) -> Iterator[tuple[str, str]]:
-    """Serve the whole desk on a free port (uvicorn in a thread); yields (base URL, database URL)."""
+def desk_server(
+    tmp_path: Path,
+    rasa_url: str,
+    database_url: str | None = None,
+    rasa_client: Callable[[], RasaClient] | None = None,
+) -> Iterator[tuple[str, str]]:
+    """Serve the whole desk on a free port (uvicorn in a thread); yields (base URL, database URL).
+    `rasa_client` replaces the client for `rasa_url` (a scripted Rasa, tests/rasa_stub.py)."""
     url = database_url or f"sqlite:///{tmp_path / 'desk.db'}"
     settings = DeskSettings(database_url=url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"))
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+        create_app(settings, rasa_client=rasa_client),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

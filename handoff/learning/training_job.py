@@ -128,6 +128,48 @@ async def score_live_if_needed(sessions: sessionmaker[Session], settings: JobSet
             stored.metrics = scores
 
 
+async def _validate(settings: JobSettings) -> None:
+    lines: list[str] = []
+    command = [str(settings.rasa_bin / "rasa"), "data", "validate", "--domain", str(PROJECT_ROOT / "domain")]
+    code = await _run([*command, "--data", str(data_dir())], lines.append, settings.timeout_s)
+    if code != 0:
+        raise RuntimeError("De trainingsdata kloppen niet (rasa data validate).")
+
+
+async def _train(model_path: Path, config: Path, settings: JobSettings, progress: Progress) -> None:
+    """Train with the project's trainer; the bar moves with each finished graph component."""
+    total = expected_components(config)
+    finished = 0
+
+    def on_train_line(line: str) -> None:
+        nonlocal finished
+        if FINISHED.search(line):
+            finished += 1
+            progress.set("trainen", TRAIN_FROM + (TRAIN_TO - TRAIN_FROM) * min(finished, total) // total)
+
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [str(settings.rasa_bin / "python"), "-m", "baken_nlu.train", "--out", str(model_path.parent)]
+    command += ["--name", model_path.name.removesuffix(".tar.gz"), "--config", str(config)]
+    command += ["--spacy-dir", str(model_path.parent / "spacy"), "--force"]
+    code = await _run(command, on_train_line, settings.timeout_s)
+    if code != 0 or not model_path.exists():
+        raise RuntimeError("Het trainen is mislukt.")
+
+
+def _finish(sessions: sessionmaker[Session], version_id: int, scores: dict[str, object] | None, why: str = "") -> None:
+    """The row ends ready with its scores, or failed with `why` (Dutch, for the admin)."""
+    with sessions.begin() as session:
+        version = session.get(ModelVersion, version_id)
+        if version is None:
+            return
+        version.finished_at = utcnow()
+        if scores is None:
+            version.status, version.error = ModelStatus.failed, why
+            return
+        version.metrics = scores
+        version.status, version.stage, version.progress = ModelStatus.ready, "klaar", 100
+
+
 async def run(sessions: sessionmaker[Session], version_id: int, settings: JobSettings) -> None:
     """The whole job for one registry row; never raises (failures are recorded on the row)."""
     progress = Progress(sessions, version_id)
@@ -140,70 +182,15 @@ async def run(sessions: sessionmaker[Session], version_id: int, settings: JobSet
         with sessions.begin() as session:
             training_export.export_annotated(session)
         progress.set("trainingsdata controleren", 5)
-        lines: list[str] = []
-        code = await _run(
-            [
-                str(settings.rasa_bin / "rasa"),
-                "data",
-                "validate",
-                "--domain",
-                str(PROJECT_ROOT / "domain"),
-                "--data",
-                str(data_dir()),
-            ],
-            lines.append,
-            settings.timeout_s,
-        )
-        if code != 0:
-            raise RuntimeError("De trainingsdata kloppen niet (rasa data validate).")
+        await _validate(settings)
         progress.set("trainen", TRAIN_FROM)
-        total = expected_components(config)
-        finished = 0
-
-        def on_train_line(line: str) -> None:
-            nonlocal finished
-            if FINISHED.search(line):
-                finished += 1
-                progress.set("trainen", TRAIN_FROM + (TRAIN_TO - TRAIN_FROM) * min(finished, total) // total)
-
-        model_path.parent.mkdir(parents=True, exist_ok=True)
-        code = await _run(
-            [
-                str(settings.rasa_bin / "python"),
-                "-m",
-                "baken_nlu.train",
-                "--out",
-                str(model_path.parent),
-                "--name",
-                model_path.name.removesuffix(".tar.gz"),
-                "--config",
-                str(config),
-                "--spacy-dir",
-                str(model_path.parent / "spacy"),
-                "--force",
-            ],
-            on_train_line,
-            settings.timeout_s,
-        )
-        if code != 0 or not model_path.exists():
-            raise RuntimeError("Het trainen is mislukt.")
+        await _train(model_path, config, settings, progress)
         progress.set("beoordelen op de testset", TRAIN_TO)
         # The new model and (the first time) the live model are scored side by side: each
         # load is mostly one core's work, and this machine has two.
         scores, _ = await asyncio.gather(evaluate(model_path, settings), score_live_if_needed(sessions, settings))
-        with sessions.begin() as session:
-            version = session.get(ModelVersion, version_id)
-            assert version is not None
-            version.metrics = scores
-            version.status = ModelStatus.ready
-            version.stage = "klaar"
-            version.progress = 100
-            version.finished_at = utcnow()
+        _finish(sessions, version_id, scores)
     except Exception as exc:  # recorded for the admin; the desk keeps running
         log.warning("training %s failed: %s", version_id, type(exc).__name__)
-        with sessions.begin() as session:
-            version = session.get(ModelVersion, version_id)
-            if version is not None:
-                version.status = ModelStatus.failed
-                version.error = str(exc) if isinstance(exc, RuntimeError) else "Er ging iets mis tijdens de training."
-                version.finished_at = utcnow()
+        why = str(exc) if isinstance(exc, RuntimeError) else "Er ging iets mis tijdens de training."
+        _finish(sessions, version_id, None, why)

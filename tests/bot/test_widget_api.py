@@ -1,20 +1,26 @@
-"""The widget's JSON API through the real ASGI app, the real Rasa server and SQLite
-(PostgreSQL too, where the database makes a difference)."""
+"""The widget's JSON API through the real ASGI app, a scripted Rasa (tests/rasa_stub.py) and
+SQLite (PostgreSQL too, where the database makes a difference)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from starlette.requests import Request
 
 from desk.app import create_app
-from handoff import sse
+from handoff import auth, sse
 from handoff.config import DeskSettings
-from handoff.store.db import MAX_ID
+from handoff.store import conversations as convs
+from handoff.store.db import MAX_ID, create_engine, session_factory
+from handoff.store.models import Conversation
+from stack.desk import desk_server
 from stack.processes import free_port
 from tests.rasa_stub import StubRasa
 
@@ -29,6 +35,52 @@ def client(tmp_path: Path, stub_rasa: StubRasa) -> Iterator[TestClient]:
 
 def visitor() -> str:
     return uuid.uuid4().hex
+
+
+def read_events(lines: Iterator[str], until: str) -> list[tuple[str, dict]]:
+    """Server-sent events from an open stream's lines, up to and including the first of kind `until`."""
+    events: list[tuple[str, dict]] = []
+    kind = ""
+    for line in lines:
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            events.append((kind, json.loads(line.removeprefix("data: "))))
+            if kind == until:
+                return events
+    raise AssertionError(f"the stream ended before a {until} event: {events}")
+
+
+def test_the_live_stream_sends_the_history_then_a_workers_reply(tmp_path: Path, stub_rasa: StubRasa) -> None:
+    """Over a real HTTP server (uvicorn): the stream brings what was said, then what happens next."""
+    who = visitor()
+    with (
+        desk_server(tmp_path, "http://rasa.stub", rasa_client=stub_rasa.client) as (base, url),
+        httpx.Client(base_url=base, timeout=10) as web,
+    ):
+        message = {"visitor_id": who, "client_message_id": "m1", "text": "ik wil een medewerker spreken"}
+        assert web.post("/api/widget/messages", json=message).status_code == 200
+        with web.stream("GET", "/api/widget/stream", params={"visitor_id": who}) as response:
+            live = response.iter_lines()
+            first = read_events(live, until="status")
+            assert [data["author"] for kind, data in first if kind == "message"][:1] == ["citizen"]
+            assert first[-1][1]["status"] == "queued"
+            with session_factory(create_engine(url)).begin() as session:
+                worker = auth.create_worker(session, "anna", "een lang wachtwoord")
+                conversation_id = session.scalars(select(Conversation.id)).one()
+                convs.claim(session, conversation_id, worker)
+                worker_id = worker.id
+            # the reply goes out as the inbox sends it: stored, then announced on the desk's bus
+            web.post("/api/auth/login", json={"name": "anna", "password": "een lang wachtwoord"})
+            csrf = web.get("/api/auth/me").json()["csrf_token"]
+            sent = web.post(
+                f"/api/inbox/conversations/{conversation_id}/messages",
+                json={"text": "Hoi, ik ben Anna."},
+                headers={auth.CSRF_HEADER: csrf},
+            )
+            assert sent.status_code == 201, (sent.text, worker_id)
+            later = read_events(live, until="message")
+            assert later[-1][1]["text"] == "Hoi, ik ben Anna." and later[-1][1]["author"] == "worker"
 
 
 def test_send_answer_and_resume_from_history(client: TestClient) -> None:

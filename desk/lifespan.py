@@ -1,0 +1,113 @@
+"""The desk's start and stop: what runs for the life of the app (desk/app.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from baken_core.gemeente import gemeente
+from baken_core.paths import PROJECT_ROOT
+from baken_core.rasa_endpoints import tracker_database
+from bot.rasa_client import RasaClient
+from bot.routing import Dispatcher
+from bot.telegram_webhook import start_telegram, stop_telegram
+from desk.background import Periodic
+from handoff import auth
+from handoff.config import DeskSettings
+from handoff.deps import DeskState, LearningState
+from handoff.learning import model_registry, nlu_inbox, training_job
+from handoff.store import tracker_retention
+from handoff.store.attachments import AttachmentStore
+from handoff.store.db import create_engine, session_factory
+from handoff.store.events import EventBus
+from handoff.store.migrate import upgrade
+from handoff.store.models import Channel
+from handoff.store.office_hours import HoursInForce, OfficeHours
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaClient] | None) -> Lifespan:
+    """Start and stop what the app needs: migrations, the database, the Rasa client, the
+    typed desk state and the dispatcher, Telegram, the periodic jobs."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        upgrade(desk.database_url)
+        engine = create_engine(desk.database_url)
+        rasa = rasa_client() if rasa_client else RasaClient(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
+        state = _desk_state(desk, session_factory(engine), rasa)
+        dispatcher = Dispatcher(
+            state.sessions,
+            rasa,
+            state.hours,
+            state.bus,
+            thresholds=state.thresholds,
+            rasa_wait_s=desk.rasa_wait_s,
+            patience_s=desk.rasa_patience_s,
+        )
+        app.state.desk, app.state.dispatcher = state, dispatcher
+        trackers = create_engine(
+            tracker_database(desk.database_url, desk.rasa_tracker_url).sqlalchemy_url(), pool_pre_ping=True
+        )
+        with state.sessions.begin() as session:
+            model_registry.fail_stale(session)
+        telegram = await start_telegram(desk, dispatcher, state.attachments)
+        app.state.telegram = telegram
+        if telegram is not None and telegram.outbox is not None:
+            outbox = telegram.outbox
+            state.wake_outbox = lambda channel: outbox.kick() if channel is Channel.telegram else None
+        jobs = Periodic()
+        jobs.every("recovery sweep", desk.sweep_interval_s, dispatcher.sweep)
+        retention = dt.timedelta(hours=desk.tracker_retention_hours)
+
+        def purge_in_thread() -> None:
+            # the whole transaction in the worker thread: a transaction held open across an
+            # await would keep SQLite's write lock while the event loop waits for it
+            with state.sessions.begin() as session:
+                tracker_retention.purge(session, trackers, retention)
+
+        async def purge_trackers() -> None:
+            await asyncio.to_thread(purge_in_thread)
+
+        jobs.every("tracker retention", 3600.0, purge_trackers)
+        yield
+        await jobs.stop()
+        if telegram is not None:
+            await stop_telegram(telegram)
+        await rasa.close()
+        trackers.dispose()
+        engine.dispose()
+
+    return run
+
+
+def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaClient) -> DeskState:
+    """Everything the worker side's routes need, built once at start (handoff/deps.py)."""
+    return DeskState(
+        sessions=sessions,
+        bus=EventBus(),
+        assistant=rasa,
+        secret_key=auth.secret_key(
+            desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
+        ),
+        attachments=AttachmentStore.from_settings(desk),
+        hours=HoursInForce(OfficeHours.from_settings(gemeente()["opening_hours"])),
+        thresholds=nlu_inbox.Thresholds(
+            desk.nlu_inbox_confidence, desk.nlu_inbox_margin, desk.nlu_inbox_retention_days
+        ),
+        learning=LearningState(
+            training_config=desk.training_config,
+            models_dir=(PROJECT_ROOT / desk.models_dir).resolve(),
+            live_model_path=(PROJECT_ROOT / desk.live_model_path).resolve(),
+            gate=model_registry.Gate(margin=desk.promote_margin),
+            job_settings=training_job.JobSettings(heldout=desk.evaluation_set),
+        ),
+        content_attention=(desk.content_expiry_warning_days, desk.content_check_max_age_days),
+    )
