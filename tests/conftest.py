@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 BY_FIXTURE: dict[str, tuple[str, ...]] = {
-    "rasa_url": ("rasa",),  # tests/bot/conftest.py: a real Rasa server and action server
+    "rasa_url": ("rasa",),  # tests/assistants.py: a real Rasa server and action server
     "agent": ("rasa",),  # tests/dialogue/conftest.py: the trained model in-process
     "action_server": ("rasa",),
     "own_rasa": ("rasa",),  # tests/desk/test_retrain.py

@@ -27,13 +27,10 @@ from tests.rasa_script import answer
 
 @dataclass
 class StubRasa:
-    """The scripted server. `calls` counts what reached it, per path, for tests that check it."""
+    """The scripted server: always ready, one model."""
 
-    ready: bool = True
     paused: set[str] = field(default_factory=set)
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-    models_loaded: list[str] = field(default_factory=list)
     heard: dict[str, list[str]] = field(default_factory=dict)
     """Each sender's messages so far (Rasa's tracker): the handoff summary is made from them."""
 
@@ -42,11 +39,8 @@ class StubRasa:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        self.calls.append(path)
         if path == "/webhooks/baken/":
-            return httpx.Response(200, json={"ready": self.ready})
-        if not self.ready:
-            return httpx.Response(503, json={"error": "no model"})
+            return httpx.Response(200, json={"ready": True})
         if path == "/webhooks/baken/webhook" and request.method == "POST":
             return self._message(json.loads(request.content))
         if path.endswith("/tracker/events") and request.method == "POST":
@@ -57,7 +51,6 @@ class StubRasa:
         if path.endswith("/tracker"):
             return httpx.Response(200, json={"sender_id": path.split("/")[2], "slots": {}, "events": []})
         if path == "/model" and request.method == "PUT":
-            self.models_loaded.append(str(json.loads(request.content).get("model_file")))
             return httpx.Response(204)
         return httpx.Response(404, json={"error": f"the stub has no {request.method} {path}"})
 

@@ -81,10 +81,6 @@ class SettingsOut(BaseModel):
     canned_replies: list[Reply]
 
 
-def _read() -> dict[str, Any]:
-    return gemeente()
-
-
 def replace_in_block(text: str, block: str, values: dict[str, str]) -> str:
     """Rewrite `  key: "value"` lines inside the top-level `block:`; other lines stay."""
     lines = text.splitlines()
@@ -121,7 +117,7 @@ def write_checked(path: Path, text: str) -> None:
 
 @router.get("", response_model=SettingsOut, summary="Office hours, wijkteam contact, standard replies")
 async def read_settings(admin: CurrentAdmin) -> Any:
-    raw = _read()
+    raw = gemeente()
     hours = raw.get("opening_hours") or {}
     team = raw.get("wijkteam") or {}
     return SettingsOut(
@@ -135,7 +131,7 @@ async def read_settings(admin: CurrentAdmin) -> Any:
 async def put_hours(body: OpeningHours, admin: CurrentAdmin, desk: Desk) -> Any:
     values = body.model_dump()
     try:
-        hours = OfficeHours.from_settings({**(_read().get("opening_hours") or {}), **values})
+        hours = OfficeHours.from_settings({**(gemeente().get("opening_hours") or {}), **values})
     except HoursError as exc:
         day = str(exc).split(":")[0].removeprefix("opening_hours.")
         if day == "closed_days":
