@@ -62,14 +62,16 @@ def training_examples() -> dict[str, list[str]]:
 
 
 HELDOUT_FILES = [
-    "heldout.jsonl",
-    "heldout_fresh.jsonl",
-    "heldout_fresh2.jsonl",
-    "heldout_fresh3.jsonl",
-    "heldout_fresh4.jsonl",
-    "heldout_fresh5.jsonl",
+    # (file, at least this many messages, at least this many crisis messages)
+    ("heldout.jsonl", 200, 20),
+    ("heldout_fresh.jsonl", 200, 20),
+    ("heldout_fresh2.jsonl", 200, 20),
+    ("heldout_fresh3.jsonl", 200, 20),
+    ("heldout_fresh4.jsonl", 200, 20),
+    ("heldout_fresh5.jsonl", 200, 20),
+    ("heldout_fresh6.jsonl", 400, 60),  # issue 12's honest set: >= 400 messages, >= 60 crisis
+    ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
-
 
 def heldout(name: str = "heldout.jsonl") -> list[dict]:
     path = PROJECT_ROOT / "data" / "evaluation" / name
@@ -87,30 +89,19 @@ def test_no_example_is_used_twice() -> None:
     assert [t for t, n in Counter(all_lines).items() if n > 1] == []
 
 
-@pytest.mark.parametrize("name", HELDOUT_FILES)
-def test_heldout_set_is_big_labelled_and_never_in_training(name: str) -> None:
+@pytest.mark.parametrize(("name", "min_size", "min_crisis"), HELDOUT_FILES)
+def test_heldout_set_is_big_labelled_and_never_in_training(name: str, min_size: int, min_crisis: int) -> None:
     items = heldout(name)
-    assert len(items) >= 200
+    assert len(items) >= min_size
     training = {line.lower().strip() for lines in training_examples().values() for line in lines}
-    leaked = [item["text"] for item in items if item["text"].lower().strip() in training]
-    assert leaked == []
+    leaked = sum(item["text"].lower().strip() in training for item in items)
+    assert leaked == 0, f"{leaked} messages of {name} are also training examples"  # count only: texts stay unread
     known_intents = set(training_examples())
     for item in items:
         assert item["intent"] in known_intents
         assert set(item["domains"]) <= set(DOMAINS)
         assert item["urgency"] in {"normal", "urgent", "crisis"}
-    assert sum(item["urgency"] == "crisis" for item in items) >= 20
-
-
-def test_new_topics_set_is_labelled_and_never_in_training() -> None:
-    """The small unseen set for the topics added in issue 10 (too small for the checks above)."""
-    items = heldout("heldout_new_topics.jsonl")
-    training = {line.lower().strip() for lines in training_examples().values() for line in lines}
-    assert len(items) >= 30
-    assert [item["text"] for item in items if item["text"].lower().strip() in training] == []
-    assert {item["intent"] for item in items} <= set(training_examples())
-    assert all(set(item["domains"]) <= set(DOMAINS) for item in items)
-
+    assert sum(item["urgency"] == "crisis" for item in items) >= min_crisis
 
 def catalogue() -> list[dict[str, str]]:
     return yaml.safe_load((PROJECT_ROOT / "data" / "intents.yml").read_text(encoding="utf-8"))["catalogue"]
