@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,12 +59,14 @@ class SentenceIntentModel:
         self.bias = bias
 
     @classmethod
-    def train(cls, texts: Sequence[str], embeddings: np.ndarray, intents: Sequence[str], c: float) -> SentenceIntentModel:
+    def train(
+        cls, texts: Sequence[str], embeddings: np.ndarray, intents: Sequence[str], c: float
+    ) -> SentenceIntentModel:
         folded = [fold(t) for t in texts]
         vectorizers = {kind: TfidfVectorizer(**config) for kind, config in _VECTORIZERS.items()}
         blocks = [vectorizers[kind].fit_transform(folded) for kind in _VECTORIZERS]
         features = sp.hstack([*blocks, sp.csr_matrix(embeddings)]).tocsr()
-        regression = LogisticRegression(C=c, max_iter=3000, random_state=42).fit(features, list(intents))
+        regression = LogisticRegression(C=c, max_iter=200, tol=1e-3, random_state=42).fit(features, list(intents))
         return cls(vectorizers, [str(x) for x in regression.classes_], regression.coef_, regression.intercept_)
 
     def probabilities(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
@@ -97,16 +99,18 @@ class SentenceIntentModel:
         return cls(vectorizers, list(state["labels"]), weights, bias)
 
 
-def sentence_embedding(message: Message, alias: str) -> Optional[np.ndarray]:
+def sentence_embedding(message: Message, alias: str) -> np.ndarray | None:
     for features in message.features:
         if features.origin == alias and features.type == FEATURE_TYPE_SENTENCE and features.attribute == TEXT:
             return np.asarray(features.features, dtype=np.float32).reshape(-1)
     return None
 
 
-def blend(ranking: Sequence[Dict[str, Any]], labels: Sequence[str], probabilities: np.ndarray, weight: float) -> List[Dict[str, Any]]:
+def blend(
+    ranking: Sequence[Dict[str, Any]], labels: Sequence[str], probabilities: np.ndarray, weight: float
+) -> List[Dict[str, Any]]:
     """`(1 - weight) * DIET + weight * regression` per intent, best first."""
-    scores: Dict[str, float] = {name: weight * float(p) for name, p in zip(labels, probabilities)}
+    scores: Dict[str, float] = {name: weight * float(p) for name, p in zip(labels, probabilities, strict=True)}
     for item in ranking:
         name = str(item.get("name"))
         scores[name] = scores.get(name, 0.0) + (1 - weight) * float(item.get("confidence") or 0.0)
@@ -134,7 +138,7 @@ class BlendedIntentClassifier(GraphComponent):
         config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: Optional[SentenceIntentModel] = None,
+        model: SentenceIntentModel | None = None,
     ) -> None:
         self.weight = float(config["weight"])
         self.c = float(config["C"])
@@ -156,7 +160,7 @@ class BlendedIntentClassifier(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
         vectors = [sentence_embedding(e, self.alias) for e in examples]
-        usable = [(e, v) for e, v in zip(examples, vectors) if v is not None]
+        usable = [(e, v) for e, v in zip(examples, vectors, strict=True) if v is not None]
         if len(usable) < len(examples):
             raise ValueError(
                 f"BlendedIntentClassifier: {len(examples) - len(usable)} examples have no '{self.alias}' sentence "
@@ -165,7 +169,10 @@ class BlendedIntentClassifier(GraphComponent):
         if len({e.get(INTENT) for e, _ in usable}) < 2:
             return self._resource  # one intent: nothing to tell apart, DIET alone decides
         self.model = SentenceIntentModel.train(
-            [e.get(TEXT) for e, _ in usable], np.stack([v for _, v in usable]), [e.get(INTENT) for e, _ in usable], self.c
+            [e.get(TEXT) for e, _ in usable],
+            np.stack([v for _, v in usable]),
+            [e.get(INTENT) for e, _ in usable],
+            self.c,
         )
         with self._model_storage.write_to(self._resource) as directory:
             self.model.save(Path(directory))
@@ -191,12 +198,15 @@ class BlendedIntentClassifier(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         if self.model is None:
             return messages
-        todo = [(m, sentence_embedding(m, self.alias)) for m in messages if m.get(TEXT)]
-        todo = [(m, v) for m, v in todo if v is not None]
+        todo: List[tuple[Message, np.ndarray]] = []
+        for message in messages:
+            vector = sentence_embedding(message, self.alias) if message.get(TEXT) else None
+            if vector is not None:
+                todo.append((message, vector))
         if not todo:
             return messages
         probabilities = self.model.probabilities([m.get(TEXT) for m, _ in todo], np.stack([v for _, v in todo]))
-        for (message, _), row in zip(todo, probabilities):
+        for (message, _), row in zip(todo, probabilities, strict=True):
             ranking = blend(message.get(INTENT_RANKING_KEY) or [], self.model.labels, row, self.weight)
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -55,7 +55,7 @@ def encoder(threads: int) -> Any:
 
 
 def text_key(text: str) -> str:
-    return hashlib.sha256(f"{ENCODER_NAME}\n{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{ENCODER_NAME}\n{text}".encode()).hexdigest()
 
 
 class EmbeddingCache:
@@ -94,7 +94,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a multilingual sentence embedding to each message's text as a dense sentence feature."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
             # SQLite file for training-time vectors, relative to the project; null: no cache.
@@ -105,24 +105,24 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         }
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
         """The encoder's version: Rasa retrains when it changes (its package check wants the
         import name and the distribution name to be the same, which they are not here)."""
         return ENCODER_NAME
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: Dict[str, Any]) -> None:
         if int(config.get("batch_size") or 0) < 1 or int(config.get("threads") or 0) < 1:
             from rasa.shared.exceptions import InvalidConfigException
 
             raise InvalidConfigException("SentenceEncoderFeaturizer: batch_size and threads must be at least 1.")
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: Dict[str, Any], name: str) -> None:
         super().__init__(name, config)
         self.batch_size = int(config["batch_size"])
         self.threads = int(config["threads"])
         cache = config.get("cache")
-        self.cache: Optional[EmbeddingCache] = None
+        self.cache: EmbeddingCache | None = None
         if cache:
             path = Path(cache)
             self.cache = EmbeddingCache(path if path.is_absolute() else PROJECT_ROOT / path)
@@ -130,7 +130,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -143,12 +143,12 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         keys = [text_key(t) for t in texts]
         known = self.cache.get_many(keys) if (use_cache and self.cache) else {}
-        todo = sorted({t for t, k in zip(texts, keys) if k not in known})
+        todo = sorted({t for t, k in zip(texts, keys, strict=True) if k not in known})
         fresh: Dict[str, np.ndarray] = {}
         for start in range(0, len(todo), self.batch_size):
             batch = todo[start : start + self.batch_size]
             vectors = np.asarray(encoder(self.threads).encode(batch), dtype=np.float32)
-            fresh.update({text_key(t): v for t, v in zip(batch, vectors)})
+            fresh.update({text_key(t): v for t, v in zip(batch, vectors, strict=True)})
         if use_cache and self.cache and fresh:
             self.cache.put_many(fresh.items())
         known.update(fresh)
@@ -157,7 +157,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: Sequence[Message], use_cache: bool) -> None:
         with_text = [m for m in messages if m.get(TEXT)]
         vectors = self.encode([m.get(TEXT) for m in with_text], use_cache)
-        for message, vector in zip(with_text, vectors):
+        for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(None, vector.reshape(1, DIMENSIONS), TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -87,9 +87,8 @@ def table(points: Sequence[Point], ambiguity: float) -> str:
     ]
     for p in points:
         if p.ambiguity == ambiguity:
-            lines.append(
-                f"| {p.threshold:.2f} | {p.right / p.n:.1%} | {p.rephrase / p.n:.1%} | {p.wrong / p.n:.1%} | {p.cost:.1f} |"
-            )
+            shares = f"{p.right / p.n:.1%} | {p.rephrase / p.n:.1%} | {p.wrong / p.n:.1%}"
+            lines.append(f"| {p.threshold:.2f} | {shares} | {p.cost:.1f} |")
     return "\n".join(lines)
 
 

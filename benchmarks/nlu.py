@@ -37,7 +37,16 @@ from baken_core.paths import PROJECT_ROOT
 from baken_nlu.evaluate import Prediction, Scores, score, to_prediction
 from baken_nlu.model_loader import quiet
 
+FRESH6_STATE = "first measured by `make bench-nlu` on 2026-12-03; its errors have not been read."
 HELDOUT_SETS = [
+    (
+        "fresh6",
+        "data/evaluation/heldout_fresh6.jsonl",
+        "Issue 12's honest set, written on 2026-12-03 by a writer who saw only docs/intents.md, "
+        "data/intents.yml, docs/triage.md and facts.md (no training data, no other set, no model); 35 of its "
+        "484 messages equalled a training example (short replies, five short crisis lines) and were dropped "
+        "by count, unread, leaving 449 (75 crisis, 41 urgent). Not used for any choice; " + FRESH6_STATE,
+    ),
     (
         "fresh5",
         "data/evaluation/heldout_fresh5.jsonl",
@@ -68,10 +77,9 @@ HELDOUT_SETS = [
     (
         "fresh2",
         "data/evaluation/heldout_fresh2.jsonl",
-        "Written in the first session by a writer who saw neither the training data nor the other sets; "
-        "nobody has looked at its errors. Its aggregate numbers were read three times (before and after "
-        "the sentence-level crisis classifier, and after the second round of data), so it is nearly "
-        "honest.",
+        "Written in the first session by a writer who saw neither the training data nor the other sets. "
+        "Nearly honest until issue 12, when it was used with the other read sets to compare pipelines and "
+        "its urgent and crisis misses were read to widen the urgent rules: now read, numbers optimistic.",
     ),
     (
         "fresh",
@@ -81,6 +89,12 @@ HELDOUT_SETS = [
         "it was used to choose the sentence classifier's threshold, so its numbers are now optimistic.",
     ),
     (
+        "new_topics",
+        "data/evaluation/heldout_new_topics.jsonl",
+        "35 unseen messages for the seven topics of issue 10, measured once on 2026-12-03 (accuracy 0.886); "
+        "read since.",
+    ),
+    (
         "dev",
         "data/evaluation/heldout.jsonl",
         "The first held-out set. Its errors were read once (first benchmark run), after which the "
@@ -88,8 +102,26 @@ HELDOUT_SETS = [
     ),
 ]
 OUR_CONFIG = PROJECT_ROOT / "config.yml"
+# The components that make the "with the sentence vector" difference (see without_sentence_vector).
+SENTENCE_COMPONENTS = (
+    "baken_nlu.sentence_encoder.SentenceEncoderFeaturizer",
+    "baken_nlu.intent_blender.BlendedIntentClassifier",
+)
 BASELINE_CONFIG = PROJECT_ROOT / "benchmarks" / "configs" / "rasa_init.yml"
-TARGETS = {"accuracy": 0.92, "crisis_recall": 1.0, "false_crisis": 0.02, "p95_ms": 50.0, "train_s": 300.0}
+TARGETS = {
+    "accuracy": 0.95,
+    "macro_f1": 0.94,
+    "domain_micro_f1": 0.90,
+    "crisis_recall": 1.0,
+    "urgent_recall": 0.9,
+    "false_crisis": 0.01,
+    "fallback": 0.03,
+    "over_baseline": 0.05,
+    "p95_ms": 50.0,
+    "train_s": 180.0,
+}
+HONEST = "fresh6"
+"""The set the targets are judged on: measured once, its errors not read."""
 
 
 def load_heldout(relative: str) -> List[Dict[str, Any]]:
@@ -226,14 +258,81 @@ def machine() -> str:
 
 @dataclass
 class SetResult:
-    """Baken's and the baseline's scores on one held-out set."""
+    """Baken's, Baken-without-the-sentence-vector's and the baseline's scores on one held-out set."""
 
     name: str
     path: str
     note: str
     size: int
     ours: Scores
+    without: Scores
     base: Scores
+    fallback_rate: float
+    """Share of in-domain messages (not out_of_scope) that Baken asked to rephrase."""
+
+
+def fallback_rate(predictions: Sequence[Prediction]) -> float:
+    in_domain = [p for p in predictions if p.gold_intent not in ("out_of_scope", "nlu_fallback")]
+    return sum(p.intent == "nlu_fallback" for p in in_domain) / len(in_domain) if in_domain else 0.0
+
+
+def without_sentence_vector(config: Path, out: Path) -> Path:
+    """config.yml's NLU pipeline without the sentence encoder and the blended classifier."""
+    loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
+    pipeline = [c for c in loaded["pipeline"] if c.get("name") not in SENTENCE_COMPONENTS]
+    for component in pipeline:
+        if component.get("name") == "DIETClassifier":
+            component.pop("featurizers", None)
+    loaded["pipeline"] = pipeline
+    loaded.pop("policies", None)
+    out.write_text(yaml.safe_dump(loaded, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def ranking_rows(model: Model, items: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Per message: gold intent, the intent given, the ranking without the fallback (for the curve)."""
+    from benchmarks.nlu_experiment import ranking_without_fallback
+
+    rows = []
+    for item in items:
+        parsed = model.parse(item["text"])
+        triage = parsed.get("triage") or {}
+        rows.append(
+            {
+                "gold": item["intent"],
+                "intent": (parsed.get("intent") or {}).get("name") or "nlu_fallback",
+                "ranking": ranking_without_fallback(parsed),
+                "overridden": "original_intent" in triage,
+            }
+        )
+    return rows
+
+
+def fallback_section(rows: List[Dict[str, Any]], config: Path) -> List[str]:
+    from benchmarks import fallback_curve
+
+    configured = next(
+        c for c in yaml.safe_load(config.read_text(encoding="utf-8"))["pipeline"] if c["name"] == "FallbackClassifier"
+    )
+    points = fallback_curve.curve(rows)
+    chosen = fallback_curve.best(points)
+    now = fallback_curve.point(rows, float(configured["threshold"]), float(configured["ambiguity_threshold"]))
+    return [
+        "",
+        "## Fallback thresholds: the trade-off on the read sets",
+        "",
+        f"Replayed from Baken's parses of every read set together ({chosen.n} messages; the honest set "
+        f"{HONEST} is left out), by `benchmarks/fallback_curve.py`: a wrong answer counts as twice as bad as "
+        "a request to rephrase. Messages whose intent the triage step set (crisis, another language) keep it.",
+        "",
+        fallback_curve.table(points, chosen.ambiguity),
+        "",
+        f"Lowest cost: threshold {chosen.threshold:.2f}, ambiguity {chosen.ambiguity:.2f} "
+        f"(right {chosen.right / chosen.n:.1%}, rephrase {chosen.rephrase / chosen.n:.1%}, "
+        f"wrong {chosen.wrong / chosen.n:.1%}). "
+        f"config.yml has threshold {configured['threshold']}, ambiguity {configured['ambiguity_threshold']}: "
+        f"right {now.right / now.n:.1%}, rephrase {now.rephrase / now.n:.1%}, wrong {now.wrong / now.n:.1%}.",
+    ]
 
 
 def render(
@@ -241,74 +340,106 @@ def render(
     latencies: List[float],
     long_ms: float,
     train_s: float,
+    without_train_s: float,
     base_train_s: float,
     cv_ours: Dict[str, float] | None,
     cv_base: Dict[str, float] | None,
     folds: int,
+    fallback_lines: List[str],
 ) -> str:
     import rasa
 
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
     head = " | ".join(r.name for r in results)
     rule = "|".join("---" for _ in results)
+    honest = next(r for r in results if r.name == HONEST)
+    gain = honest.ours.accuracy - honest.base.accuracy
     lines = [
         "# NLU benchmark",
         "",
         f"- Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine()}",
         f"- Rasa {rasa.__version__}; command: `make bench-nlu` (benchmarks/nlu.py)",
-        "- Held-out sets (never in training data; `tests/baken_nlu/test_training_data.py` checks that):",
+        "- Held-out sets (never in training data; `tests/baken_nlu/test_training_data.py` checks that). "
+        f"The targets are judged on **{HONEST}** only; the other sets have been read and their numbers are optimistic:",
     ]
     lines += [f"  - **{r.name}**: `{r.path}`, {r.size} messages. {r.note}" for r in results]
+
+    def row(label: str, target: str, value: str, ok: bool) -> str:
+        return f"| {label} | {target} | {value} {mark(ok)} |"
+
+    o = honest.ours
     lines += [
         "",
-        "## Targets (Baken)",
+        f"## Targets (Baken, on {HONEST})",
         "",
-        f"| metric | target | {head} |",
-        f"|---|---|{rule}|",
-        "| held-out intent accuracy | ≥ 0.92 | "
-        + " | ".join(f"{r.ours.accuracy:.3f} {mark(r.ours.accuracy >= TARGETS['accuracy'])}" for r in results)
-        + " |",
-        "| crisis recall | 1.0 | "
-        + " | ".join(f"{r.ours.crisis_recall:.3f} {mark(r.ours.crisis_recall >= 1.0)}" for r in results)
-        + " |",
-        "| false crisis on non-crisis messages | ≤ 2 % | "
-        + " | ".join(
-            f"{r.ours.false_crisis:.1%} {mark(r.ours.false_crisis <= TARGETS['false_crisis'])}" for r in results
-        )
-        + " |",
-        f"| parse latency p95 (after load) | ≤ 50 ms | {p95:.1f} ms {mark(p95 <= TARGETS['p95_ms'])} (dev set) |",
-        f"| full training (NLU + dialogue) | ≤ 5 min | {train_s:.0f} s {mark(train_s <= TARGETS['train_s'])} |",
+        "| metric | target | measured |",
+        "|---|---|---|",
+        row("intent accuracy", "≥ 0.95", f"{o.accuracy:.3f}", o.accuracy >= TARGETS["accuracy"]),
+        row("intent macro-F1", "≥ 0.94", f"{o.macro_f1:.3f}", o.macro_f1 >= TARGETS["macro_f1"]),
+        row("domain micro-F1", "≥ 0.90", f"{o.domain_micro_f1:.3f}", o.domain_micro_f1 >= TARGETS["domain_micro_f1"]),
+        row("crisis recall", "1.0", f"{o.crisis_recall:.3f}", o.crisis_recall >= TARGETS["crisis_recall"]),
+        row(
+            "urgent recall (urgent or crisis)",
+            "≥ 0.9",
+            f"{o.urgent_recall:.3f}",
+            o.urgent_recall >= TARGETS["urgent_recall"],
+        ),
+        row(
+            "false crisis on non-crisis messages",
+            "≤ 1 %",
+            f"{o.false_crisis:.1%}",
+            o.false_crisis <= TARGETS["false_crisis"],
+        ),
+        row(
+            "asked to rephrase, in-domain messages",
+            "≤ 3 %",
+            f"{honest.fallback_rate:.1%}",
+            honest.fallback_rate <= TARGETS["fallback"],
+        ),
+        row(
+            "accuracy over the `rasa init` baseline",
+            "≥ +5 points",
+            f"{gain * 100:+.1f} points",
+            gain >= TARGETS["over_baseline"],
+        ),
+        row("parse latency p95 (after load, dev set)", "≤ 50 ms", f"{p95:.1f} ms", p95 <= TARGETS["p95_ms"]),
+        row(
+            "full training (NLU + dialogue, from scratch)", "≤ 180 s", f"{train_s:.0f} s", train_s <= TARGETS["train_s"]
+        ),
         "",
         "✔ = target met, ✘ = missed.",
         "",
-        "## Baken's Dutch pipeline vs. Rasa's default `rasa init` pipeline (same training data)",
+        "## Every set: Baken, Baken without the sentence vector, and Rasa's `rasa init` pipeline",
         "",
-        "The baseline has no triage component; for its domain and urgency columns the same triage",
-        "core (`baken_core/triage.py`) is applied to its output afterwards, so the difference shows",
-        "what the Dutch NLU (lemmas, character n-grams, entity ruler, input checks) adds.",
+        "Same training data for all three. *Without* is config.yml minus the sentence encoder and the",
+        "blended classifier (DIET on the sparse features alone, as before issue 12). The baseline has no",
+        "triage component; the same triage core (`baken_core/triage.py`) is applied to its output afterwards.",
         "",
-        "| metric | " + " | ".join(f"Baken ({r.name}) | rasa init ({r.name})" for r in results) + " |",
-        "|---|" + "|".join("---|---" for _ in results) + "|",
+        "| metric | pipeline | " + head + " |",
+        "|---|---|" + rule + "|",
     ]
     metrics = [
-        ("held-out intent accuracy", "accuracy", "{:.3f}"),
-        ("held-out intent macro-F1", "macro_f1", "{:.3f}"),
+        ("intent accuracy", "accuracy", "{:.3f}"),
+        ("intent macro-F1", "macro_f1", "{:.3f}"),
         ("domain micro-F1", "domain_micro_f1", "{:.3f}"),
         ("crisis recall", "crisis_recall", "{:.3f}"),
         ("false crisis rate", "false_crisis", "{:.1%}"),
-        ("urgent recall (urgent or crisis)", "urgent_recall", "{:.3f}"),
+        ("urgent recall", "urgent_recall", "{:.3f}"),
     ]
     for label, attr, fmt in metrics:
-        cells = []
-        for r in results:
-            cells += [fmt.format(getattr(r.ours, attr)), fmt.format(getattr(r.base, attr))]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        for pipeline, pick in (("Baken", "ours"), ("without", "without"), ("rasa init", "base")):
+            cells = [fmt.format(getattr(getattr(r, pick), attr)) for r in results]
+            lines.append(f"| {label} | {pipeline} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| asked to rephrase (in-domain) | Baken | " + " | ".join(f"{r.fallback_rate:.1%}" for r in results) + " |"
+    )
     lines += [
         "",
-        f"Training time: Baken full (NLU + dialogue) {train_s:.0f} s; "
-        f"rasa init baseline NLU only {base_train_s:.0f} s.",
+        f"Training time: Baken full (NLU + dialogue) {train_s:.0f} s; without the sentence vector, NLU only "
+        f"{without_train_s:.0f} s; rasa init baseline, NLU only {base_train_s:.0f} s.",
     ]
+    lines += fallback_lines
     if cv_ours:
         base_acc = f"{cv_base['accuracy_mean']:.3f} ± {cv_base['accuracy_sd']:.3f}" if cv_base else "not run"
         base_f1 = f"{cv_base['macro_f1_mean']:.3f} ± {cv_base['macro_f1_sd']:.3f}" if cv_base else "not run"
@@ -321,11 +452,6 @@ def render(
             f"| intent accuracy | {cv_ours['accuracy_mean']:.3f} ± {cv_ours['accuracy_sd']:.3f} | {base_acc} |",
             f"| intent macro-F1 | {cv_ours['macro_f1_mean']:.3f} ± {cv_ours['macro_f1_sd']:.3f} | {base_f1} |",
         ]
-        if not cv_base:
-            lines.append(
-                "\nThe baseline's cross-validation takes about 7 minutes per fold here; run it with "
-                "`python -m benchmarks.nlu --baseline-cv`."
-            )
     lines += [
         "",
         "## Latency",
@@ -339,8 +465,7 @@ def render(
         "",
         f"## Where Baken goes wrong on the {dev.name} set",
         "",
-        "(Only for the set that was already looked at; the fresh set's errors are not listed, so that",
-        "it stays a fair test for later changes.)",
+        f"(Only for a set that was already read; {HONEST}'s errors are not listed, so that it stays a fair test.)",
         "",
         "Most frequent confusions (gold → predicted, count):",
         "",
@@ -351,7 +476,7 @@ def render(
     lines += ["", "Non-crisis messages flagged as crisis:", ""]
     lines += [f"- {t}" for t in dev.ours.false_crisis_texts] or ["- none"]
     lines += ["", "## Per-intent F1 (Baken)", "", f"| intent | {head} |", f"|---|{rule}|"]
-    for intent in sorted(dev.ours.per_intent_f1):
+    for intent in sorted(honest.ours.per_intent_f1):
         cells = [f"{r.ours.per_intent_f1.get(intent, float('nan')):.2f}" for r in results]
         lines.append(f"| {intent} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -364,7 +489,7 @@ def mark(ok: bool) -> str:
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--cv", action="store_true", help="also cross-validate Baken's pipeline (about 20 min)")
     parser.add_argument(
         "--baseline-cv",
         action="store_true",
@@ -392,31 +517,59 @@ def main(argv: List[str]) -> int:
             ours_predictions[name], set_latencies = predict(ours_model, items)
             if items is dev_items:
                 latencies = set_latencies
+        read_rows = [row for name, _, _, items in sets if name != HONEST for row in ranking_rows(ours_model, items)]
         started = time.perf_counter()
         ours_model.parse("ik heb schulden en weet niet meer wat ik moet doen " * 200)
         long_ms = (time.perf_counter() - started) * 1000
         ours_model.close()
 
-        print("training the rasa init baseline ...", flush=True)
         nlu_all = work / "nlu-all.yml"
         write_nlu(training_examples(), nlu_all)
+        print("training Baken without the sentence vector (NLU only) ...", flush=True)
+        without_config = without_sentence_vector(OUR_CONFIG, work / "without.yml")
+        without_path, without_train_s = train_nlu(without_config, nlu_all, work, "without")
+        without_model = Model(without_path)
+        without_predictions = {name: predict(without_model, items)[0] for name, _, _, items in sets}
+        without_model.close()
+
+        print("training the rasa init baseline ...", flush=True)
         base_path, base_train_s = train_nlu(BASELINE_CONFIG, nlu_all, work, "baseline")
         base_model = Model(base_path)
         base_predictions = {name: predict(base_model, items)[0] for name, _, _, items in sets}
         base_model.close()
 
         cv_ours = cv_base = None
-        if not args.skip_cv:
+        if args.cv:
             print(f"{args.folds}-fold cross-validation ...", flush=True)
             cv_ours = cross_validate(OUR_CONFIG, args.folds, work)
             if args.baseline_cv:
                 cv_base = cross_validate(BASELINE_CONFIG, args.folds, work)
 
     results = [
-        SetResult(name, path, note, len(items), score(ours_predictions[name]), score(base_predictions[name]))
+        SetResult(
+            name,
+            path,
+            note,
+            len(items),
+            score(ours_predictions[name]),
+            score(without_predictions[name]),
+            score(base_predictions[name]),
+            fallback_rate(ours_predictions[name]),
+        )
         for name, path, note, items in sets
     ]
-    report = render(results, latencies, long_ms, train_s, base_train_s, cv_ours, cv_base, args.folds)
+    report = render(
+        results,
+        latencies,
+        long_ms,
+        train_s,
+        without_train_s,
+        base_train_s,
+        cv_ours,
+        cv_base,
+        args.folds,
+        fallback_section(read_rows, OUR_CONFIG),
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, encoding="utf-8")

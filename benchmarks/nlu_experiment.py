@@ -47,7 +47,11 @@ def train(config: Path, out: Path) -> tuple[str, float]:
 
     started = time.monotonic()
     model = train_nlu(
-        str(config), str(PROJECT_ROOT / "data" / "nlu"), str(out), fixed_model_name="nlu", domain=str(PROJECT_ROOT / "domain")
+        str(config),
+        str(PROJECT_ROOT / "data" / "nlu"),
+        str(out),
+        fixed_model_name="nlu",
+        domain=str(PROJECT_ROOT / "domain"),
     )
     if not model:
         raise RuntimeError("training failed")
@@ -74,7 +78,11 @@ def main(argv: List[str]) -> int:
     results: Dict[str, Any] = {"config": args.config, "train_s": round(train_s, 1), "sets": {}}
     pooled = []
     for name in args.sets:
-        items = [json.loads(line) for line in (PROJECT_ROOT / SETS[name]).read_text(encoding="utf-8").splitlines() if line.strip()]
+        items = [
+            json.loads(line)
+            for line in (PROJECT_ROOT / SETS[name]).read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
         rows, predictions = [], []
         for item in items:
             parsed = model.parse(item["text"])

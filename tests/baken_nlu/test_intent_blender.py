@@ -17,8 +17,18 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from baken_nlu.intent_blender import BlendedIntentClassifier, blend
 
 EXAMPLES = {
-    "ask_huurtoeslag": ["hoe vraag ik huurtoeslag aan", "krijg ik huurtoeslag", "huurtoeslag aanvragen", "recht op huurtoeslag?"],
-    "ask_deurwaarder": ["er staat een deurwaarder aan de deur", "brief van de deurwaarder", "wat mag een deurwaarder", "deurwaarder komt beslag leggen"],
+    "ask_huurtoeslag": [
+        "hoe vraag ik huurtoeslag aan",
+        "krijg ik huurtoeslag",
+        "huurtoeslag aanvragen",
+        "recht op huurtoeslag?",
+    ],
+    "ask_deurwaarder": [
+        "er staat een deurwaarder aan de deur",
+        "brief van de deurwaarder",
+        "wat mag een deurwaarder",
+        "deurwaarder komt beslag leggen",
+    ],
 }
 
 
@@ -48,7 +58,7 @@ def storage(tmp_path: Path) -> LocalModelStorage:
 def trained(storage: LocalModelStorage, **config: float) -> tuple[BlendedIntentClassifier, Resource]:
     resource = Resource("blender")
     settings = {**BlendedIntentClassifier.get_default_config(), **config}
-    component = BlendedIntentClassifier.create(settings, storage, resource, ExecutionContext(None, None))  # type: ignore[arg-type]
+    component = BlendedIntentClassifier.create(settings, storage, resource, ExecutionContext(None, None))
     examples = [message(t, i, vector(i, n)) for i, texts in EXAMPLES.items() for n, t in enumerate(texts)]
     component.train(TrainingData(training_examples=examples))
     return component, resource
@@ -74,12 +84,17 @@ def test_the_regression_overrules_an_unsure_diet_and_survives_save_and_load(stor
     assert parse.get(INTENT_RANKING_KEY)[0] == parse.get(INTENT)
 
     loaded = BlendedIntentClassifier.load(
-        BlendedIntentClassifier.get_default_config(), storage, resource, ExecutionContext(None, None)  # type: ignore[arg-type]
+        BlendedIntentClassifier.get_default_config(),
+        storage,
+        resource,
+        ExecutionContext(None, None),
     )
     assert component.model is not None and loaded.model is not None
     texts = ["huurtoeslag aanvragen kan dat", "deurwaarder aan de deur"]
     vectors = np.stack([vector("ask_huurtoeslag", 7), vector("ask_deurwaarder", 8)])
-    assert np.allclose(loaded.model.probabilities(texts, vectors), component.model.probabilities(texts, vectors), atol=1e-5)
+    assert np.allclose(
+        loaded.model.probabilities(texts, vectors), component.model.probabilities(texts, vectors), atol=1e-5
+    )
 
 
 def test_weight_zero_leaves_diets_choice(storage: LocalModelStorage) -> None:
@@ -94,7 +109,12 @@ def test_weight_zero_leaves_diets_choice(storage: LocalModelStorage) -> None:
 
 def test_training_without_sentence_vectors_says_which_featurizer_is_missing(storage: LocalModelStorage) -> None:
     component = BlendedIntentClassifier.create(
-        BlendedIntentClassifier.get_default_config(), storage, Resource("x"), ExecutionContext(None, None)  # type: ignore[arg-type]
+        BlendedIntentClassifier.get_default_config(),
+        storage,
+        Resource("x"),
+        ExecutionContext(None, None),
     )
     with pytest.raises(ValueError, match="SentenceEncoderFeaturizer"):
-        component.train(TrainingData(training_examples=[message("hoi", "greet", None), message("doei", "goodbye", None)]))
+        component.train(
+            TrainingData(training_examples=[message("hoi", "greet", None), message("doei", "goodbye", None)])
+        )

@@ -73,6 +73,7 @@ HELDOUT_FILES = [
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
 
+
 def heldout(name: str = "heldout.jsonl") -> list[dict]:
     path = PROJECT_ROOT / "data" / "evaluation" / name
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -102,6 +103,7 @@ def test_heldout_set_is_big_labelled_and_never_in_training(name: str, min_size: 
         assert set(item["domains"]) <= set(DOMAINS)
         assert item["urgency"] in {"normal", "urgent", "crisis"}
     assert sum(item["urgency"] == "crisis" for item in items) >= min_crisis
+
 
 def catalogue() -> list[dict[str, str]]:
     return yaml.safe_load((PROJECT_ROOT / "data" / "intents.yml").read_text(encoding="utf-8"))["catalogue"]
