@@ -67,7 +67,10 @@ class SentenceIntentModel:
         blocks = [vectorizers[kind].fit_transform(folded) for kind in _VECTORIZERS]
         features = sp.hstack([*blocks, sp.csr_matrix(embeddings)]).tocsr()
         regression = LogisticRegression(C=c, max_iter=200, tol=1e-3, random_state=42).fit(features, list(intents))
-        return cls(vectorizers, [str(x) for x in regression.classes_], regression.coef_, regression.intercept_)
+        weights, bias = regression.coef_, regression.intercept_
+        if weights.shape[0] == 1:  # two intents: one logit z; softmax over (-z/2, z/2) is sigmoid(z)
+            weights, bias = np.vstack([-weights / 2, weights / 2]), np.concatenate([-bias / 2, bias / 2])
+        return cls(vectorizers, [str(x) for x in regression.classes_], weights, bias)
 
     def probabilities(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         folded = [fold(t) for t in texts]
