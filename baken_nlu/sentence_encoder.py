@@ -135,7 +135,11 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEncoderFeaturizer:
-        return cls(config, execution_context.node_name)
+        component = cls(config, execution_context.node_name)
+        # Load the weights now, not on the first citizen's message: that took seconds and the
+        # desk's first question then timed out into the "assistant unavailable" queue.
+        encoder(component.threads).encode(["warm-up"])
+        return component
 
     def encode(self, texts: Sequence[str], use_cache: bool) -> np.ndarray:
         """Vectors for `texts`, shape (len(texts), 512), float32, each of length 1."""
