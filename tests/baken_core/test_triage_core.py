@@ -29,6 +29,10 @@ CRISIS = [
     "soms heb ik spijt dat ze me toen gevonden hebben",
     "ik wil gewoon stoppen met alles",
     "mijn zus appte dat ze op de brug staat en niet meer kan",
+    "ze hadden me vorige keer niet moeten redden",
+    "met al deze schulden kan ik mijn gezin beter van mij verlossen",
+    "ik ben zo moe van het leven",
+    "na de ontruiming is het klaar, dan stap ik eruit",
     # danger now in another language: answered in Dutch, but never missed
     "sorry my dutch is not good, i dont want to live anymore",
     "I want to kill myself",
@@ -37,6 +41,9 @@ CRISIS = [
     "ölmek istiyorum",
     "أريد أن أموت",
     "chcę umrzeć",
+    "Я хочу покінчити з життям",
+    "не хочу жити",
+    "Я хочу умереть",
 ]
 NOT_CRISIS = [
     "ik schrik me dood van die brief",
@@ -52,6 +59,9 @@ NOT_CRISIS = [
     "the debts are killing me",
     "ik ben er niet meer bij met mijn gedachten",
     "ik wil stoppen met roken",
+    "ik ben moe van het regelen",
+    "ik stap eruit bij de voetbalclub, dat kost te veel",
+    "ik wil verlost worden van die schuld",
     "ik wil een regeling want die 600 euro kan ik niet in een keer betalen",
 ]
 
