@@ -37,15 +37,22 @@ from baken_core.paths import PROJECT_ROOT
 from baken_nlu.evaluate import Prediction, Scores, score, to_prediction
 from baken_nlu.model_loader import quiet
 
-FRESH6_STATE = "first measured by `make bench-nlu` on 2026-12-03 (the honest numbers below and in the README are from that run); its errors were read on 2026-12-04, so it is a read set from then on."
 HELDOUT_SETS = [
+    (
+        "fresh7",
+        "data/evaluation/heldout_fresh7.jsonl",
+        "Issue 12's second honest set, written on 2026-12-04 by a writer who saw only docs/intents.md, "
+        "data/intents.yml, docs/triage.md and facts.md (no training data, no other set, no model); 19 of its "
+        "530 messages equalled a training example and were dropped by count, unread, leaving 511 (88 crisis, "
+        "59 urgent). Not used for any choice; measured once by `make bench-nlu`, its errors not read.",
+    ),
     (
         "fresh6",
         "data/evaluation/heldout_fresh6.jsonl",
-        "Issue 12's honest set, written on 2026-12-03 by a writer who saw only docs/intents.md, "
-        "data/intents.yml, docs/triage.md and facts.md (no training data, no other set, no model); 35 of its "
-        "484 messages equalled a training example (short replies, five short crisis lines) and were dropped "
-        "by count, unread, leaving 449 (75 crisis, 41 urgent). Not used for any choice; " + FRESH6_STATE,
+        "Issue 12's first honest set (449 messages, 75 crisis, 41 urgent), written on 2026-12-03 from the guides "
+        "only. Measured once on 2026-12-03: accuracy 0.862, macro-F1 0.896, crisis recall 0.933, urgent recall "
+        "0.854, false crisis 4.3 %. Its errors were read on 2026-12-04: five crisis rules, three urgent rules "
+        "and training lines were written from them, so its numbers are now optimistic.",
     ),
     (
         "fresh5",
@@ -120,7 +127,7 @@ TARGETS = {
     "p95_ms": 50.0,
     "train_s": 180.0,
 }
-HONEST = "fresh6"
+HONEST = "fresh7"
 """The set the targets are judged on: measured once, its errors not read."""
 
 

@@ -31,6 +31,7 @@ SETS = {
     "fresh5": "data/evaluation/heldout_fresh5.jsonl",
     "new_topics": "data/evaluation/heldout_new_topics.jsonl",
     "fresh6": "data/evaluation/heldout_fresh6.jsonl",
+    "fresh7": "data/evaluation/heldout_fresh7.jsonl",
 }
 
 

@@ -33,6 +33,8 @@ CRISIS = [
     "met al deze schulden kan ik mijn gezin beter van mij verlossen",
     "ik ben zo moe van het leven",
     "na de ontruiming is het klaar, dan stap ik eruit",
+    "wat is de snelste manier om dood te gaan",
+    "hoe kan ik pijnloos sterven",
     # danger now in another language: answered in Dutch, but never missed
     "sorry my dutch is not good, i dont want to live anymore",
     "I want to kill myself",
@@ -60,6 +62,8 @@ NOT_CRISIS = [
     "ik ben er niet meer bij met mijn gedachten",
     "ik wil stoppen met roken",
     "ik ben moe van het regelen",
+    "wat is de snelste manier om mijn schuld af te lossen",
+    "hoe kun je doodgaan aan een griep",
     "ik stap eruit bij de voetbalclub, dat kost te veel",
     "ik wil verlost worden van die schuld",
     "ik wil een regeling want die 600 euro kan ik niet in een keer betalen",
