@@ -171,14 +171,18 @@ class Model:
         self.loop.close()
 
 
-def predict(model: Model, items: Sequence[Dict[str, Any]]) -> Tuple[List[Prediction], List[float]]:
-    predictions, latencies = [], []
+def predict(
+    model: Model, items: Sequence[Dict[str, Any]]
+) -> Tuple[List[Prediction], List[float], List[Dict[str, Any]]]:
+    """Parse every message once: the predictions, the latencies (ms) and the raw parses."""
+    predictions, latencies, parses = [], [], []
     for item in items:
         started = time.perf_counter()
         parsed = model.parse(item["text"])
         latencies.append((time.perf_counter() - started) * 1000)
         predictions.append(to_prediction(item, parsed))
-    return predictions, latencies
+        parses.append(parsed)
+    return predictions, latencies, parses
 
 
 def train_nlu(config: Path, nlu_path: Path, out_dir: Path, name: str) -> Tuple[str, float]:
@@ -224,7 +228,7 @@ def cross_validate(config: Path, folds: int, work: Path) -> Dict[str, float]:
         model_path, _ = train_nlu(config, nlu_path, work, f"cv-{config.stem}-{fold}")
         model = Model(model_path)
         items = [{"text": texts[i], "intent": intents[i]} for i in test_idx]
-        predictions, _ = predict(model, items)
+        predictions = predict(model, items)[0]
         model.close()
         fold_scores = score(predictions)
         accuracies.append(fold_scores.accuracy)
@@ -296,13 +300,19 @@ def without_sentence_vector(config: Path, out: Path) -> Path:
     return out
 
 
-def ranking_rows(model: Model, items: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Per message: gold intent, the intent given, the ranking without the fallback (for the curve)."""
-    from benchmarks.nlu_experiment import ranking_without_fallback
+def ranking_without_fallback(parsed: Dict[str, Any]) -> List[List[Any]]:
+    """The top five of the intent ranking, without nlu_fallback, as [name, confidence] pairs."""
+    return [
+        [r["name"], round(float(r["confidence"]), 5)]
+        for r in parsed.get("intent_ranking") or []
+        if r.get("name") != "nlu_fallback"
+    ][:5]
 
+
+def ranking_rows(items: Sequence[Dict[str, Any]], parses: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Per message: gold intent, the intent given, the ranking without the fallback (for the curve)."""
     rows = []
-    for item in items:
-        parsed = model.parse(item["text"])
+    for item, parsed in zip(items, parses, strict=True):
         triage = parsed.get("triage") or {}
         rows.append(
             {
@@ -520,11 +530,13 @@ def main(argv: List[str]) -> int:
         for item in dev_items[:20]:  # warm up
             ours_model.parse(item["text"])
         ours_predictions = {}
+        read_rows: List[Dict[str, Any]] = []
         for name, _, _, items in sets:
-            ours_predictions[name], set_latencies = predict(ours_model, items)
+            ours_predictions[name], set_latencies, parses = predict(ours_model, items)
             if items is dev_items:
                 latencies = set_latencies
-        read_rows = [row for name, _, _, items in sets if name != HONEST for row in ranking_rows(ours_model, items)]
+            if name != HONEST:
+                read_rows += ranking_rows(items, parses)
         started = time.perf_counter()
         ours_model.parse("ik heb schulden en weet niet meer wat ik moet doen " * 200)
         long_ms = (time.perf_counter() - started) * 1000

@@ -21,26 +21,9 @@ from typing import Any, Dict, List
 from baken_core.paths import PROJECT_ROOT
 from baken_nlu.evaluate import score, to_prediction
 from baken_nlu.model_loader import Parser, quiet
+from benchmarks.nlu import HELDOUT_SETS, fallback_rate, ranking_without_fallback
 
-SETS = {
-    "dev": "data/evaluation/heldout.jsonl",
-    "fresh": "data/evaluation/heldout_fresh.jsonl",
-    "fresh2": "data/evaluation/heldout_fresh2.jsonl",
-    "fresh3": "data/evaluation/heldout_fresh3.jsonl",
-    "fresh4": "data/evaluation/heldout_fresh4.jsonl",
-    "fresh5": "data/evaluation/heldout_fresh5.jsonl",
-    "new_topics": "data/evaluation/heldout_new_topics.jsonl",
-    "fresh6": "data/evaluation/heldout_fresh6.jsonl",
-    "fresh7": "data/evaluation/heldout_fresh7.jsonl",
-}
-
-
-def ranking_without_fallback(parsed: Dict[str, Any]) -> List[List[Any]]:
-    return [
-        [r["name"], round(float(r["confidence"]), 5)]
-        for r in parsed.get("intent_ranking") or []
-        if r.get("name") != "nlu_fallback"
-    ][:5]
+SETS = {name: path for name, path, _ in HELDOUT_SETS}
 
 
 def train(config: Path, out: Path) -> tuple[str, float]:
@@ -114,8 +97,7 @@ def main(argv: List[str]) -> int:
 
 def summary(name: str, predictions: List[Any]) -> str:
     scores = score(predictions)
-    in_domain = [p for p in predictions if p.gold_intent not in ("out_of_scope", "nlu_fallback")]
-    fallback = sum(p.intent == "nlu_fallback" for p in in_domain) / max(1, len(in_domain))
+    fallback = fallback_rate(predictions)
     return (
         f"{name:>10}: n={scores.n} acc={scores.accuracy:.3f} f1={scores.macro_f1:.3f} "
         f"dom={scores.domain_micro_f1:.3f} crisis_rec={scores.crisis_recall:.3f} "
