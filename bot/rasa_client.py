@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -72,6 +72,24 @@ def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
                 ]
             reply.texts.append(item)
     return reply
+
+
+class RasaApi(Protocol):
+    """What the desk uses of Rasa: `RasaClient` for one server, `bot.rasa_pool.RasaPool` for several."""
+
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any] | None = None, *, message_id: str | None = None
+    ) -> BotReply: ...
+
+    async def tracker(self, sender_id: str) -> dict[str, Any]: ...
+
+    async def resume(self, sender_id: str) -> None: ...
+
+    async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None: ...
+
+    async def readiness(self) -> str: ...
+
+    async def close(self) -> None: ...
 
 
 class RasaClient:

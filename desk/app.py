@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from bot import telegram_webhook, widget_api
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaApi
 from desk import errors, health, pages
 from desk.lifespan import lifespan
 from handoff.admin import dashboard_api, gemeente_api, workers_api
@@ -21,7 +21,7 @@ from handoff.inbox import attachments_api, auth_api
 from handoff.learning import nlu_inbox_api, registry_api
 
 
-def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], RasaClient] | None = None) -> FastAPI:
+def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], RasaApi] | None = None) -> FastAPI:
     """The desk. `rasa_client` makes the Rasa client at each start instead of the settings
     (tests give one whose transport is a scripted server, tests/rasa_stub.py)."""
     desk = config or settings()

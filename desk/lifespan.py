@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from baken_core.gemeente import gemeente
 from baken_core.paths import PROJECT_ROOT
 from baken_core.rasa_endpoints import tracker_database
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaApi
+from bot.rasa_pool import connect_rasa
 from bot.routing import Dispatcher
 from bot.telegram_webhook import start_telegram, stop_telegram
 from desk.background import Periodic
@@ -33,7 +34,7 @@ from handoff.store.office_hours import HoursInForce, OfficeHours
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaClient] | None) -> Lifespan:
+def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> Lifespan:
     """Start and stop what the app needs: migrations, the database, the Rasa client, the
     typed desk state and the dispatcher, Telegram, the periodic jobs."""
 
@@ -41,7 +42,7 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaClient] | None) -
     async def run(app: FastAPI) -> AsyncIterator[None]:
         upgrade(desk.database_url)
         engine = create_engine(desk.database_url)
-        rasa = rasa_client() if rasa_client else RasaClient(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
+        rasa = rasa_client() if rasa_client else connect_rasa(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
         state = _desk_state(desk, session_factory(engine), rasa)
         dispatcher = Dispatcher(
             state.sessions,
@@ -88,7 +89,7 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaClient] | None) -
     return run
 
 
-def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaClient) -> DeskState:
+def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaApi) -> DeskState:
     """Everything the worker side's routes need, built once at start (handoff/deps.py)."""
     return DeskState(
         sessions=sessions,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaUnavailable
+from bot.rasa_pool import connect_rasa
 from handoff.config import DeskSettings
 from handoff.learning import model_registry, promotion, training_export, training_job
 from handoff.store.models import ModelStatus, ModelVersion, Worker
@@ -92,7 +93,7 @@ async def _promote(
 ) -> int:
     with sessions() as session:
         admin_id = admin_named(session, admin_name).id
-    rasa = RasaClient(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
+    rasa = connect_rasa(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
     try:
         await promotion.promote(
             sessions,

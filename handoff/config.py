@@ -13,7 +13,9 @@ class DeskSettings(BaseSettings):
 
     # SQLAlchemy URL; SQLite is the embedded default, PostgreSQL works the same.
     database_url: str = Field(default="sqlite:///var/baken.db")
-    # The Rasa server, started with --enable-api.
+    # The Rasa server, started with --enable-api; several replicas separated by commas
+    # ("http://rasa-1:5005,http://rasa-2:5005"): each conversation goes to one of them
+    # (bot/rasa_pool.py), and to the next one while it is down.
     rasa_url: str = Field(default="http://localhost:5005")
     rasa_timeout_s: float = 10.0
     # While Rasa starts or loads a model, a citizen's message waits up to this long (and

@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from baken_core.paths import PROJECT_ROOT
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaApi
 from desk.app import create_app
 from handoff.config import DeskSettings
 from stack.processes import DESK_BIN, MODEL, RASA_BIN, free_port, start, stop, wait_until_up
@@ -26,7 +26,7 @@ def desk_server(
     tmp_path: Path,
     rasa_url: str,
     database_url: str | None = None,
-    rasa_client: Callable[[], RasaClient] | None = None,
+    rasa_client: Callable[[], RasaApi] | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Serve the whole desk on a free port (uvicorn in a thread); yields (base URL, database URL).
     `rasa_client` replaces the client for `rasa_url` (a scripted Rasa, tests/rasa_stub.py)."""

@@ -23,7 +23,7 @@ from baken_core.crisis import crisis_message, is_crisis_reply
 from baken_core.summary import TriageRecord, build_summary
 from baken_core.triage import assess, crisis_signals
 from baken_core.zrm import highest_urgency
-from bot.rasa_client import BotReply, RasaClient, RasaEmpty, RasaPaused, RasaUnavailable
+from bot.rasa_client import BotReply, RasaApi, RasaEmpty, RasaPaused, RasaUnavailable
 from bot.routing.locks import ConversationLocks
 from bot.routing.messages import Inbound, InboundResult, Outgoing, QueueRequest, Work
 from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACHMENT, RASA_DOWN
@@ -58,7 +58,7 @@ class Dispatcher:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        rasa: RasaClient,
+        rasa: RasaApi,
         hours: OfficeHours | HoursInForce,
         bus: EventBus,
         clock: Callable[[], dt.datetime] = utcnow,
