@@ -28,6 +28,8 @@ from baken_core.paths import PROJECT_ROOT
 
 DEFAULT_DESK_DATABASE = "sqlite:///var/baken.db"
 TRACKER_FILE = "rasa-trackers.db"
+TRACKER_STORE_TYPE = "baken_nlu.tracker_store.FencedSQLTrackerStore"
+"""Rasa's SQL tracker store with a fence against a late save by a second replica (issue 13)."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,9 @@ class TrackerDatabase:
     def rasa_config(self) -> dict[str, Any]:
         """The `tracker_store` section of Rasa's endpoints.yml."""
         if self.dialect == "sqlite":
-            return {"type": "SQL", "dialect": "sqlite", "db": self.database}
+            return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": self.database}
         config: dict[str, Any] = {
-            "type": "SQL",
+            "type": TRACKER_STORE_TYPE,
             "dialect": "postgresql",
             "url": self.host or "localhost",
             "port": self.port or 5432,

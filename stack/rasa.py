@@ -10,18 +10,19 @@ from pathlib import Path
 
 import yaml
 
+from baken_core.rasa_endpoints import TrackerDatabase
 from stack.processes import RASA_BIN, free_port, start, stop, wait_until_up
 
 
 class RasaServer:
-    """A Rasa server with its HTTP API and the project's SQL tracker store (a file in
+    """A Rasa server with its HTTP API and the project's fenced SQL tracker store (a file in
     `folder`, or the given tracker section): it can be paused, killed and started again."""
 
     def __init__(self, model: Path, folder: Path, action_url: str, tracker: dict | None = None) -> None:
         self.model, self.folder = model, folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        tracker = tracker or {"type": "SQL", "dialect": "sqlite", "db": str(folder / "trackers.db")}
+        tracker = tracker or TrackerDatabase("sqlite", str(folder / "trackers.db")).rasa_config()
         folder.mkdir(parents=True, exist_ok=True)
         self.endpoints = folder / "endpoints.yml"
         self.endpoints.write_text(

@@ -11,7 +11,7 @@ from baken_core.rasa_endpoints import endpoints, tracker_database
 def test_sqlite_desk_gives_a_tracker_file_of_its_own_beside_it() -> None:
     tracker = tracker_database("sqlite:///var/baken.db")
     assert tracker.rasa_config() == {
-        "type": "SQL",
+        "type": "baken_nlu.tracker_store.FencedSQLTrackerStore",
         "dialect": "sqlite",
         "db": str(PROJECT_ROOT / "var" / "rasa-trackers.db"),
     }
