@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from handoff.store import models  # noqa: F401  (registers the tables on Base.metadata)
@@ -34,9 +35,16 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
+MIGRATION_LOCK = 0x62616B656E  # "baken": one advisory lock key for the desk's migrations
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Desk processes starting together migrate one after the other: the second waits here,
+            # then finds the schema at head (it reads the version table after this lock).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
