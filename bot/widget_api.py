@@ -195,6 +195,8 @@ async def stream(
         return chunks
 
     def wants(event: dict[str, Any]) -> bool:
+        if event.get("type") == "resync":  # the bus missed events (handoff/store/pg_events.py)
+            return True
         if seen["citizen_id"] is None:
             return event.get("type") == "message"
         if event.get("citizen_id") == seen["citizen_id"]:

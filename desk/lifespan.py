@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -25,11 +25,13 @@ from handoff.deps import DeskState, LearningState
 from handoff.learning import model_registry, nlu_inbox, training_job
 from handoff.store import tracker_retention
 from handoff.store.attachments import AttachmentStore
-from handoff.store.db import create_engine, session_factory
+from handoff.store.db import create_engine, is_postgresql_url, session_factory
 from handoff.store.events import EventBus
+from handoff.store.job_leases import Leases
 from handoff.store.migrate import upgrade
 from handoff.store.models import Channel
 from handoff.store.office_hours import HoursInForce, OfficeHours
+from handoff.store.pg_events import PgEventBus
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -40,10 +42,16 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
+        problems = desk.multi_process_problems()
+        if problems:
+            raise RuntimeError(f"DESK_PROCESSES={desk.desk_processes}: " + "; ".join(problems))
         upgrade(desk.database_url)
         engine = create_engine(desk.database_url)
         rasa = rasa_client() if rasa_client else connect_rasa(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
-        state = _desk_state(desk, session_factory(engine), rasa)
+        bus = event_bus(desk.database_url)
+        if isinstance(bus, PgEventBus):
+            await bus.start()
+        state = _desk_state(desk, session_factory(engine), rasa, bus)
         dispatcher = Dispatcher(
             state.sessions,
             rasa,
@@ -57,48 +65,64 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
         trackers = create_engine(
             tracker_database(desk.database_url, desk.rasa_tracker_url).sqlalchemy_url(), pool_pre_ping=True
         )
-        with state.sessions.begin() as session:
-            model_registry.fail_stale(session)
         telegram = await start_telegram(desk, dispatcher, state.attachments)
         app.state.telegram = telegram
         if telegram is not None and telegram.outbox is not None:
             outbox = telegram.outbox
             state.wake_outbox = lambda channel: outbox.kick() if channel is Channel.telegram else None
-        jobs = Periodic()
+        jobs = Periodic(Leases(state.sessions))  # each round in one desk process only
         jobs.every("recovery sweep", desk.sweep_interval_s, dispatcher.sweep)
         retention = dt.timedelta(hours=desk.tracker_retention_hours)
-
-        def purge_in_thread() -> None:
-            # the whole transaction in the worker thread: a transaction held open across an
-            # await would keep SQLite's write lock while the event loop waits for it
-            with state.sessions.begin() as session:
-                tracker_retention.purge(session, trackers, retention)
-
-        async def purge_trackers() -> None:
-            await asyncio.to_thread(purge_in_thread)
-
-        jobs.every("tracker retention", 3600.0, purge_trackers)
+        jobs.every(
+            "tracker retention",
+            3600.0,
+            in_thread(state.sessions, lambda s: tracker_retention.purge(s, trackers, retention)),
+        )
+        jobs.every("nlu inbox retention", 3600.0, in_thread(state.sessions, nlu_inbox.purge_expired))
+        jobs.every("stale trainings", 60.0, in_thread(state.sessions, model_registry.fail_stale))
         yield
         await jobs.stop()
         if telegram is not None:
             await stop_telegram(telegram)
         await rasa.close()
+        if isinstance(bus, PgEventBus):
+            await bus.stop()
         trackers.dispose()
         engine.dispose()
 
     return run
 
 
-def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaApi) -> DeskState:
+def in_thread(sessions: sessionmaker[Session], work: Callable[[Session], object]) -> Callable[[], Awaitable[None]]:
+    """A periodic job that runs `work` in one transaction in a worker thread: a transaction
+    held open across an await would keep SQLite's write lock while the event loop waits."""
+
+    def transaction() -> None:
+        with sessions.begin() as session:
+            work(session)
+
+    async def job() -> None:
+        await asyncio.to_thread(transaction)
+
+    return job
+
+
+def event_bus(database_url: str) -> EventBus:
+    """On PostgreSQL the bus reaches every desk process on that database; on SQLite (one
+    process) it stays in memory."""
+    return PgEventBus(database_url) if is_postgresql_url(database_url) else EventBus()
+
+
+def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaApi, bus: EventBus) -> DeskState:
     """Everything the worker side's routes need, built once at start (handoff/deps.py)."""
     return DeskState(
         sessions=sessions,
-        bus=EventBus(),
+        bus=bus,
         assistant=rasa,
         secret_key=auth.secret_key(
             desk.secret_key.get_secret_value() if desk.secret_key else None, Path(desk.secret_key_file)
         ),
-        attachments=AttachmentStore.from_settings(desk),
+        attachments=AttachmentStore.from_settings(desk, sessions),
         hours=HoursInForce(OfficeHours.from_settings(gemeente()["opening_hours"])),
         thresholds=nlu_inbox.Thresholds(
             desk.nlu_inbox_confidence, desk.nlu_inbox_margin, desk.nlu_inbox_retention_days

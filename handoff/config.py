@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,10 @@ class DeskSettings(BaseSettings):
 
     # SQLAlchemy URL; SQLite is the embedded default, PostgreSQL works the same.
     database_url: str = Field(default="sqlite:///var/baken.db")
+    # How many desk processes share this database (behind one load balancer). More than one
+    # needs PostgreSQL, SECRET_KEY from the environment, ATTACHMENTS_STORE=database and
+    # Telegram in webhook mode; the desk refuses to start without them (README, "Scaling").
+    desk_processes: int = Field(default=1, ge=1, le=256)
     # The Rasa server, started with --enable-api; several replicas separated by commas
     # ("http://rasa-1:5005,http://rasa-2:5005"): each conversation goes to one of them
     # (bot/rasa_pool.py), and to the next one while it is down.
@@ -52,9 +57,29 @@ class DeskSettings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    # Photos and documents from citizens: stored here under random names; bigger ones are refused.
+    # Photos and documents from citizens: stored under random names in the folder, or in the
+    # database ("database": every desk process serves them; needed with several processes).
+    # Bigger ones are refused.
+    attachments_store: Literal["folder", "database"] = "folder"
     attachments_dir: str = "var/attachments"
     attachments_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+    def multi_process_problems(self) -> list[str]:
+        """What stops several desk processes from sharing the work safely (empty: nothing)."""
+        if self.desk_processes == 1:
+            return []
+        problems = []
+        if not self.database_url.startswith("postgresql"):
+            problems.append("DATABASE_URL must be PostgreSQL (SQLite is for one process)")
+        if self.secret_key is None:
+            problems.append("SECRET_KEY must be set (a generated key file differs per process)")
+        if self.attachments_store != "database":
+            problems.append("ATTACHMENTS_STORE must be 'database' (every process must serve every file)")
+        if self.telegram_token is not None and not self.telegram_webhook_url:
+            problems.append(
+                "Telegram needs TELEGRAM_WEBHOOK_URL: with polling from several processes Telegram answers 409"
+            )
+        return problems
 
 
 @lru_cache(maxsize=1)

@@ -376,9 +376,10 @@
       var data = {};
       try { data = JSON.parse(e.data); } catch (err) { return; }
       refreshSoon();
-      if (openId !== null && data.conversation_id === openId) openConversation(openId);
+      if (openId !== null && (data.conversation_id === openId || e.type === "resync")) openConversation(openId);
     };
-    ["queued", "crisis", "claimed", "message", "closed", "handed_back", "transferred"].forEach(function (type) {
+    // "resync": the server missed events (a database reconnect) and everything is re-read
+    ["queued", "crisis", "claimed", "message", "closed", "handed_back", "transferred", "resync"].forEach(function (type) {
       events.addEventListener(type, onEvent);
     });
     events.addEventListener("hello", function () { $("live").hidden = true; refreshSoon(); });

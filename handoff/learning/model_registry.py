@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from baken_core.paths import PROJECT_ROOT
 from handoff.store import conversations as convs
+from handoff.store.db import is_postgresql
 from handoff.store.models import ModelStatus, ModelVersion, Worker, utcnow
 
 DATA_INPUTS = ("data", "domain", "config.yml")
@@ -85,8 +86,16 @@ def ensure_live_registered(session: Session, live_path: Path, models_dir: Path) 
     return version
 
 
+TRAINING_LOCK = 0x42414B454E5452  # "BAKENTR"
+
+
 def start_training(session: Session, admin: Worker, config: str, models_dir: Path) -> ModelVersion:
-    """Reserve a registry row for a new training; TrainingBusy if one is running."""
+    """Reserve a registry row for a new training; TrainingBusy if one is running.
+
+    On PostgreSQL two desk processes asked at the same moment take turns (a transaction
+    lock), so the second sees the first one's row."""
+    if is_postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TRAINING_LOCK})
     if running(session) is not None:
         raise TrainingBusy("er loopt al een training")
     name = f"baken-{utcnow():%Y%m%d-%H%M%S-%f}"
@@ -106,9 +115,20 @@ def start_training(session: Session, admin: Worker, config: str, models_dir: Pat
     return version
 
 
-def fail_stale(session: Session) -> int:
-    """After a restart, a training that was running is gone: mark it failed."""
-    stale = session.scalars(select(ModelVersion).where(ModelVersion.status == ModelStatus.training)).all()
+STALE_AFTER = dt.timedelta(minutes=2)
+"""A training whose heartbeat (training_job.HEARTBEAT_S) is this old has lost its process."""
+
+
+def fail_stale(session: Session, now: dt.datetime | None = None) -> int:
+    """A training whose desk process is gone (no heartbeat for STALE_AFTER): mark it failed.
+
+    Trainings that another desk process is still running keep their heartbeat fresh and are
+    left alone (several desk processes on one database, issue 13)."""
+    cutoff = (now or utcnow()) - STALE_AFTER
+    last_sign = func.coalesce(ModelVersion.heartbeat_at, ModelVersion.created_at)
+    stale = session.scalars(
+        select(ModelVersion).where(ModelVersion.status == ModelStatus.training, last_sign < cutoff)
+    ).all()
     for version in stale:
         version.status = ModelStatus.failed
         version.error = "De training is onderbroken (de desk is herstart)."

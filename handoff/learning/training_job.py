@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT, data_dir
@@ -170,8 +170,39 @@ def _finish(sessions: sessionmaker[Session], version_id: int, scores: dict[str, 
         version.status, version.stage, version.progress = ModelStatus.ready, "klaar", 100
 
 
+HEARTBEAT_S = 20.0
+"""How often a running training shows it is alive (model_registry.STALE_AFTER)."""
+
+
+def _beat(sessions: sessionmaker[Session], version_id: int) -> None:
+    with sessions.begin() as session:
+        session.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == version_id, ModelVersion.status == ModelStatus.training)
+            .values(heartbeat_at=utcnow())
+        )
+
+
+async def _heartbeat(sessions: sessionmaker[Session], version_id: int) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(_beat, sessions, version_id)
+        except Exception:  # the database away for a moment: the next beat tries again
+            log.warning("training %s: heartbeat failed", version_id)
+        await asyncio.sleep(HEARTBEAT_S)
+
+
 async def run(sessions: sessionmaker[Session], version_id: int, settings: JobSettings) -> None:
-    """The whole job for one registry row; never raises (failures are recorded on the row)."""
+    """The whole job for one registry row; never raises (failures are recorded on the row).
+    While it runs, the row's heartbeat shows other desk processes it is alive."""
+    beating = asyncio.create_task(_heartbeat(sessions, version_id), name=f"training-{version_id}-heartbeat")
+    try:
+        await _run_job(sessions, version_id, settings)
+    finally:
+        beating.cancel()
+
+
+async def _run_job(sessions: sessionmaker[Session], version_id: int, settings: JobSettings) -> None:
     progress = Progress(sessions, version_id)
     with sessions() as session:
         version = session.get(ModelVersion, version_id)

@@ -1,9 +1,10 @@
-"""Files a citizen sends (a photo of a letter, a PDF): stored on disk, listed on the message.
+"""Files a citizen sends (a photo of a letter, a PDF): stored under random tokens, listed on the message.
 
-The bytes go to a folder under a random token; the citizen's own file name is kept only as
-display text in the message's `attachments` JSON, never used as a path. Serving decides the
-content type from an allowlist *and* the file's first bytes, so an uploaded HTML or SVG file
-can never run in a worker's browser.
+The bytes go to a folder (the embedded default) or, with several desk processes, to the
+database (ATTACHMENTS_STORE=database), so whichever process a worker reaches serves them.
+The citizen's own file name is kept only as display text in the message's `attachments`
+JSON, never used as a path. Serving decides the content type from an allowlist *and* the
+file's first bytes, so an uploaded HTML or SVG file can never run in a worker's browser.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, cast, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Text, cast, delete, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.config import DeskSettings
-from handoff.store.models import Message
+from handoff.store.models import AttachmentBlob, Message
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 10 * MB
@@ -101,22 +102,29 @@ class AttachmentStore:
     max_bytes: int = DEFAULT_MAX_BYTES
 
     @classmethod
-    def from_settings(cls, desk: DeskSettings) -> AttachmentStore:
+    def from_settings(cls, desk: DeskSettings, sessions: sessionmaker[Session] | None = None) -> AttachmentStore:
+        """The folder, or the database when ATTACHMENTS_STORE=database (needs `sessions`)."""
+        if desk.attachments_store == "database":
+            assert sessions is not None
+            return DatabaseAttachmentStore(Path(desk.attachments_dir), desk.attachments_max_bytes, sessions)
         return cls(Path(desk.attachments_dir), desk.attachments_max_bytes)
 
     def save(self, data: bytes, *, kind: str, mime: str | None, name: str | None) -> dict[str, Any]:
-        """Write the bytes under a new token; return the entry for `Message.attachments`."""
+        """Store the bytes under a new token; return the entry for `Message.attachments`."""
         if len(data) > self.max_bytes:
             raise AttachmentTooBig(f"{len(data)} bytes > {self.max_bytes}")
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         token = secrets.token_urlsafe(24)
+        self._put(token, data)
+        return {"id": token, "kind": kind, "mime": clean_mime(mime), "name": display_name(name), "size": len(data)}
+
+    def _put(self, token: str, data: bytes) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         final = self._path(token)
         partial = self.root / f".{token}.part"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(partial, final)
-        return {"id": token, "kind": kind, "mime": clean_mime(mime), "name": display_name(name), "size": len(data)}
 
     def read(self, token: str) -> bytes:
         try:
@@ -131,6 +139,36 @@ class AttachmentStore:
         if not is_token(token):
             raise AttachmentMissing(token)
         return self.root / token
+
+
+@dataclass(frozen=True)
+class DatabaseAttachmentStore(AttachmentStore):
+    """The same files as rows of `attachment_blobs`: every desk process on the database
+    serves them, on one machine or many, with no shared folder to mount (issue 13)."""
+
+    sessions: sessionmaker[Session] | None = None
+
+    def _db(self) -> sessionmaker[Session]:
+        assert self.sessions is not None
+        return self.sessions
+
+    def _put(self, token: str, data: bytes) -> None:
+        with self._db().begin() as session:
+            session.add(AttachmentBlob(token=token, data=data))
+
+    def read(self, token: str) -> bytes:
+        if not is_token(token):
+            raise AttachmentMissing(token)
+        with self._db()() as session:
+            data = session.scalar(select(AttachmentBlob.data).where(AttachmentBlob.token == token))
+        if data is None:
+            raise AttachmentMissing(token)
+        return bytes(data)
+
+    def delete(self, token: str) -> None:
+        if is_token(token):
+            with self._db().begin() as session:
+                session.execute(delete(AttachmentBlob).where(AttachmentBlob.token == token))
 
 
 def find_attachment(session: Session, token: str) -> tuple[Message, dict[str, Any]] | None:

@@ -72,3 +72,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def is_postgresql_url(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"

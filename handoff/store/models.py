@@ -6,7 +6,19 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from handoff.store.db import Base
@@ -275,3 +287,28 @@ class ModelVersion(Base):
     promoted_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     override_reason: Mapped[str | None] = mapped_column(Text)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """Touched while the training runs; a training silent for long is taken as gone."""
+
+
+class JobLease(Base):
+    """A periodic job shared by the desk processes: the next time it is due, who took it."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    holder: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AttachmentBlob(Base):
+    """A citizen's file kept in the database (ATTACHMENTS_STORE=database)."""
+
+    __tablename__ = "attachment_blobs"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

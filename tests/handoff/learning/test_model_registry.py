@@ -3,6 +3,7 @@ promotion gate (crisis recall 1.0, accuracy margin), rollback bookkeeping; and t
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.admin import charts
 from handoff.learning import model_registry
-from handoff.store.models import AuditLog, ModelStatus, ModelVersion, Worker
+from handoff.store.models import AuditLog, ModelStatus, ModelVersion, Worker, utcnow
 
 GATE = model_registry.Gate(margin=0.02)
 
@@ -51,14 +52,20 @@ def test_a_model_without_scores_or_a_failed_one_cannot_go_live() -> None:
     assert model_registry.check(version(ModelStatus.failed, accuracy=1.0, crisis_recall=1.0), None, GATE)
 
 
-def test_one_training_at_a_time_and_restarts_fail_it(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_one_training_at_a_time_and_a_silent_one_fails(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     with sessions.begin() as session:
         first = model_registry.start_training(session, admin(session), "config.yml", tmp_path)
         with pytest.raises(model_registry.TrainingBusy):
             model_registry.start_training(session, session.scalars(select(Worker)).one(), "config.yml", tmp_path)
         assert len(first.data_hash) == 64
+    later = utcnow() + model_registry.STALE_AFTER + dt.timedelta(seconds=5)
+    with sessions.begin() as session:  # another desk process runs it and its heartbeat is fresh
+        assert model_registry.fail_stale(session) == 0
+        session.get(ModelVersion, first.id).heartbeat_at = later - dt.timedelta(seconds=30)  # type: ignore[union-attr]
     with sessions.begin() as session:
-        assert model_registry.fail_stale(session) == 1
+        assert model_registry.fail_stale(session, now=later) == 0
+    with sessions.begin() as session:  # no heartbeat for longer than STALE_AFTER: its process is gone
+        assert model_registry.fail_stale(session, now=later + model_registry.STALE_AFTER) == 1
     with sessions() as session:
         stored = session.scalars(select(ModelVersion)).one()
         assert stored.status is ModelStatus.failed and "onderbroken" in (stored.error or "")

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from handoff.config import DeskSettings
 from handoff.store import conversations as convs
 from handoff.store.attachments import (
     OCTET_STREAM,
     AttachmentMissing,
     AttachmentStore,
     AttachmentTooBig,
+    DatabaseAttachmentStore,
     display_name,
     find_attachment,
     is_token,
@@ -139,3 +141,28 @@ def test_find_attachment_on_both_databases(sessions: sessionmaker[Session]) -> N
         assert find_attachment(session, near) is not None
         assert find_attachment(session, "c" * 32) is None
         assert find_attachment(session, "../" + "a" * 29) is None
+
+
+def test_in_the_database_every_process_reads_the_same_file(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """ATTACHMENTS_STORE=database: a second store on the same database (another desk
+    process) reads, and deletes, what the first one saved; nothing lands on disk."""
+    first = DatabaseAttachmentStore(tmp_path / "a", max_bytes=1000, sessions=sessions)
+    second = DatabaseAttachmentStore(tmp_path / "b", max_bytes=1000, sessions=sessions)
+    entry = first.save(PDF, kind="document", mime="application/pdf", name="brief.pdf")
+    assert is_token(entry["id"]) and entry["size"] == len(PDF)
+    assert second.read(entry["id"]) == PDF
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    with pytest.raises(AttachmentTooBig):
+        first.save(b"x" * 1001, kind="document", mime=None, name=None)
+    with pytest.raises(AttachmentMissing):
+        second.read("../../etc/passwd")
+    second.delete(entry["id"])
+    with pytest.raises(AttachmentMissing):
+        first.read(entry["id"])
+
+
+def test_the_settings_choose_the_store(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    folder = DeskSettings(attachments_dir=str(tmp_path))
+    assert type(AttachmentStore.from_settings(folder, sessions)) is AttachmentStore
+    database = DeskSettings(attachments_dir=str(tmp_path), attachments_store="database")
+    assert isinstance(AttachmentStore.from_settings(database, sessions), DatabaseAttachmentStore)
