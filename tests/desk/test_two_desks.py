@@ -1,6 +1,8 @@
 """Two desk processes on one PostgreSQL database (issue 13), as `make run-scaled` runs them:
 a widget stream on process A hears a worker's reply sent through process B; a crisis that
-reaches A alerts an inbox open on B within 2 s; a periodic job runs once between them."""
+reaches A alerts an inbox open on B within 2 s; a letter a citizen sends on Telegram through
+A is served to a worker by B; a periodic job runs once between them. Telegram is the only
+fake: a local Bot API server (tests/bot/fake_telegram.py), in webhook mode."""
 
 from __future__ import annotations
 
@@ -20,9 +22,10 @@ from baken_core.crisis import is_crisis_reply
 from baken_core.rasa_endpoints import tracker_database
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
-from handoff.store.models import JobLease
-from stack.processes import MODEL
+from handoff.store.models import JobLease, Message
+from stack.processes import MODEL, free_port
 from stack.rasa import RasaServer, action_server
+from tests.bot.fake_telegram import FakeBotApi
 from tests.databases import temporary_postgres_database
 from tests.desk.test_faults import DeskProcess, wait_until
 
@@ -30,6 +33,9 @@ pytestmark = [pytest.mark.faults, pytest.mark.rasa]
 
 PASSWORD = "een lang wachtwoord voor de test"
 SCALED = {"DESK_PROCESSES": "2", "SECRET_KEY": "test-" + "k" * 40, "ATTACHMENTS_STORE": "database"}
+TOKEN = "123456:TWO-desks"
+WEBHOOK_SECRET = "two-desks-webhook-secret"
+PDF = b"%PDF-1.7\n" + b"aanmaning van de deurwaarder " * 40
 
 
 class Stream:
@@ -61,11 +67,26 @@ class Stream:
 
 
 @pytest.fixture
-def two_desks(tmp_path: Path) -> Iterator[tuple[DeskProcess, DeskProcess, str]]:
+def telegram() -> Iterator[FakeBotApi]:
+    fake = FakeBotApi(TOKEN, free_port())
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def two_desks(tmp_path: Path, telegram: FakeBotApi) -> Iterator[tuple[DeskProcess, DeskProcess, str]]:
     assert MODEL.exists(), "no trained model: run `make train`"
+    settings = {
+        **SCALED,
+        "TELEGRAM_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_WEBHOOK_URL": "https://baken.example",
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
     with temporary_postgres_database() as url, action_server(tmp_path / "actions") as actions:
         rasa = RasaServer(MODEL, tmp_path / "rasa", actions, tracker=tracker_database(url).rasa_config())
-        desks = [DeskProcess(url, rasa.url, tmp_path / f"desk-{n}", **SCALED) for n in ("a", "b")]
+        desks = [DeskProcess(url, rasa.url, tmp_path / f"desk-{n}", **settings) for n in ("a", "b")]
         try:
             rasa.start(wait=False)
             for desk in desks:
@@ -83,8 +104,14 @@ def two_desks(tmp_path: Path) -> Iterator[tuple[DeskProcess, DeskProcess, str]]:
             rasa.kill()
 
 
+def telegram_update(update_id: int, **fields: Any) -> dict[str, Any]:
+    chat = {"id": 555013, "type": "private", "first_name": "Sam"}
+    message = {"message_id": update_id, "date": int(time.time()), "chat": chat, "from": {**chat, "is_bot": False}}
+    return {"update_id": update_id, "message": {**message, **fields}}
+
+
 def test_a_reply_and_a_crisis_cross_from_one_desk_process_to_the_other(
-    two_desks: tuple[DeskProcess, DeskProcess, str],
+    two_desks: tuple[DeskProcess, DeskProcess, str], telegram: FakeBotApi
 ) -> None:
     a, b, url = two_desks
     engine = create_engine(url)
@@ -124,6 +151,24 @@ def test_a_reply_and_a_crisis_cross_from_one_desk_process_to_the_other(
     assert [e for e in widget_on_a.events if e[1] == "message" and e[2].get("text") == text] == [
         (arrived, "message", message)
     ], "the reply reached the widget once"
+
+    # a letter on Telegram, through A's webhook; a worker on B opens it
+    secret = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    for update in (
+        telegram_update(1, text="ik wil een medewerker spreken"),
+        telegram_update(2, document=telegram.document(PDF, "Aanmaning.pdf", "application/pdf")),
+    ):
+        assert httpx.post(f"{a.url}/telegram/webhook", json=update, headers=secret, timeout=60).status_code == 200
+
+    def letter() -> str | None:
+        with session_factory(engine)() as session:
+            files = session.scalars(select(Message.attachments).where(Message.attachments.is_not(None))).all()
+        return str(files[0][0]["id"]) if files and files[0] else None
+
+    wait_until(lambda: letter() is not None, 30, "the letter stored")
+    served = worker.get(f"/api/inbox/attachments/{letter()}")
+    assert served.status_code == 200 and served.content == PDF
+    assert httpx.get(f"{b.url}/api/inbox/attachments/{letter()}").status_code == 401, "only for logged-in workers"
 
     # periodic work: the hourly retention ran once between the two processes, not in each
     with session_factory(engine)() as session:
