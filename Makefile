@@ -24,10 +24,11 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run shell actions train spacy validate lint test test-fast test-fast-rasa test-fast-desk test-unit browser test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
+.PHONY: help install run run-scaled haproxy shell actions train spacy validate lint test test-fast test-fast-rasa test-fast-desk test-unit browser test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
+	@echo "make run-scaled 2 desk processes + 2 action servers behind HAProxy, 2 Rasa servers, PostgreSQL + Redis"
 	@echo "make test       lint, validate data, unit tests, test stories, classify"
 	@echo "make test-fast  the tests that need no model, no Rasa and no browser (under 2 minutes)"
 	@echo "make shell      talk to the assistant in this terminal"
@@ -125,6 +126,16 @@ browser:
 	    echo "Chromium is nodig voor de browsertests: sudo apt-get install chromium"; exit 1; \
 	  fi; }
 
+# The balancer of `make run-scaled` (deploy/haproxy.cfg): Debian's haproxy, installed the same way.
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || { \
+	  if [[ "$$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing haproxy (make run-scaled)"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq || true; apt-get install -y -qq haproxy >/dev/null; \
+	  else \
+	    echo "HAProxy is nodig voor make run-scaled: sudo apt-get install haproxy"; exit 1; \
+	  fi; }
+
 test: lint validate $(MODEL) test-stories test-unit test-desk
 
 actions: $(RASA_STAMP)
@@ -133,6 +144,11 @@ actions: $(RASA_STAMP)
 run: $(MODEL) $(DESK_STAMP)
 	@scripts/desk ensure-demo
 	@scripts/run
+
+# Two desk processes and two action servers behind HAProxy, two Rasa servers, on this
+# machine's PostgreSQL and Redis (README, "Scaling out").
+run-scaled: $(MODEL) $(DESK_STAMP) haproxy
+	@scripts/run-scaled
 
 shell: $(MODEL)
 	@$(RASA) run actions --port 5055 >/tmp/baken-actions.log 2>&1 & pid=$$!; \
