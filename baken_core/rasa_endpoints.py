@@ -118,6 +118,8 @@ def lock_store(redis_url: str | None) -> dict[str, Any] | None:
 def endpoints(base: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     """`base` (the project's endpoints.yml) with the tracker store and lock store filled in."""
     result = dict(base)
+    if env.get("ACTION_ENDPOINT_URL"):  # e.g. a balancer in front of several action servers
+        result["action_endpoint"] = {**result.get("action_endpoint", {}), "url": env["ACTION_ENDPOINT_URL"]}
     result["tracker_store"] = tracker_database(env.get("DATABASE_URL"), env.get("RASA_TRACKER_URL")).rasa_config()
     locks = lock_store(env.get("REDIS_URL"))
     if locks is not None:

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 
 from baken_core.paths import PROJECT_ROOT
@@ -128,3 +130,60 @@ def running_stack(work: Path) -> Iterator[Stack]:
     finally:
         for proc in reversed(procs):
             stop(proc)
+
+
+class DeskProcess:
+    """The desk as `make run` starts it (uvicorn), on a port of its own."""
+
+    def __init__(self, database_url: str, rasa_url: str, folder: Path, port: int = 0, **settings: str) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.folder = folder
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "RASA_URL": rasa_url,
+            "SECRET_KEY_FILE": str(folder / "secret"),
+            "ATTACHMENTS_DIR": str(folder / "attachments"),
+            "SWEEP_INTERVAL_S": "1",
+            **settings,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = (self.folder / f"desk-{self.starts}.log").open("wb")
+        command = [str(DESK_BIN / "uvicorn"), "--factory", "desk.app:create_app", "--host", "127.0.0.1"]
+        self.proc = subprocess.Popen(
+            [*command, "--port", str(self.port)], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "the desk exited"
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=10).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("the desk did not start")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def say(self, visitor: str, client_id: str, text: str, timeout: float = 120.0) -> dict[str, Any]:
+        body = {"visitor_id": visitor, "client_message_id": client_id, "text": text}
+        response = httpx.post(f"{self.url}/api/widget/messages", json=body, timeout=timeout)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def health(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.url}/healthz", timeout=10).json())

@@ -18,16 +18,24 @@ class RasaServer:
     """A Rasa server with its HTTP API and the project's fenced SQL tracker store (a file in
     `folder`, or the given tracker section): it can be paused, killed and started again."""
 
-    def __init__(self, model: Path, folder: Path, action_url: str, tracker: dict | None = None) -> None:
+    def __init__(
+        self,
+        model: Path,
+        folder: Path,
+        action_url: str,
+        tracker: dict | None = None,
+        lock_store: dict | None = None,
+    ) -> None:
         self.model, self.folder = model, folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         tracker = tracker or TrackerDatabase("sqlite", str(folder / "trackers.db")).rasa_config()
         folder.mkdir(parents=True, exist_ok=True)
         self.endpoints = folder / "endpoints.yml"
-        self.endpoints.write_text(
-            yaml.safe_dump({"action_endpoint": {"url": action_url}, "tracker_store": tracker}), encoding="utf-8"
-        )
+        endpoints = {"action_endpoint": {"url": action_url}, "tracker_store": tracker}
+        if lock_store is not None:
+            endpoints["lock_store"] = lock_store
+        self.endpoints.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -42,6 +50,11 @@ class RasaServer:
         self.proc = start(command, self.log)
         if wait:
             self.wait_ready()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
     def wait_ready(self, seconds: int = 240) -> None:
         assert self.proc is not None

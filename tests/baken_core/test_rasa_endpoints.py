@@ -48,3 +48,10 @@ def test_an_explicit_tracker_url_wins_and_redis_adds_a_lock_store() -> None:
 def test_other_databases_are_refused() -> None:
     with pytest.raises(ValueError):
         tracker_database("mysql://x@y/z")
+
+
+def test_an_action_endpoint_from_the_environment_replaces_the_projects() -> None:
+    base = {"action_endpoint": {"url": "http://localhost:5055/webhook"}}
+    config = endpoints(base, {"ACTION_ENDPOINT_URL": "http://127.0.0.1:15055/webhook"})
+    assert config["action_endpoint"] == {"url": "http://127.0.0.1:15055/webhook"}
+    assert endpoints(base, {})["action_endpoint"] == base["action_endpoint"]

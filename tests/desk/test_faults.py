@@ -9,7 +9,6 @@ context (slots) was kept where the scenario allows.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import threading
@@ -24,7 +23,6 @@ import pytest
 from sqlalchemy import func, select
 
 from baken_core.crisis import is_crisis_reply
-from baken_core.paths import PROJECT_ROOT
 from bot.rasa_client import RasaClient
 from bot.routing import Dispatcher, Inbound
 from bot.routing.texts import PATIENT, RASA_DOWN
@@ -42,66 +40,13 @@ from handoff.store.models import (
     Processing,
     Urgency,
 )
-from stack.processes import MODEL, free_port
+from stack.desk import DeskProcess
+from stack.processes import MODEL, free_port, wait_until
 from stack.rasa import RasaServer, action_server
 from tests.bot.test_routing import HOURS
 from tests.moments import TUESDAY_MORNING
 
 pytestmark = [pytest.mark.faults, pytest.mark.rasa]
-
-DESK_BIN = PROJECT_ROOT / ".venv-desk" / "bin"
-
-
-class DeskProcess:
-    """The desk as `make run` starts it (uvicorn), on a port of its own."""
-
-    def __init__(self, database_url: str, rasa_url: str, folder: Path, **settings: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.folder = folder
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "RASA_URL": rasa_url,
-            "SECRET_KEY_FILE": str(folder / "secret"),
-            "ATTACHMENTS_DIR": str(folder / "attachments"),
-            "SWEEP_INTERVAL_S": "1",
-            **settings,
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        log = (self.folder / f"desk-{self.starts}.log").open("wb")
-        command = [str(DESK_BIN / "uvicorn"), "--factory", "desk.app:create_app", "--host", "127.0.0.1"]
-        self.proc = subprocess.Popen(
-            [*command, "--port", str(self.port)], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "the desk exited"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=10).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("the desk did not start")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-    def say(self, visitor: str, client_id: str, text: str, timeout: float = 120.0) -> dict[str, Any]:
-        body = {"visitor_id": visitor, "client_message_id": client_id, "text": text}
-        response = httpx.post(f"{self.url}/api/widget/messages", json=body, timeout=timeout)
-        assert response.status_code == 200, response.text
-        return dict(response.json())
-
-    def health(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/healthz", timeout=10).json())
 
 
 @pytest.fixture(scope="module")
@@ -124,15 +69,6 @@ def replies_to(sessions: Any, message_id: int | None) -> list[str]:
         return list(
             session.scalars(select(Message.text).where(Message.reply_to == message_id).order_by(Message.id)).all()
         )
-
-
-def wait_until(predicate: Any, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def user_turns(rasa_url: str, sender: str) -> list[str]:

@@ -22,10 +22,11 @@ from bot.rasa_pool import rendezvous_order
 from bot.routing.texts import RASA_DOWN
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import Author, Citizen, Conversation, ConversationStatus, Message, Processing
-from stack.processes import MODEL
+from stack.desk import DeskProcess
+from stack.processes import MODEL, wait_until
 from stack.rasa import RasaServer, action_server
 from tests.databases import POSTGRES_SERVER, empty_tables
-from tests.desk.test_faults import DeskProcess, replies_to, tracker, user_turns, wait_until
+from tests.desk.test_faults import replies_to, tracker, user_turns
 
 pytestmark = [pytest.mark.faults, pytest.mark.rasa]
 

@@ -23,11 +23,11 @@ from baken_core.rasa_endpoints import tracker_database
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import JobLease, Message
-from stack.processes import MODEL, free_port
+from stack.desk import DeskProcess
+from stack.processes import MODEL, free_port, wait_until
 from stack.rasa import RasaServer, action_server
 from tests.bot.fake_telegram import FakeBotApi
 from tests.databases import temporary_postgres_database
-from tests.desk.test_faults import DeskProcess, wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.rasa]
 
