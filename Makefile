@@ -24,7 +24,7 @@ PYTHON310 ?= $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
   $$c -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard data/*.yml) baken_nlu/components.py
 
-.PHONY: help install run run-scaled haproxy shell actions train spacy validate lint test test-fast test-fast-rasa test-fast-desk test-unit browser test-stories test-desk bench-nlu bench-desk bench-faults bench-loop lock-rasa lock-desk clean
+.PHONY: help install run run-scaled haproxy shell actions train spacy validate lint test test-fast test-fast-rasa test-fast-desk test-unit browser test-stories test-desk bench-nlu bench-desk bench-faults bench-loop bench-scale lock-rasa lock-desk clean
 
 help:
 	@echo "make run        install, train a model if none, start Rasa + action server"
@@ -37,6 +37,7 @@ help:
 	@echo "make bench-desk desk benchmark (starts its own stack) -> docs/benchmarks/desk.md"
 	@echo "make bench-faults crashes and restarts under load, PostgreSQL -> docs/benchmarks/faults.md"
 	@echo "make bench-loop admin learning loop in Chromium, real training -> docs/benchmarks/learning-loop.md"
+	@echo "make bench-scale 1 vs 2 Rasa servers, 1 vs 2 desk processes on PostgreSQL -> docs/benchmarks/scale.md"
 
 $(RASA_STAMP): requirements/rasa.lock
 	@if [[ -z "$(PYTHON310)" ]]; then \
@@ -80,7 +81,7 @@ lint: $(RASA_STAMP) $(DESK_STAMP)
 	$(RASA_VENV)/bin/ruff check --no-cache .
 	$(RASA_VENV)/bin/ruff format --no-cache --check .
 	$(RASA_VENV)/bin/mypy
-	$(DESK_VENV)/bin/mypy desk handoff bot stack tests/test_layout.py tests/handoff tests/bot tests/desk baken_core benchmarks/learning_loop.py benchmarks/faults.py benchmarks/desk.py benchmarks/desk_stack.py benchmarks/desk_report.py
+	$(DESK_VENV)/bin/mypy desk handoff bot stack tests/test_layout.py tests/handoff tests/bot tests/desk baken_core benchmarks/learning_loop.py benchmarks/faults.py benchmarks/desk.py benchmarks/desk_stack.py benchmarks/desk_report.py benchmarks/scale.py benchmarks/scale_report.py
 
 RASA_TESTS := tests/baken_core tests/actions tests/baken_nlu tests/dialogue
 DESK_TESTS := tests/test_layout.py tests/baken_core tests/handoff tests/bot tests/desk
@@ -171,6 +172,10 @@ bench-faults: $(MODEL) $(DESK_STAMP)
 # The admin's learning loop in headless Chromium with the real training config (about 10 minutes).
 bench-loop: $(MODEL) $(DESK_STAMP)
 	$(DESK_VENV)/bin/python -m benchmarks.learning_loop
+
+# Three topologies in one run, each on a new PostgreSQL database (README, "Scaling out").
+bench-scale: $(MODEL) $(DESK_STAMP) haproxy
+	$(DESK_VENV)/bin/python -m benchmarks.scale
 
 lock-desk:
 	rm -rf /tmp/baken-lock-desk && $(PYTHON_DESK) -m venv /tmp/baken-lock-desk

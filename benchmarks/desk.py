@@ -31,7 +31,6 @@ import random
 import re
 import secrets
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy
 import yaml
 
 from baken_core.paths import PROJECT_ROOT
@@ -57,7 +57,8 @@ from benchmarks.desk_report import (
     merge_cpu,
     render,
 )
-from benchmarks.desk_stack import CpuUse, Stack, cpu_meter, rss_mib, running_stack, wait_for_quiet
+from benchmarks.desk_stack import CpuMeter, CpuUse, Stack, cpu_meter, rss_mib, running_stack, wait_for_quiet
+from handoff.store.db import create_engine
 
 HELDOUT = PROJECT_ROOT / "data" / "evaluation" / "heldout.jsonl"
 # Questions about benefits and debts that the assistant answers itself; crisis and
@@ -353,9 +354,36 @@ class StreamLog:
     error: str | None = None
 
 
-async def create_workers(stack: Stack, names: Sequence[str]) -> None:
+@dataclass
+class DeskTarget:
+    """Where the relay and the loss check talk to the desk: citizens' streams and workers'
+    replies may go to different desk processes (benchmarks/scale.py)."""
+
+    citizen_url: str
+    worker_url: str
+    database_url: str
+    secret_key_file: Path
+    work: Path
+    """A folder outside the project (its .env is not read there)."""
+    meter: Callable[[], CpuMeter]
+    desk_rss: Callable[[], float]
+
+    @classmethod
+    def of(cls, stack: Stack) -> DeskTarget:
+        return cls(
+            stack.desk_url,
+            stack.desk_url,
+            stack.database_url,
+            stack.secret_key_file,
+            stack.logs.parent,
+            lambda: cpu_meter(stack),
+            lambda: rss_mib(stack.desk_pid),
+        )
+
+
+async def create_workers(target: DeskTarget, names: Sequence[str]) -> None:
     """Through `scripts/desk create-user`, as an administrator would (four at a time)."""
-    env = {**os.environ, "DATABASE_URL": stack.database_url, "SECRET_KEY_FILE": str(stack.secret_key_file)}
+    env = {**os.environ, "DATABASE_URL": target.database_url, "SECRET_KEY_FILE": str(target.secret_key_file)}
     gate = asyncio.Semaphore(4)
 
     async def create(name: str) -> None:
@@ -371,7 +399,7 @@ async def create_workers(stack: Stack, names: Sequence[str]) -> None:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 env=env,
-                cwd=stack.logs.parent,  # not the project: its .env is not read
+                cwd=target.work,  # not the project: its .env is not read
             )
             out, _ = await proc.communicate(f"{WORKER_PASSWORD}\n".encode())
             if proc.returncode != 0:
@@ -387,13 +415,23 @@ async def login(desk: str, name: str) -> WorkerSession:
     return WorkerSession(name, client, str(response.json()["csrf_token"]))
 
 
-def conversation_owners(database: Path) -> dict[int, str]:
+def query(database_url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Read the desk's database directly (SQLite or PostgreSQL), to check what the API says."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as db:
+            return [tuple(row) for row in db.execute(sqlalchemy.text(sql)).all()]
+    finally:
+        engine.dispose()
+
+
+def conversation_owners(database_url: str) -> dict[int, str]:
     """conversation id -> widget visitor id (the inbox shows ids and summaries, not visitors)."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        rows = db.execute(
-            "SELECT conversations.id, citizens.external_id FROM conversations "
-            "JOIN citizens ON citizens.id = conversations.citizen_id"
-        ).fetchall()
+    rows = query(
+        database_url,
+        "SELECT conversations.id, citizens.external_id FROM conversations "
+        "JOIN citizens ON citizens.id = conversations.citizen_id",
+    )
     return {int(conversation_id): str(visitor) for conversation_id, visitor in rows}
 
 
@@ -464,8 +502,8 @@ def worker_texts() -> list[str]:
     return [" ".join(str(item["text"]).split()) for item in raw["replies"]]
 
 
-async def relay_latency(stack: Stack, plan: Plan, ledger: Ledger, rng: random.Random, memory: Memory) -> Relay:
-    desk = stack.desk_url
+async def relay_latency(target: DeskTarget, plan: Plan, ledger: Ledger, rng: random.Random, memory: Memory) -> Relay:
+    desk = target.citizen_url
     count = plan.handoff_conversations
     limits = httpx.Limits(
         max_connections=count + 50, max_keepalive_connections=count + 50, keepalive_expiry=KEEPALIVE_S
@@ -491,9 +529,9 @@ async def relay_latency(stack: Stack, plan: Plan, ledger: Ledger, rng: random.Ra
         relay.not_queued = sum(1 for v in visitors if statuses.get(v) != "queued")
 
         names = [f"bench-medewerker-{i:02d}" for i in range(plan.workers)]
-        await create_workers(stack, names)
-        workers = [await login(desk, name) for name in names]
-        owners = conversation_owners(stack.database_path)
+        await create_workers(target, names)
+        workers = [await login(target.worker_url, name) for name in names]
+        owners = conversation_owners(target.database_url)
         wanted = set(visitors)
         inbox = (await workers[0].client.get("/api/inbox")).json()
         queued = [item["conversation_id"] for item in inbox["waiting"] if owners.get(item["conversation_id"]) in wanted]
@@ -526,7 +564,7 @@ async def relay_latency(stack: Stack, plan: Plan, ledger: Ledger, rng: random.Ra
             readers.append(asyncio.create_task(read_stream(streams, desk, logs[visitor], after, book)))
         await asyncio.wait_for(asyncio.gather(*(log.ready.wait() for log in logs.values())), 60)
         relay.stream_errors = sum(1 for log in logs.values() if log.error)
-        memory.streams_open = rss_mib(stack.desk_pid)
+        memory.streams_open = target.desk_rss()
 
         # A citizen answers each reply after a moment of typing (not timed; it adds load).
         answers: list[asyncio.Task[None]] = []
@@ -572,7 +610,7 @@ async def relay_latency(stack: Stack, plan: Plan, ledger: Ledger, rng: random.Ra
             rng.shuffle(order)
             out = relay.rounds.setdefault(rate, RelayRound(rate))
             tasks: list[asyncio.Task[None]] = []
-            meter = cpu_meter(stack)
+            meter = target.meter()
             started = time.perf_counter()
             for index, (worker, cid, visitor) in enumerate(order):
                 if rate is not None:
@@ -589,7 +627,7 @@ async def relay_latency(stack: Stack, plan: Plan, ledger: Ledger, rng: random.Ra
             print(f"  round {number}: {len(order)} replies, {what}", flush=True)
 
         await asyncio.sleep(0.5)  # late duplicates would show up here
-        memory.after_relay = rss_mib(stack.desk_pid)
+        memory.after_relay = target.desk_rss()
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
@@ -607,7 +645,7 @@ async def relay_latency(stack: Stack, plan: Plan, ledger: Ledger, rng: random.Ra
 # --- 3. messages lost -------------------------------------------------------------------
 
 
-async def verify(stack: Stack, ledger: Ledger) -> LossReport:
+async def verify(target: DeskTarget, ledger: Ledger) -> LossReport:
     """Find every accepted message again: in the history API (exactly once) and in the database."""
     loss = LossReport(
         citizen_sent=sum(len(ids) for ids in ledger.citizen_sent.values()), replies_sent=len(ledger.replies_sent)
@@ -620,7 +658,7 @@ async def verify(stack: Stack, ledger: Ledger) -> LossReport:
 
         async def check(visitor: str) -> None:
             async with gate:
-                response = await client.get(f"{stack.desk_url}/api/widget/messages", params={"visitor_id": visitor})
+                response = await client.get(f"{target.citizen_url}/api/widget/messages", params={"visitor_id": visitor})
             if response.status_code != 200:
                 ledger.error(f"GET /api/widget/messages: HTTP {response.status_code}")
                 loss.citizen_missing += len(ledger.citizen_sent.get(visitor, []))
@@ -651,15 +689,16 @@ async def verify(stack: Stack, ledger: Ledger) -> LossReport:
 
         await asyncio.gather(*(check(v) for v in ledger.citizen_sent))
 
-    with sqlite3.connect(f"file:{stack.database_path}?mode=ro", uri=True) as db:
-        counts = dict(db.execute("SELECT author, COUNT(*) FROM messages GROUP BY author").fetchall())
-        keys = {str(k) for (k,) in db.execute("SELECT dedupe_key FROM messages WHERE author = 'citizen'").fetchall()}
-        worker_texts_ = [str(t) for (t,) in db.execute("SELECT text FROM messages WHERE author = 'worker'").fetchall()]
-        handoffs = db.execute(
-            "SELECT citizens.external_id, handoffs.reason FROM handoffs "
-            "JOIN conversations ON conversations.id = handoffs.conversation_id "
-            "JOIN citizens ON citizens.id = conversations.citizen_id"
-        ).fetchall()
+    url = target.database_url
+    counts = {str(a): int(n) for a, n in query(url, "SELECT author, COUNT(*) FROM messages GROUP BY author")}
+    keys = {str(k) for (k,) in query(url, "SELECT dedupe_key FROM messages WHERE author = 'citizen'")}
+    worker_texts_ = [str(t) for (t,) in query(url, "SELECT text FROM messages WHERE author = 'worker'")]
+    handoffs = query(
+        url,
+        "SELECT citizens.external_id, handoffs.reason FROM handoffs "
+        "JOIN conversations ON conversations.id = handoffs.conversation_id "
+        "JOIN citizens ON citizens.id = conversations.citizen_id",
+    )
     loss.bot_handoff_reasons = dict(
         Counter(str(reason) for visitor, reason in handoffs if visitor in ledger.bot_visitors)
     )
@@ -686,9 +725,10 @@ async def benchmark(stack: Stack, plan: Plan, seed: int) -> Run:
     levels = await bot_round_trip(stack, plan, texts, ledger, rng)
     memory.after_bot = rss_mib(stack.desk_pid)
     print("2. relay latency: worker -> citizen stream", flush=True)
-    relay = await relay_latency(stack, plan, ledger, rng, memory)
+    target = DeskTarget.of(stack)
+    relay = await relay_latency(target, plan, ledger, rng, memory)
     print("3. messages lost: checking history and database ...", flush=True)
-    loss = await verify(stack, ledger)
+    loss = await verify(target, ledger)
     memory.end = rss_mib(stack.desk_pid)
     return Run(
         plan_note=plan_note(plan),

@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from stack.desk import Stack, running_stack
 
-__all__ = ["CpuMeter", "CpuUse", "Stack", "cpu_meter", "rss_mib", "running_stack", "wait_for_quiet"]
+__all__ = [
+    "CpuMeter",
+    "CpuUse",
+    "Pids",
+    "Stack",
+    "cpu_meter",
+    "postgres_pids",
+    "rss_mib",
+    "running_stack",
+    "wait_for_quiet",
+]
 
 
 def cpu_meter(stack: Stack) -> CpuMeter:
@@ -53,28 +64,57 @@ class CpuUse:
     cores: dict[str, float]
 
 
+Pids = int | Sequence[int] | Callable[[], Sequence[int]]
+"""One process, several, or a function that lists them when asked (e.g. PostgreSQL's backends)."""
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL's processes on this machine (the server and every connection's backend)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 class CpuMeter:
     """Where the machine's CPU went between two moments: the stack's processes and the rest
-    (the machine is shared; other people's test runs show up as `other`)."""
+    (the machine is shared; other people's test runs show up as `other`). A process that
+    starts in between counts from zero; one that ends in between is not counted."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
+    def __init__(self, pids: Mapping[str, Pids]) -> None:
+        self.pids = dict(pids)
         self._start = self._snapshot()
 
-    def _snapshot(self) -> tuple[float, int, dict[str, int]]:
-        ours = {}
-        for name, pid in self.pids.items():
-            try:
-                ours[name] = _cpu_ticks(pid)
-            except OSError:
-                ours[name] = 0
+    def _listed(self, name: str) -> Sequence[int]:
+        pids = self.pids[name]
+        if isinstance(pids, int):
+            return [pids]
+        return pids() if callable(pids) else pids
+
+    def _snapshot(self) -> tuple[float, int, dict[str, dict[int, int]]]:
+        ours: dict[str, dict[int, int]] = {}
+        for name in self.pids:
+            ours[name] = {}
+            for pid in self._listed(name):
+                try:
+                    ours[name][pid] = _cpu_ticks(pid)
+                except OSError:
+                    continue
         return time.monotonic(), _machine_busy_ticks(), ours
 
     def read(self) -> CpuUse:
         """Since the meter was made."""
         (t0, busy0, ours0), (t1, busy1, ours1) = self._start, self._snapshot()
         seconds = max(t1 - t0, 1e-9)
-        cores = {name: (ours1[name] - ours0[name]) / TICKS / seconds for name in self.pids}
+        cores = {
+            name: sum(ticks - ours0[name].get(pid, 0) for pid, ticks in ours1[name].items()) / TICKS / seconds
+            for name in self.pids
+        }
         cores["other"] = max(0.0, (busy1 - busy0) / TICKS / seconds - sum(cores.values()))
         return CpuUse(seconds, cores)
 

@@ -1,0 +1,300 @@
+"""Results of `make bench-scale` and its Markdown report (docs/benchmarks/scale.md)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from benchmarks.desk_report import Facts, LossReport, Relay, mark, merge_cpu, ms, percentile
+from benchmarks.desk_stack import CpuUse
+from stack.scaled import Topology
+
+TARGET_OVERHEAD_P50 = 1.10
+TARGET_RELAY_P95_MS = 50.0
+BAKEN = ("desk", "rasa", "actions", "balancer", "postgres")
+"""The processes that do Baken's work; `bench` is the load generator, `other` the rest."""
+CPU_COLUMNS = (*BAKEN, "bench", "other")
+PROJECTED_CORES = (2, 4, 8, 16)
+SATURATED = 0.85
+"""Share of the machine's cores busy above which a run counts as saturated."""
+
+
+@dataclass
+class Pass:
+    latencies: list[float] = field(default_factory=list)
+    """Round trips of messages the assistant answered (through Rasa)."""
+    skipped: int = 0
+    """Answered by the desk without Rasa (the conversation had gone to the queue): not timed."""
+    failed: int = 0
+    wall_s: float = 0.0
+    cpu: CpuUse | None = None
+
+
+@dataclass
+class TopologyRun:
+    topology: Topology
+    rasa_path: str
+    desk: list[Pass]
+    rasa: list[Pass]
+    relay: Relay
+    loss: LossReport
+    requests: int
+    errors: dict[str, int]
+    duration_s: float
+    startup_s: float = math.nan
+
+    @staticmethod
+    def _latencies(passes: Sequence[Pass]) -> list[float]:
+        return [value for p in passes for value in p.latencies]
+
+    @staticmethod
+    def _rate(passes: Sequence[Pass]) -> float:
+        answered = sum(len(p.latencies) + p.skipped for p in passes)
+        wall = sum(p.wall_s for p in passes)
+        return answered / wall if wall else math.nan
+
+    def side(self, name: str) -> list[Pass]:
+        return self.desk if name == "desk" else self.rasa
+
+    def latencies(self, name: str) -> list[float]:
+        return self._latencies(self.side(name))
+
+    def rate(self, name: str) -> float:
+        return self._rate(self.side(name))
+
+    def cpu(self, name: str) -> CpuUse:
+        return merge_cpu([p.cpu for p in self.side(name)])
+
+    def ratio(self, q: float) -> float:
+        return percentile(self.latencies("desk"), q) / percentile(self.latencies("rasa"), q)
+
+    def cpu_ms_per_message(self, name: str = "desk") -> float:
+        """Core-milliseconds of Baken's processes per message answered."""
+        use = self.cpu(name)
+        messages = sum(len(p.latencies) + p.skipped for p in self.side(name))
+        busy = sum(use.cores.get(kind, 0.0) for kind in BAKEN) * use.seconds
+        return busy / messages * 1000 if messages else math.nan
+
+    def relay_p95_ms(self) -> float:
+        target = self.relay.target_round()
+        return percentile(target.latencies, 95) * 1000 if target else math.nan
+
+    def lost(self) -> int:
+        loss, relay = self.loss, self.relay
+        return (
+            loss.citizen_missing
+            + loss.replies_missing
+            + relay.stream_missing
+            + loss.db_citizen_missing
+            + loss.db_replies_missing
+            + loss.unanswered
+        )
+
+    def doubled(self) -> int:
+        return (
+            self.loss.citizen_duplicated
+            + self.loss.replies_duplicated
+            + self.relay.stream_duplicated
+            + self.relay.wrong_stream
+        )
+
+    def line(self) -> str:
+        return (
+            f"{self.rate('desk'):.1f} msg/s through the desk, {self.rate('rasa'):.1f} straight to Rasa; "
+            f"p50 ratio {self.ratio(50):.2f}; relay p95 {self.relay_p95_ms():.1f} ms; "
+            f"lost {self.lost()}, doubled {self.doubled()}"
+        )
+
+
+def _letter(index: int) -> str:
+    return "ABCDEFGH"[index]
+
+
+def render(runs: Sequence[TopologyRun], facts: Facts, plan_note: str) -> str:
+    lines = [
+        "# Scale benchmark",
+        "",
+        f"- Date: {facts.date}",
+        f"- Machine: {facts.machine}",
+        f"- Versions: {facts.versions}",
+        f"- Code: {facts.code}",
+        "- Command: `make bench-scale` (benchmarks/scale.py, stack/scaled.py). Each topology is started fresh on "
+        "a new PostgreSQL database (this machine's server), with Redis as Rasa's lock store and the balancer "
+        "configuration of `make run-scaled` (deploy/haproxy.cfg, HAProxy); the load comes from one more process "
+        "(*bench*) over HTTP.",
+        f"- Load per topology: {plan_note}.",
+        f"- Other processes used {facts.others_at_start:.2f} cores just before the start.",
+        "",
+        "Topologies:",
+        "",
+    ]
+    for index, run in enumerate(runs):
+        lines.append(f"- **{_letter(index)}**: {run.topology.name} (started in {run.startup_s:.0f} s)")
+    lines += ["", "## Targets", "", "| metric | target | result |", "|---|---|---|"]
+    for index, run in enumerate(runs):
+        ratio = run.ratio(50)
+        lines.append(
+            f"| {_letter(index)}: desk overhead at p50 | ≤ {TARGET_OVERHEAD_P50:.2f} × Rasa "
+            f"| {ratio:.2f} {mark(ratio <= TARGET_OVERHEAD_P50)} |"
+        )
+    for index, run in enumerate(runs):
+        if run.topology.desks < 2:
+            continue
+        p95 = run.relay_p95_ms()
+        target = run.relay.target_round()
+        lines.append(
+            f"| {_letter(index)}: relay p95 across desk processes, {run.relay.claimed} live handoffs "
+            f"({target.label() if target else '–'}) | ≤ {TARGET_RELAY_P95_MS:.0f} ms "
+            f"| {p95:.1f} ms {mark(p95 <= TARGET_RELAY_P95_MS)} |"
+        )
+    for index, run in enumerate(runs):
+        lost, doubled = run.lost(), run.doubled()
+        ok = mark(not lost and not doubled)
+        lines.append(f"| {_letter(index)}: messages lost / doubled | 0 / 0 | {lost} / {doubled} {ok} |")
+    lines += [
+        "",
+        "✔ = target met, ✘ = missed; see *What the numbers say* for the why.",
+        "",
+        "## 1. Throughput with think time: through the desk vs. straight to Rasa",
+        "",
+        "Citizens send a greeting, three benefit or debt questions and thanks or goodbye (texts from "
+        "`data/evaluation/heldout.jsonl`, no crisis, no request for a person), each message after the previous "
+        "answer plus the think time. *Desk* is the widget API through the balancer; *Rasa* is the same "
+        "conversations sent straight to the Rasa server the desk would pick for that sender (the same hash), "
+        f"on `{runs[0].rasa_path if runs else '?'}`. msg/s = messages answered per second of the passes' wall "
+        "time; the offered load is at most citizens / mean think time, so when the round trip grows, the "
+        "stack is saturated and msg/s is its capacity.",
+        "",
+        "| topology | side | messages | failed | msg/s | p50 ms | p95 ms | p99 ms | core-ms per message |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for index, run in enumerate(runs):
+        for side in ("desk", "rasa"):
+            values = run.latencies(side)
+            failed = sum(p.failed for p in run.side(side))
+            lines.append(
+                f"| {_letter(index)} | {'desk' if side == 'desk' else 'Rasa'} | {len(values)} | {failed} "
+                f"| {run.rate(side):.1f} | {ms(percentile(values, 50))} | {ms(percentile(values, 95))} "
+                f"| {ms(percentile(values, 99))} | {run.cpu_ms_per_message(side):.0f} |"
+            )
+    lines += [
+        "",
+        "Where the CPU went (average cores busy while that side ran; the machine has "
+        f"{facts.machine.split(' ', 1)[0]} cores):",
+        "",
+        "| topology | side | " + " | ".join(CPU_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(CPU_COLUMNS),
+    ]
+    for index, run in enumerate(runs):
+        for side in ("desk", "rasa"):
+            use = run.cpu(side)
+            cells = " | ".join(f"{use.cores.get(name, 0.0):.2f}" for name in CPU_COLUMNS)
+            lines.append(f"| {_letter(index)} | {'desk' if side == 'desk' else 'Rasa'} | {cells} |")
+    lines += [
+        "",
+        "## 2. Relay: a worker's reply to the citizen's live stream",
+        "",
+        "Conversations handed off and claimed by workers; every citizen has the widget's live stream open on desk "
+        "process 1 and every worker replies through the last desk process (in topologies with one desk process "
+        "that is the same process; with two, each reply crosses from one process to the other through "
+        "PostgreSQL LISTEN/NOTIFY). Per reply: from just before the worker's POST until it arrives on the stream.",
+        "",
+        "| topology | rate | replies | p50 ms | p95 ms | max ms | not arrived in 10 s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for index, run in enumerate(runs):
+        for relay_round in run.relay.rounds.values():
+            values = relay_round.latencies
+            lines.append(
+                f"| {_letter(index)} | {relay_round.label()} | {len(values)} | {ms(percentile(values, 50))} "
+                f"| {ms(percentile(values, 95))} | {ms(max(values) if values else math.nan)} "
+                f"| {relay_round.timed_out} |"
+            )
+    lines += [
+        "",
+        "## 3. Nothing lost, nothing doubled",
+        "",
+        "| topology | citizen messages accepted | worker replies accepted | lost | doubled | unanswered "
+        "| HTTP errors | requests |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for index, run in enumerate(runs):
+        errors = sum(run.errors.values())
+        lines.append(
+            f"| {_letter(index)} | {run.loss.citizen_sent} | {run.loss.replies_sent} | {run.lost()} | {run.doubled()} "
+            f"| {run.loss.unanswered} | {errors} | {run.requests} |"
+        )
+    kinds = {f"{_letter(i)}: {k}": v for i, r in enumerate(runs) for k, v in r.errors.items()}
+    if kinds:
+        lines += ["", "HTTP errors: " + ", ".join(f"{k} × {v}" for k, v in kinds.items()) + "."]
+    lines += ["", *projection(runs, facts), "", *reading(runs), ""]
+    return "\n".join(lines)
+
+
+def projection(runs: Sequence[TopologyRun], facts: Facts) -> list[str]:
+    """What N cores would give, from the CPU each message costs (the scaled topology)."""
+    scaled = next((r for r in reversed(runs) if r.topology.desks > 1), runs[-1] if runs else None)
+    if scaled is None:
+        return []
+    cost = scaled.cpu_ms_per_message()
+    cores_here = float(facts.machine.split(" ", 1)[0]) if facts.machine[:1].isdigit() else 2.0
+    measured = scaled.rate("desk")
+    use = scaled.cpu("desk")
+    busy = sum(use.cores.get(kind, 0.0) for kind in BAKEN) + use.cores.get("bench", 0.0)
+    saturated = busy >= SATURATED * cores_here
+    lines = [
+        "## Projection to more cores",
+        "",
+        f"In the scaled topology each answered message cost {cost:.0f} core-milliseconds of Baken's processes "
+        f"(desk, Rasa, action servers, HAProxy, PostgreSQL). So one core can answer at most "
+        f"{1000 / cost:.1f} messages/s, and N cores N times that if nothing else limits. Measured on these "
+        f"{cores_here:g} cores: {measured:.1f} messages/s, with Baken's processes and the load generator "
+        f"keeping {busy:.2f} of {cores_here:g} cores busy: "
+        + (
+            "the machine was saturated, so this is its capacity."
+            if saturated
+            else "the machine was **not** saturated (the citizens' think time limited the load), so the measured "
+            "rate is the offered load, not the capacity; the CPU bound below is the better guide."
+        ),
+        "",
+        "Assuming one Rasa server per core (a Rasa server handles one message at a time), enough desk "
+        "processes, a PostgreSQL server that is not the bottleneck and the load generator on another machine:",
+        "",
+        "| cores | CPU bound, messages/s | linear from the measured rate, messages/s |",
+        "|---|---|---|",
+    ]
+    for cores in PROJECTED_CORES:
+        linear = f"{measured * cores / cores_here:.0f}" if saturated else "–"
+        lines.append(f"| {cores} | {cores * 1000 / cost:.0f} | {linear} |")
+    lines += ["", "This is arithmetic on one measurement on this machine, not a measurement on N cores."]
+    return lines
+
+
+def reading(runs: Sequence[TopologyRun]) -> list[str]:
+    """What the numbers say, from the numbers."""
+    if not runs:
+        return []
+    base = runs[0]
+    lines = ["## What the numbers say", ""]
+    for index, run in enumerate(runs[1:], start=1):
+        change = run.rate("desk") / base.rate("desk") if base.rate("desk") else math.nan
+        use = run.cpu("desk")
+        lines.append(
+            f"- {_letter(index)} vs. A: {change:.2f} × the messages per second through the desk; Baken's "
+            f"processes kept {sum(use.cores.get(k, 0.0) for k in BAKEN):.2f} cores busy "
+            f"(A: {sum(base.cpu('desk').cores.get(k, 0.0) for k in BAKEN):.2f}), the load generator "
+            f"{use.cores.get('bench', 0.0):.2f}."
+        )
+    for index, run in enumerate(runs):
+        ratio = run.ratio(50)
+        if ratio > TARGET_OVERHEAD_P50:
+            extra = percentile(run.latencies("desk"), 50) - percentile(run.latencies("rasa"), 50)
+            lines.append(
+                f"- {_letter(index)}: the desk adds {ratio:.2f} × Rasa's p50 (target {TARGET_OVERHEAD_P50:.2f}): "
+                f"{ms(extra)} ms on top of Rasa's {ms(percentile(run.latencies('rasa'), 50))} ms, and "
+                f"{run.cpu_ms_per_message('desk') - run.cpu_ms_per_message('rasa'):.0f} core-ms per message. "
+                "What the desk does in that time: HAProxy, storing the message before Rasa and the replies "
+                "after it (PostgreSQL), the crisis net, and choosing the Rasa server."
+            )
+    return lines
