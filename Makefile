@@ -81,24 +81,24 @@ lint: $(RASA_STAMP) $(DESK_STAMP)
 	$(RASA_VENV)/bin/ruff check --no-cache .
 	$(RASA_VENV)/bin/ruff format --no-cache --check .
 	$(RASA_VENV)/bin/mypy
-	$(DESK_VENV)/bin/mypy desk handoff bot stack tests/test_layout.py tests/handoff tests/bot tests/desk baken_core benchmarks/learning_loop.py benchmarks/faults.py benchmarks/desk.py benchmarks/desk_stack.py benchmarks/desk_report.py benchmarks/scale.py benchmarks/scale_report.py
+	$(DESK_VENV)/bin/mypy desk handoff bot stack tests/test_layout.py tests/test_deploy.py tests/handoff tests/bot tests/desk baken_core benchmarks/learning_loop.py benchmarks/faults.py benchmarks/desk.py benchmarks/desk_stack.py benchmarks/desk_report.py benchmarks/scale.py benchmarks/scale_report.py
 
 RASA_TESTS := tests/baken_core tests/actions tests/baken_nlu tests/dialogue
-DESK_TESTS := tests/test_layout.py tests/baken_core tests/handoff tests/bot tests/desk
+DESK_TESTS := tests/test_layout.py tests/test_deploy.py tests/baken_core tests/handoff tests/bot tests/desk
 # The slow kinds (tests/conftest.py): `make test-fast` runs every test that is none of them.
 SLOW_KINDS := rasa or browser or training or faults
 
 # No trained model, no Rasa server, no browser: the loop to run while you work (README).
 # Both environments at once, the desk's tests over two processes (pytest-xdist; each has its
 # own PostgreSQL database); the schema fuzzer tries 5 examples per operation instead of 25.
-test-fast: $(RASA_STAMP) $(DESK_STAMP) $(SPACY_MODEL)
+test-fast: $(RASA_STAMP) $(DESK_STAMP) $(SPACY_MODEL) haproxy
 	@$(MAKE) --no-print-directory -j2 -O test-fast-rasa test-fast-desk
 
 test-fast-rasa:
 	$(RASA_VENV)/bin/pytest -q -m "not ($(SLOW_KINDS))" tests/baken_core tests/actions tests/baken_nlu
 
 test-fast-desk:
-	BAKEN_FUZZ_EXAMPLES=5 $(DESK_VENV)/bin/pytest -q -n 2 -m "not ($(SLOW_KINDS))" tests/test_layout.py tests/handoff tests/bot tests/desk
+	BAKEN_FUZZ_EXAMPLES=5 $(DESK_VENV)/bin/pytest -q -n 2 -m "not ($(SLOW_KINDS))" tests/test_layout.py tests/test_deploy.py tests/handoff tests/bot tests/desk
 
 test-unit: $(RASA_STAMP) $(SPACY_MODEL)
 	$(RASA_VENV)/bin/pytest -q $(RASA_TESTS)
@@ -112,7 +112,7 @@ test-stories: $(MODEL)
 # The desk: conversation store on SQLite and PostgreSQL, and the shared triage core
 # (it must also work there, without Rasa). Two processes (each its own Rasa and PostgreSQL
 # database), then the crash and retraining tests alone: they time processes and load the CPU.
-test-desk: $(DESK_STAMP) $(MODEL) browser
+test-desk: $(DESK_STAMP) $(MODEL) browser haproxy
 	$(DESK_VENV)/bin/pytest -q -n 2 -m "not (faults or training)" $(DESK_TESTS)
 	$(DESK_VENV)/bin/pytest -q -m "faults or training" $(DESK_TESTS)
 

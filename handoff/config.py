@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,6 +63,19 @@ class DeskSettings(BaseSettings):
     attachments_store: Literal["folder", "database"] = "folder"
     attachments_dir: str = "var/attachments"
     attachments_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+    @field_validator(
+        "secret_key",
+        "telegram_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
+        "rasa_tracker_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`TELEGRAM_TOKEN=` (as compose.yaml passes a variable nobody set) means: not set."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     def multi_process_problems(self) -> list[str]:
         """What stops several desk processes from sharing the work safely (empty: nothing)."""

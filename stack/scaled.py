@@ -92,7 +92,15 @@ def scaled_stack(topology: Topology, folder: Path, database_url: str, secret_key
     with ExitStack() as cleanup:
         procs: list[subprocess.Popen[bytes]] = []
         cleanup.callback(_stop_all, procs)
-        balancer_env = {**os.environ, **{k: str(v) for k, v in ports.items()}}
+        addresses = {
+            "BAKEN_BIND_DESKS": ports["BAKEN_PORT_BALANCER"],
+            "BAKEN_BIND_ACTIONS": ports["BAKEN_PORT_ACTIONS"],
+            "BAKEN_DESK_1": ports["BAKEN_PORT_DESK_1"],
+            "BAKEN_DESK_2": ports["BAKEN_PORT_DESK_2"],
+            "BAKEN_ACTIONS_1": ports["BAKEN_PORT_ACTIONS_1"],
+            "BAKEN_ACTIONS_2": ports["BAKEN_PORT_ACTIONS_2"],
+        }
+        balancer_env = {**os.environ, **{k: f"127.0.0.1:{v}" for k, v in addresses.items()}}
         procs.append(start([haproxy, "-db", "-f", str(HAPROXY_CONFIG)], logs / "haproxy.log", env=balancer_env))
         actions = []
         for number, port in enumerate(action_ports, start=1):

@@ -2,14 +2,17 @@
 starts it, on free ports, its own PostgreSQL databases and state folder. Through the balancer
 the assistant answers and both desk processes serve; a desk process killed with SIGKILL costs
 the citizen nothing (the balancer sends the next messages to the other one, a crisis
-included) and supervisord starts it again; Ctrl-C stops every process it started."""
+included; at most one message is resent once by the widget's own retry, with its own id) and
+supervisord starts it again; Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -54,9 +57,27 @@ class Scaled:
     def desk(self, number: int) -> str:
         return f"http://127.0.0.1:{self.ports[f'BAKEN_PORT_DESK_{number}']}"
 
+    def stop(self) -> None:
+        """As Ctrl-C would; supervisord's programs run in process groups of their own, so any
+        left after that (a failed test) are killed one by one."""
+        programs = self._supervisorctl("pid", "all").split()
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+        for pid in (int(p) for p in programs if p.isdigit() and p != "0"):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+    def _supervisorctl(self, *args: str) -> str:
+        command = [str(DESK_BIN / "supervisorctl"), "-c", str(self.state / "supervisord.conf"), *args]
+        return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+
     def pid(self, program: str) -> int:
-        command = [str(DESK_BIN / "supervisorctl"), "-c", str(self.state / "supervisord.conf"), "pid", program]
-        printed = subprocess.run(command, capture_output=True, text=True).stdout.strip()
+        printed = self._supervisorctl("pid", program)
         return int(printed) if printed.isdigit() else 0  # 0: not running
 
 
@@ -98,17 +119,30 @@ def scaled(tmp_path: Path) -> Iterator[Scaled]:
         assert proc.poll() is None, output.read_text()
         yield running
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        running.stop()
         with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
             for database in (name, f"{name}_rasa"):
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def say(client: httpx.Client, visitor: str, text: str) -> httpx.Response:
+def say(client: httpx.Client, visitor: str, text: str, resends: list[str] | None = None) -> httpx.Response:
+    """As the widget sends (desk/static/widget.js): on a broken connection or a 5xx it sends the
+    same message (same client_message_id) again after a second; `resends` notes each time."""
     body = {"visitor_id": visitor, "client_message_id": uuid.uuid4().hex, "text": text}
-    return client.post("/api/widget/messages", json=body, timeout=60)
+    for _ in range(5):
+        try:
+            response = client.post("/api/widget/messages", json=body, timeout=60)
+        except httpx.TransportError as exc:
+            problem = type(exc).__name__
+        else:
+            if response.status_code < 500:
+                return response
+            problem = f"HTTP {response.status_code}"
+        if resends is None:
+            raise AssertionError(f"{text!r}: {problem}")
+        resends.append(problem)
+        time.sleep(1)
+    raise AssertionError(f"{text!r} not accepted after 5 tries: {resends}")
 
 
 def test_run_scaled_answers_through_the_balancer_and_survives_a_killed_desk(scaled: Scaled) -> None:
@@ -128,12 +162,14 @@ def test_run_scaled_answers_through_the_balancer_and_survives_a_killed_desk(scal
     # desk-1 dies; the citizens go on through the balancer, a crisis among them
     killed = scaled.pid("desk-1")
     os.kill(killed, signal.SIGKILL)
+    resends: list[str] = []
     for visitor in visitors:
-        response = say(client, visitor, "ik heb een brief van de deurwaarder gekregen")
+        response = say(client, visitor, "ik heb een brief van de deurwaarder gekregen", resends)
         assert response.status_code == 200, response.text
-    crisis = say(client, visitors[0], "ik wil niet meer leven")
+    crisis = say(client, visitors[0], "ik wil niet meer leven", resends)
     assert crisis.status_code == 200, crisis.text
     assert any(is_crisis_reply(m["text"]) for m in crisis.json()["messages"]), crisis.json()
+    assert len(resends) <= 1, f"at most the one request in flight on the dead desk's connection: {resends}"
 
     # supervisord starts it again, and the balancer uses it again
     wait_until(lambda: scaled.pid("desk-1") not in (0, killed), 60, "desk-1 restarted")

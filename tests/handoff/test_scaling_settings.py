@@ -36,6 +36,14 @@ def test_several_processes_need_postgresql_a_secret_shared_files_and_a_webhook()
     assert ready.multi_process_problems() == []
 
 
+def test_an_empty_setting_is_an_unset_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "SECRET_KEY"):
+        monkeypatch.setenv(name, "")
+    settings = DeskSettings(_env_file=None)
+    assert settings.telegram_token is None and settings.secret_key is None
+    assert settings.telegram_webhook_url is None and settings.telegram_webhook_secret is None
+
+
 def test_the_desk_does_not_start_with_them_missing() -> None:
     settings = DeskSettings(desk_processes=2, database_url=PG, secret_key=SecretStr("s" * 32))
 
