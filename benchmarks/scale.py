@@ -250,17 +250,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--quiet-wait", type=float, default=180.0, help="seconds to wait for a quiet machine")
     parser.add_argument("--render-again", action="store_true", help="the last run's measurements, rendered again")
+    parser.add_argument("--again", choices=("A", "B", "C"), help="measure one topology again, keep the others")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     facts = machine_facts()
-    if args.quiet_wait > 0 and not args.render_again:
+    if args.quiet_wait > 0 and not args.render_again:  # also before --again
         print("checking that the machine is quiet ...", flush=True)
         facts.others_at_start = wait_for_quiet(args.quiet_wait, 0.3)
     saved = PROJECT_ROOT / "build" / "bench-scale-runs.pickle"
     if args.render_again:  # the measurements of the last run, rendered again (after a change to the report)
         runs, facts, note = pickle.loads(saved.read_bytes())
+    elif args.again is not None:  # one topology measured again, the others kept from the last run
+        runs, facts, note = pickle.loads(saved.read_bytes())
+        index = "ABC".index(args.again)
+        print(f"{TOPOLOGIES[index].name}: starting again ...", flush=True)
+        runs[index] = run_topology(TOPOLOGIES[index], plan, args.seed)
+        runs[index].measured_again = machine_facts().date
+        saved.write_bytes(pickle.dumps((runs, facts, note)))
     else:
         runs, note = [], plan.note()
         for topology in TOPOLOGIES:

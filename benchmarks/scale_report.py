@@ -16,8 +16,8 @@ BAKEN = ("desk", "rasa", "actions", "balancer", "postgres")
 """The processes that do Baken's work; `bench` is the load generator, `other` the rest."""
 CPU_COLUMNS = (*BAKEN, "bench", "other")
 PROJECTED_CORES = (2, 4, 8, 16)
-SATURATED = 0.85
-"""Share of the machine's cores busy above which a run counts as saturated."""
+IDLE_RASA_P50_S = 0.110
+"""Rasa's p50 for one message at a time on this machine (docs/benchmarks/desk.md, 2026-12-03, N=1)."""
 
 
 @dataclass
@@ -43,6 +43,8 @@ class TopologyRun:
     errors: dict[str, int]
     duration_s: float
     startup_s: float = math.nan
+    measured_again: str = ""
+    """When this topology was measured again after the others (`--again`), with why in the report."""
 
     @staticmethod
     def _latencies(passes: Sequence[Pass]) -> list[float]:
@@ -130,7 +132,13 @@ def render(runs: Sequence[TopologyRun], facts: Facts, plan_note: str) -> str:
         "",
     ]
     for index, run in enumerate(runs):
-        lines.append(f"- **{_letter(index)}**: {run.topology.name} (started in {run.startup_s:.0f} s)")
+        again = (
+            f"; measured again {run.measured_again}, after the first run's HAProxy health checks timed out under "
+            "load and answered 503s (now `timeout check 5s`, unchecked backups)"
+            if run.measured_again
+            else ""
+        )
+        lines.append(f"- **{_letter(index)}**: {run.topology.name} (started in {run.startup_s:.0f} s{again})")
     lines += ["", "## Targets", "", "| metric | target | result |", "|---|---|---|"]
     for index, run in enumerate(runs):
         ratio = run.ratio(50)
@@ -227,7 +235,18 @@ def render(runs: Sequence[TopologyRun], facts: Facts, plan_note: str) -> str:
         )
     kinds = {f"{_letter(i)}: {k}": v for i, r in enumerate(runs) for k, v in r.errors.items()}
     if kinds:
-        lines += ["", "HTTP errors: " + ", ".join(f"{k} × {v}" for k, v in kinds.items()) + "."]
+        lines += [
+            "",
+            "HTTP errors: " + ", ".join(f"{k} × {v}" for k, v in kinds.items()) + ". A 409 from Rasa is its "
+            "answer for a conversation that is paused after a handoff (baken_nlu/channel.py); through the desk "
+            "those messages go to the queue instead (not timed)."
+            + (
+                " A 503 on the widget API comes from the balancer (no desk marked up), not from the desk; the "
+                "widget resends those."
+                if any("HTTP 503" in k for k in kinds)
+                else ""
+            ),
+        ]
     lines += ["", *projection(runs, facts), "", *reading(runs), ""]
     return "\n".join(lines)
 
@@ -240,28 +259,27 @@ def projection(runs: Sequence[TopologyRun], facts: Facts) -> list[str]:
     cost = scaled.cpu_ms_per_message()
     cores_here = float(facts.machine.split(" ", 1)[0]) if facts.machine[:1].isdigit() else 2.0
     measured = scaled.rate("desk")
-    use = scaled.cpu("desk")
-    busy = sum(use.cores.get(kind, 0.0) for kind in BAKEN) + use.cores.get("bench", 0.0)
-    saturated = busy >= SATURATED * cores_here
+    queued = percentile(scaled.latencies("rasa"), 50) / IDLE_RASA_P50_S
+    saturated = queued >= 3
     lines = [
         "## Projection to more cores",
         "",
         f"In the scaled topology each answered message cost {cost:.0f} core-milliseconds of Baken's processes "
-        f"(desk, Rasa, action servers, HAProxy, PostgreSQL). So one core can answer at most "
-        f"{1000 / cost:.1f} messages/s, and N cores N times that if nothing else limits. Measured on these "
-        f"{cores_here:g} cores: {measured:.1f} messages/s, with Baken's processes and the load generator "
-        f"keeping {busy:.2f} of {cores_here:g} cores busy: "
+        f"(desk, Rasa, action servers, HAProxy, PostgreSQL), so one core can answer at most "
+        f"{1000 / cost:.1f} messages/s. Measured on these {cores_here:g} cores: {measured:.1f} messages/s "
+        f"through the desk, with Rasa's own p50 round trip at {queued:.0f} × the {IDLE_RASA_P50_S * 1000:.0f} ms "
+        "it takes for one message at a time (docs/benchmarks/desk.md, N=1): "
         + (
-            "the machine was saturated, so this is its capacity."
+            "messages queued, so the stack ran at its capacity and the measured rate is that capacity."
             if saturated
-            else "the machine was **not** saturated (the citizens' think time limited the load), so the measured "
-            "rate is the offered load, not the capacity; the CPU bound below is the better guide."
+            else "little queueing, so the measured rate is the offered load, not the capacity."
         ),
         "",
-        "Assuming one Rasa server per core (a Rasa server handles one message at a time), enough desk "
-        "processes, a PostgreSQL server that is not the bottleneck and the load generator on another machine:",
+        "Assuming one Rasa server per core (a Rasa server works on one message at a time: in A the one Rasa "
+        "process stayed just under one core), enough desk processes, a PostgreSQL server that is not the "
+        "bottleneck and the load generator elsewhere:",
         "",
-        "| cores | CPU bound, messages/s | linear from the measured rate, messages/s |",
+        "| cores | CPU bound, messages/s | linear from the measured capacity, messages/s |",
         "|---|---|---|",
     ]
     for cores in PROJECTED_CORES:
@@ -296,5 +314,10 @@ def reading(runs: Sequence[TopologyRun]) -> list[str]:
                 f"{run.cpu_ms_per_message('desk') - run.cpu_ms_per_message('rasa'):.0f} core-ms per message. "
                 "What the desk does in that time: HAProxy, storing the message before Rasa and the replies "
                 "after it (PostgreSQL), the crisis net, and choosing the Rasa server."
+                + (
+                    " The gap is larger with two Rasa servers than with one; why has not been analysed yet."
+                    if run.topology.rasas > 1 and base.ratio(50) <= TARGET_OVERHEAD_P50
+                    else ""
+                )
             )
     return lines

@@ -135,8 +135,8 @@ def running_stack(work: Path) -> Iterator[Stack]:
 class DeskProcess:
     """The desk as `make run` starts it (uvicorn), on a port of its own."""
 
-    def __init__(self, database_url: str, rasa_url: str, folder: Path, port: int = 0, **settings: str) -> None:
-        self.port = port or free_port()
+    def __init__(self, database_url: str, rasa_url: str, folder: Path, **settings: str) -> None:
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.folder = folder
         self.env = {
@@ -168,6 +168,11 @@ class DeskProcess:
                 pass
             time.sleep(0.2)
         raise AssertionError("the desk did not start")
+
+    def on_port(self, port: int) -> DeskProcess:
+        """Listen on this port instead of a free one (before `start`)."""
+        self.port, self.url = port, f"http://127.0.0.1:{port}"
+        return self
 
     @property
     def pid(self) -> int:

@@ -121,7 +121,7 @@ def scaled_stack(topology: Topology, folder: Path, database_url: str, secret_key
         rasa_url = ",".join(r.url for r in rasas)
         desks = []
         for number, port in enumerate(desk_ports, start=1):
-            desk = DeskProcess(database_url, rasa_url, folder / f"desk-{number}", port=port, **settings)
+            desk = DeskProcess(database_url, rasa_url, folder / f"desk-{number}", **settings).on_port(port)
             desk.folder.mkdir(exist_ok=True)
             desk.env["SECRET_KEY_FILE"] = str(secret_key_file)
             desks.append(desk)

@@ -57,7 +57,7 @@ def test_the_desks_settings_are_known_and_pass_the_multi_process_checks() -> Non
     for desk in desks:
         env = _environment(desk)
         assert set(env) <= known, f"{desk}: settings the desk does not know: {set(env) - known}"
-        settings = DeskSettings(_env_file=None, **{k.lower(): v for k, v in env.items()})
+        settings = DeskSettings.model_validate({k.lower(): v for k, v in env.items()})
         assert settings.multi_process_problems() == []
         assert settings.desk_processes == len(desks)
         rasas = replica_urls(settings.rasa_url)

@@ -4,6 +4,7 @@ processes disagree (a per-process secret, files on one process's disk, Telegram 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -36,10 +37,11 @@ def test_several_processes_need_postgresql_a_secret_shared_files_and_a_webhook()
     assert ready.multi_process_problems() == []
 
 
-def test_an_empty_setting_is_an_unset_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_setting_is_an_unset_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
     for name in ("TELEGRAM_TOKEN", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "SECRET_KEY"):
         monkeypatch.setenv(name, "")
-    settings = DeskSettings(_env_file=None)
+    settings = DeskSettings()
     assert settings.telegram_token is None and settings.secret_key is None
     assert settings.telegram_webhook_url is None and settings.telegram_webhook_secret is None
 
