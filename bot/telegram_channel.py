@@ -42,6 +42,19 @@ CALLBACK_MAX_BYTES = 64
 STOPPED = "Je gesprek is gestopt. Wil je opnieuw beginnen? Stuur dan /start."
 NOT_FETCHED = "Je bestand kwam niet goed bij ons aan. Wil je het nog een keer sturen?"
 NOT_FETCHED_NOTE = "niet opgehaald bij Telegram, niet bewaard"
+FORGET_YES, FORGET_NO = "baken:vergeet:ja", "baken:vergeet:nee"
+FORGET_ASK = (
+    "Wil je alles wissen wat je ons hebt gestuurd? Je berichten, je bestanden en wat de assistent "
+    "onthield, worden dan verwijderd. Een medewerker kan ze daarna niet meer lezen. "
+    "Dit kun je niet ongedaan maken."
+)
+FORGET_BUTTONS = [{"title": "Ja, wis alles", "payload": FORGET_YES}, {"title": "Nee, niet wissen", "payload": FORGET_NO}]
+FORGOTTEN = (
+    "Alles is gewist bij ons. De berichten die nog in deze chat op je telefoon staan, wis je zelf: "
+    "kies in Telegram bij deze chat 'Geschiedenis wissen'. Je kunt altijd opnieuw beginnen met /start."
+)
+NOTHING_TO_FORGET = "Er was niets van je bewaard. Je kunt altijd beginnen met /start."
+NOT_FORGOTTEN = "Er is niets gewist. Je kunt gewoon verder gaan."
 PHOTO_MIME = "image/jpeg"  # Telegram re-encodes every photo as JPEG
 PHOTO_NAME = "foto.jpg"
 
@@ -126,6 +139,7 @@ class TelegramChannel:
         self._background: set[asyncio.Task[None]] = set()
         application.add_handler(CommandHandler("start", self.on_start))
         application.add_handler(CommandHandler("stop", self.on_stop))
+        application.add_handler(CommandHandler("vergeet", self.on_forget))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, self.on_attachment))
         application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
@@ -197,6 +211,19 @@ class TelegramChannel:
         await self.dispatcher.stop(Channel.telegram, str(chat.id))
         await self.application.bot.send_message(chat_id=chat.id, text=STOPPED)
 
+    async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/vergeet: asks first (a button), erases only on "Ja, wis alles" (on_button)."""
+        chat = update.effective_chat
+        if chat is not None:
+            await self.send(chat.id, Outgoing(FORGET_ASK, buttons=FORGET_BUTTONS))
+
+    async def _answer_forget(self, chat_id: int, choice: str) -> None:
+        if choice == FORGET_NO:
+            await self.send(chat_id, Outgoing(NOT_FORGOTTEN))
+            return
+        erased = await self.dispatcher.erase(Channel.telegram, str(chat_id))
+        await self.send(chat_id, Outgoing(FORGOTTEN if erased else NOTHING_TO_FORGET))
+
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message and update.message.text is not None:
             await self._route(update, update.message.text)
@@ -206,6 +233,10 @@ class TelegramChannel:
         if query is None:
             return
         await query.answer()
+        chat = update.effective_chat
+        if query.data in (FORGET_YES, FORGET_NO) and chat is not None:
+            await self._answer_forget(chat.id, str(query.data))  # never routed, never stored
+            return
         await self._route(update, str(query.data or ""))
 
     async def on_attachment(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

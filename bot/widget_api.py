@@ -154,6 +154,32 @@ async def history(
     return History(status=status.status, queue_text=status.queue_text, messages=messages)
 
 
+class EraseRequest(BaseModel):
+    visitor_id: VisitorId
+
+
+class EraseResult(BaseModel):
+    erased: bool
+    """False: nothing was stored for this visitor (also not an error)."""
+    text: str
+
+
+ERASED_TEXT = (
+    "Je gesprekken zijn gewist: je berichten, bestanden en wat de assistent onthield. "
+    "Een medewerker kan ze niet meer lezen. Je kunt altijd een nieuw gesprek beginnen."
+)
+NOTHING_TEXT = "Er was niets van je bewaard. Je kunt altijd een nieuw gesprek beginnen."
+
+
+@router.post("/erase", response_model=EraseResult, summary="Erase everything of this visitor (AVG art. 17)")
+async def erase(body: EraseRequest, request: Request) -> Any:
+    """Deletes the visitor's conversations, messages, files, NLU inbox items and Rasa
+    tracker on the server; an open handoff ends and the worker is told. The widget then
+    forgets the visitor id and starts with a new one."""
+    erased = await _dispatcher(request).erase(Channel.widget, body.visitor_id)
+    return EraseResult(erased=erased is not None, text=ERASED_TEXT if erased else NOTHING_TEXT)
+
+
 QUEUE_EVENTS = frozenset({"queued", "claimed", "closed", "handed_back", "transferred"})
 
 

@@ -23,7 +23,7 @@ from handoff import auth
 from handoff.config import DeskSettings
 from handoff.deps import DeskState, LearningState
 from handoff.learning import model_registry, nlu_inbox, training_job
-from handoff.store import tracker_retention
+from handoff.store import forget, retention, tracker_retention
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import create_engine, is_postgresql_url, session_factory
 from handoff.store.events import EventBus
@@ -72,13 +72,27 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
             state.wake_outbox = lambda channel: outbox.kick() if channel is Channel.telegram else None
         jobs = Periodic(Leases(state.sessions))  # each round in one desk process only
         jobs.every("recovery sweep", desk.sweep_interval_s, dispatcher.sweep)
-        retention = dt.timedelta(hours=desk.tracker_retention_hours)
+        tracker_keep = dt.timedelta(hours=desk.tracker_retention_hours)
         jobs.every(
             "tracker retention",
             3600.0,
-            in_thread(state.sessions, lambda s: tracker_retention.purge(s, trackers, retention)),
+            in_thread(state.sessions, lambda s: tracker_retention.purge(s, trackers, tracker_keep)),
         )
         jobs.every("nlu inbox retention", 3600.0, in_thread(state.sessions, nlu_inbox.purge_expired))
+
+        async def purge() -> int:
+            return await asyncio.to_thread(forget.run_purge_tasks, state.sessions, state.attachments, trackers)
+
+        policy = retention.Policy.from_settings(desk)
+        keep = in_thread(state.sessions, lambda s: retention.run(s, policy))
+
+        async def retention_round() -> None:
+            await keep()
+            await purge()
+
+        dispatcher.purge = state.purge = purge
+        jobs.every("retention", 3600.0, retention_round)
+        jobs.every("purge tasks", 60.0, purge)  # what a crash or an unreachable tracker store left
         jobs.every("stale trainings", 60.0, in_thread(state.sessions, model_registry.fail_stale))
         yield
         await jobs.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,13 @@ class DeskSettings(BaseSettings):
     # conversations closed longer ago than this are deleted by the desk.
     rasa_tracker_url: str | None = None
     tracker_retention_hours: float = Field(default=24.0, ge=0.0, le=24.0 * 365)
+    # Retention (handoff/store/retention.py; README "Privacy" gives the reasoning): days after
+    # a conversation was closed that its attachments, its handoff summaries and case notes,
+    # and the conversation itself are deleted; days an audit entry is kept.
+    retention_conversation_days: int = Field(default=90, ge=1, le=3650)
+    retention_summary_days: int = Field(default=30, ge=1, le=3650)
+    retention_attachment_days: int = Field(default=30, ge=1, le=3650)
+    retention_audit_days: int = Field(default=365, ge=30, le=3650)
     # Signs the workers' session cookies. Without it, one is generated once into the file.
     secret_key: SecretStr | None = None
     secret_key_file: str = "var/desk-secret"
@@ -76,6 +83,14 @@ class DeskSettings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """`TELEGRAM_TOKEN=` (as compose.yaml passes a variable nobody set) means: not set."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _parts_go_before_the_whole(self) -> DeskSettings:
+        """A summary or attachment kept longer than its conversation would outlive it."""
+        for name in ("retention_summary_days", "retention_attachment_days"):
+            if getattr(self, name) > self.retention_conversation_days:
+                raise ValueError(f"{name.upper()} must not be longer than RETENTION_CONVERSATION_DAYS")
+        return self
 
     def multi_process_problems(self) -> list[str]:
         """What stops several desk processes from sharing the work safely (empty: nothing)."""

@@ -9,6 +9,7 @@ citizen side: the assistant and the channels' outboxes come in through `handoff.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Annotated, TypeVar
@@ -62,6 +63,8 @@ class DeskState:
     content_attention: tuple[int, int] = (60, 180)
     """Days before a fact expires to warn about it, and the age of a check that is too old."""
     wake_outbox: WakeOutbox = field(default=no_outbox)
+    purge: Callable[[], Awaitable[object]] | None = None
+    """Deletes the files and trackers that retention or an erasure left (handoff/store/forget.py)."""
 
 
 def desk_state(request: Request) -> DeskState:

@@ -12,8 +12,8 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack, suppress
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACH
 from handoff.learning import nlu_inbox
 from handoff.store import conversations as convs
 from handoff.store import processing, queue_info
+from handoff.store.erasure import Erased, erase_citizen
 from handoff.store.events import EventBus
 from handoff.store.models import (
     Author,
@@ -40,6 +41,7 @@ from handoff.store.models import (
     Outcome,
     Processing,
     Urgency,
+    Worker,
     utcnow,
 )
 from handoff.store.office_hours import HoursInForce, OfficeHours
@@ -79,6 +81,8 @@ class Dispatcher:
         self.lease_s = lease_s
         self._locks = ConversationLocks()
         self._retries: set[asyncio.Task[None]] = set()
+        self.purge: Callable[[], Awaitable[object]] | None = None
+        """Deletes the files and trackers an erasure left as purge tasks (set by desk/lifespan.py)."""
 
     @property
     def hours(self) -> OfficeHours:
@@ -545,6 +549,44 @@ class Dispatcher:
             convs.close(session, conversation, None, Outcome.no_response, "De inwoner stopte het gesprek zelf.")
             conversation_id, citizen_id = conversation.id, conversation.citizen_id
         self.bus.publish({"type": "closed", "conversation_id": conversation_id, "citizen_id": citizen_id})
+
+    async def erase(
+        self, channel: Channel, external_id: str, *, worker: Worker | None = None, reason: str | None = None
+    ) -> Erased | None:
+        """Everything of this citizen deleted (handoff/store/erasure.py); None: nothing known.
+
+        Waits for the messages this process is answering in their open conversations, so no
+        answer or Rasa tracker is written after the deletion."""
+        with self.sessions() as session:
+            citizen = convs.find_citizen(session, channel, external_id)
+            if citizen is None:
+                return None
+            busy = session.scalars(
+                select(Conversation.id)
+                .where(Conversation.citizen_id == citizen.id, Conversation.status != ConversationStatus.closed)
+                .order_by(Conversation.id)
+            ).all()
+        async with AsyncExitStack() as held:
+            for conversation_id in busy:
+                await held.enter_async_context(self._locks.hold(conversation_id))
+            erased = await asyncio.to_thread(self._erase_now, channel, external_id, worker, reason)
+        if erased is None:
+            return None
+        for event in erased.events():
+            self.bus.publish(event)
+        if self.purge is not None:
+            await self.purge()
+        return erased
+
+    def _erase_now(
+        self, channel: Channel, external_id: str, worker: Worker | None, reason: str | None
+    ) -> Erased | None:
+        with self.sessions.begin() as session:
+            citizen = convs.find_citizen(session, channel, external_id)
+            if citizen is None:
+                return None
+            actor = session.get(Worker, worker.id) if worker is not None else None
+            return erase_citizen(session, citizen, worker=actor, reason=reason)
 
 
 def _button_payload(session: Session, message: Message) -> str | None:

@@ -162,7 +162,8 @@
     var box = el("span", "attachments");
     (message.attachments || []).forEach(function (a) {
       if (!a || typeof a.id !== "string") {
-        box.appendChild(el("span", "attachment", "Bijlage (" + (a && a.kind === "photo" ? "foto" : "bestand") + ", niet opgeslagen)"));
+        var why = a && typeof a.note === "string" && a.note ? a.note : "niet opgeslagen";
+        box.appendChild(el("span", "attachment", "Bijlage (" + (a && a.kind === "photo" ? "foto" : "bestand") + ", " + why + ")"));
         return;
       }
       var link = el("a", "attachment", (a.kind === "photo" ? "Foto bekijken" : "Bestand openen") + (a.name ? ": " + a.name : ""));

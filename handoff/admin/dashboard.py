@@ -3,7 +3,8 @@
 Conversations per day, handoff rate, fallback rate (citizen messages the assistant fell
 back on), waiting times from queued to claimed (median, p90) per urgency, and outcomes.
 Computed in Python over the period's rows: portable across SQLite and PostgreSQL, and a
-municipality's volume (thousands of conversations a month) is small.
+municipality's volume (thousands of conversations a month) is small. Conversations that
+retention or an erasure deleted still count, from their `ConversationStats` (no text).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.store.models import Author, Conversation, Handoff, Message
+from handoff.store.models import Author, Conversation, ConversationStats, Handoff, Message
 
 MAX_DAYS = 366
 
@@ -59,18 +60,25 @@ def figures(session: Session, start: dt.date, end: dt.date) -> Figures:
     ).all()
     for _id, created in conversations:
         days[_aware(created).date().isoformat()] = days.get(_aware(created).date().isoformat(), 0) + 1
+    archived = session.scalars(
+        select(ConversationStats).where(ConversationStats.created_on >= start, ConversationStats.created_on <= end)
+    ).all()
+    for stats in archived:
+        days[stats.created_on.isoformat()] = days.get(stats.created_on.isoformat(), 0) + 1
     result.conversations_per_day = days
-    result.conversations = len(conversations)
+    result.conversations = len(conversations) + len(archived)
 
-    handoffs = session.scalars(select(Handoff).where(Handoff.queued_at >= since, Handoff.queued_at < until)).all()
-    result.handed_off = len({h.conversation_id for h in handoffs})
+    handoffs = [
+        _Handoff(h.conversation_id, h.urgency.value, _wait(h), h.outcome.value if h.outcome else None)
+        for h in session.scalars(select(Handoff).where(Handoff.queued_at >= since, Handoff.queued_at < until))
+    ] + _archived_handoffs(session, start, end)
+    result.handed_off = len({h.conversation for h in handoffs})
     result.handoff_rate = result.handed_off / result.conversations if result.conversations else 0.0
 
     waits: dict[str, list[float]] = {"crisis": [], "urgent": [], "normal": []}
     for handoff in handoffs:
-        if handoff.claimed_at is not None:
-            minutes = (_aware(handoff.claimed_at) - _aware(handoff.queued_at)).total_seconds() / 60
-            waits[handoff.urgency.value].append(max(0.0, minutes))
+        if handoff.wait_minutes is not None:
+            waits[handoff.urgency].append(handoff.wait_minutes)
     result.waiting_minutes = {
         urgency: {
             "count": len(values),
@@ -79,7 +87,7 @@ def figures(session: Session, start: dt.date, end: dt.date) -> Figures:
         }
         for urgency, values in waits.items()
     }
-    result.outcomes = dict(Counter(h.outcome.value for h in handoffs if h.outcome is not None))
+    result.outcomes = dict(Counter(h.outcome for h in handoffs if h.outcome is not None))
 
     parses = session.scalars(
         select(Message.nlu).where(
@@ -87,7 +95,47 @@ def figures(session: Session, start: dt.date, end: dt.date) -> Figures:
         )
     ).all()
     handled = [p for p in parses if p]
-    result.citizen_messages = len(handled)
-    result.fallbacks = sum(1 for p in handled if p.get("intent") == "nlu_fallback")
+    result.citizen_messages = len(handled) + sum(s.citizen_messages for s in archived)
+    result.fallbacks = sum(1 for p in handled if p.get("intent") == "nlu_fallback") + sum(s.fallbacks for s in archived)
     result.fallback_rate = result.fallbacks / result.citizen_messages if result.citizen_messages else 0.0
     return result
+
+
+@dataclass(frozen=True)
+class _Handoff:
+    conversation: int | str
+    """The conversation's id, or a key of its statistics row once the conversation is gone."""
+    urgency: str
+    wait_minutes: float | None
+    outcome: str | None
+
+
+def _wait(handoff: Handoff) -> float | None:
+    if handoff.claimed_at is None:
+        return None
+    return max(0.0, (_aware(handoff.claimed_at) - _aware(handoff.queued_at)).total_seconds() / 60)
+
+
+def _archived_handoffs(session: Session, start: dt.date, end: dt.date) -> list[_Handoff]:
+    """Handoffs of deleted conversations queued in the period (a handoff may be queued on a
+    later day than its conversation began, so every statistics row from the period before
+    is looked at too)."""
+    rows = session.scalars(
+        select(ConversationStats).where(
+            ConversationStats.created_on >= start - dt.timedelta(days=MAX_DAYS), ConversationStats.created_on <= end
+        )
+    ).all()
+    found = []
+    for stats in rows:
+        for entry in stats.handoffs or []:
+            if start.isoformat() <= str(entry.get("queued_on")) <= end.isoformat():
+                wait = entry.get("wait_minutes")
+                found.append(
+                    _Handoff(
+                        f"stats:{stats.id}",
+                        str(entry["urgency"]),
+                        None if wait is None else float(wait),
+                        entry.get("outcome"),
+                    )
+                )
+    return found

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -141,6 +142,8 @@ class Conversation(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     tracker_deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     """When the desk deleted Rasa's tracker of this closed conversation (bounded tracker growth)."""
+    attachments_deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When retention deleted this closed conversation's attachments (handoff/store/retention.py)."""
 
     citizen: Mapped[Citizen] = relationship(back_populates="conversations")
     worker: Mapped[Worker | None] = relationship()
@@ -312,3 +315,36 @@ class AttachmentBlob(Base):
     token: Mapped[str] = mapped_column(String(32), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationStats(Base):
+    """What the dashboard still counts of a conversation that retention or erasure deleted:
+    the day, the channel, counts and the handoffs' urgency, domains, waiting time and
+    outcome. No text, no citizen, no conversation id."""
+
+    __tablename__ = "conversation_stats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    citizen_messages: Mapped[int] = mapped_column(Integer, default=0)
+    """Citizen messages the assistant handled (with a parse), as the dashboard counts them."""
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0)
+    handoffs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """[{"queued_on", "urgency", "domains", "wait_minutes" (None: never claimed), "outcome"}]"""
+
+
+class PurgeTask(Base):
+    """Something outside the desk's own tables to delete after a conversation went: an
+    attachment file or a Rasa tracker. Stored in the same transaction as the deletion, done
+    right after it and again by a periodic job until it succeeds (a crash loses nothing)."""
+
+    __tablename__ = "purge_tasks"
+    __table_args__ = (UniqueConstraint("kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """"attachment" (ref: the file's token) or "tracker" (ref: the Rasa sender id)."""
+    ref: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
