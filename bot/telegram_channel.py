@@ -48,7 +48,10 @@ FORGET_ASK = (
     "onthield, worden dan verwijderd. Een medewerker kan ze daarna niet meer lezen. "
     "Dit kun je niet ongedaan maken."
 )
-FORGET_BUTTONS = [{"title": "Ja, wis alles", "payload": FORGET_YES}, {"title": "Nee, niet wissen", "payload": FORGET_NO}]
+FORGET_BUTTONS = [
+    {"title": "Ja, wis alles", "payload": FORGET_YES},
+    {"title": "Nee, niet wissen", "payload": FORGET_NO},
+]
 FORGOTTEN = (
     "Alles is gewist bij ons. De berichten die nog in deze chat op je telefoon staan, wis je zelf: "
     "kies in Telegram bij deze chat 'Geschiedenis wissen'. Je kunt altijd opnieuw beginnen met /start."

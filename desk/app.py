@@ -14,7 +14,7 @@ from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaApi
 from desk import errors, health, pages
 from desk.lifespan import lifespan
-from handoff.admin import dashboard_api, gemeente_api, workers_api
+from handoff.admin import dashboard_api, gemeente_api, privacy_api, workers_api
 from handoff.config import DeskSettings, settings
 from handoff.inbox import api as inbox_api
 from handoff.inbox import attachments_api, auth_api
@@ -35,6 +35,7 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app.include_router(dashboard_api.router)
     app.include_router(workers_api.router)
     app.include_router(gemeente_api.router)
+    app.include_router(privacy_api.router)
     pages.install(app)
     app.include_router(attachments_api.router)
     app.include_router(health.router)

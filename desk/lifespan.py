@@ -91,6 +91,7 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
             await purge()
 
         dispatcher.purge = state.purge = purge
+        state.erase, state.retention = dispatcher.erase, policy
         jobs.every("retention", 3600.0, retention_round)
         jobs.every("purge tasks", 60.0, purge)  # what a crash or an unreachable tracker store left
         jobs.every("stale trainings", 60.0, in_thread(state.sessions, model_registry.fail_stale))

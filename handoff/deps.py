@@ -21,12 +21,13 @@ from handoff import auth
 from handoff.learning.model_registry import Gate
 from handoff.learning.nlu_inbox import Thresholds
 from handoff.learning.training_job import JobSettings
-from handoff.ports import Assistant, WakeOutbox, no_outbox
+from handoff.ports import Assistant, EraseCitizen, WakeOutbox, no_outbox
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import MAX_ID, Base
 from handoff.store.events import EventBus
 from handoff.store.models import Role, Worker
 from handoff.store.office_hours import HoursInForce
+from handoff.store.retention import Policy
 
 Row = TypeVar("Row", bound=Base)
 
@@ -65,6 +66,9 @@ class DeskState:
     wake_outbox: WakeOutbox = field(default=no_outbox)
     purge: Callable[[], Awaitable[object]] | None = None
     """Deletes the files and trackers that retention or an erasure left (handoff/store/forget.py)."""
+    erase: EraseCitizen | None = None
+    """A citizen's erasure, by an admin on their request (set by desk/lifespan.py)."""
+    retention: Policy = field(default_factory=Policy)
 
 
 def desk_state(request: Request) -> DeskState:

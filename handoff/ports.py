@@ -9,10 +9,10 @@ Telegram one) that something is waiting, so nothing here waits on a channel.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from handoff.store.models import Channel
+from handoff.store.models import Channel, Worker
 
 
 class AssistantUnavailable(RuntimeError):
@@ -37,3 +37,12 @@ which reads its history)."""
 
 def no_outbox(_channel: Channel) -> None:
     """For a desk without Telegram (and tests): the widget needs no waking."""
+
+
+class EraseCitizen(Protocol):
+    """Erase everything of one channel identity (bot.routing.Dispatcher.erase): the desk's
+    admins erase through it so it waits for messages being answered, as the citizen's does."""
+
+    def __call__(
+        self, channel: Channel, external_id: str, *, worker: Worker | None = None, reason: str | None = None
+    ) -> Awaitable[object]: ...

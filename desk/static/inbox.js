@@ -228,6 +228,15 @@
     });
   }
 
+  // the citizen erased the conversation (or an admin did on their request): nothing is left to show
+  function showErased() {
+    openConv = null;
+    $("conversation").hidden = true;
+    $("detail-empty").hidden = false;
+    $("detail-empty").textContent = "De inwoner heeft het gesprek gewist. Er is niets meer van bewaard.";
+    openId = null;
+  }
+
   async function openConversation(id) {
     var switching = id !== openId;
     openId = id;
@@ -377,10 +386,11 @@
       var data = {};
       try { data = JSON.parse(e.data); } catch (err) { return; }
       refreshSoon();
+      if (e.type === "erased" && data.conversation_id === openId) { showErased(); return; }
       if (openId !== null && (data.conversation_id === openId || e.type === "resync")) openConversation(openId);
     };
     // "resync": the server missed events (a database reconnect) and everything is re-read
-    ["queued", "crisis", "claimed", "message", "closed", "handed_back", "transferred", "resync"].forEach(function (type) {
+    ["queued", "crisis", "claimed", "message", "closed", "handed_back", "transferred", "erased", "resync"].forEach(function (type) {
       events.addEventListener(type, onEvent);
     });
     events.addEventListener("hello", function () { $("live").hidden = true; refreshSoon(); });

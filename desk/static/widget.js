@@ -89,7 +89,7 @@
   var subtitle = el("p", { class: "subtitle" }, "Je praat met de digitale assistent. Je kunt ook vragen om een medewerker.");
   titleBox.appendChild(subtitle);
   header.appendChild(titleBox);
-  var menuButton = el("button", { type: "button", class: "icon", "aria-label": "Wis dit gesprek van dit apparaat", title: "Wis dit gesprek van dit apparaat" }, "Wissen");
+  var menuButton = el("button", { type: "button", class: "icon", "aria-label": "Wis mijn gesprek", title: "Wis mijn gesprek, ook bij ons" }, "Wissen");
   var closeButton = el("button", { type: "button", class: "icon", "aria-label": "Chat sluiten" }, "×");
   header.appendChild(menuButton);
   header.appendChild(closeButton);
@@ -383,17 +383,40 @@
     }
   });
   input.addEventListener("input", function () { if (input.value.trim()) showHint(""); });
-  menuButton.addEventListener("click", function () {
-    if (!window.confirm("Wil je dit gesprek van dit apparaat wissen? Handig op een gedeelde computer. Een medewerker kan het nog wel lezen.")) return;
+  // "Wis mijn gesprek": erased on the server first (AVG art. 17); only then does this device
+  // forget the visitor id (a failed request keeps it, so the citizen can still reach it).
+  var ERASE_ASK = "Wil je je gesprek wissen? Je berichten en bestanden worden dan ook bij ons verwijderd. " +
+    "Een medewerker kan ze daarna niet meer lezen. Dit kun je niet ongedaan maken.";
+  menuButton.addEventListener("click", async function () {
+    if (!window.confirm(ERASE_ASK)) return;
+    menuButton.disabled = true;
+    var said = "";
+    try {
+      if (state.visitor) {
+        var response = await fetch(API + "/erase", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ visitor_id: state.visitor })
+        });
+        if (!response.ok) throw new Error("status " + response.status);
+        said = (await response.json()).text || "";
+      }
+    } catch (e) {
+      showHint("Wissen lukte nu niet. Je gesprek is nog bewaard. Probeer het zo nog eens.");
+      menuButton.disabled = false;
+      return;
+    }
+    menuButton.disabled = false;
     if (stream) stream.close();
     stream = null;
-    state = { outbox: [] };
+    state = { outbox: [], open: state.open };
     save();
     shown = {};
     lastId = 0;
     Array.prototype.forEach.call(log.querySelectorAll(".msg"), function (m) { m.remove(); });
     setStatus({ status: "bot" });
     statusBar.hidden = true;
+    showHint(said || "Je gesprek is gewist.");
   });
   window.addEventListener("online", function () { setOnline(true); flush(); ensureStream(); });
   window.addEventListener("offline", function () { setOnline(false); });

@@ -24,6 +24,7 @@ from handoff.store import conversations as convs
 from handoff.store.db import MAX_ID
 from handoff.store.models import Author, Conversation, ConversationStatus, Outcome, Worker, utcnow
 
+GONE = "Dit gesprek bestaat niet (meer): de inwoner kan het hebben gewist, of de bewaartermijn is voorbij."
 router = APIRouter(prefix="/api", tags=["inbox"])
 
 CLAIMED = (
@@ -129,7 +130,7 @@ async def inbox(worker: CurrentWorker, desk: Desk) -> Any:
 
 
 def _conversation(session: Session, conversation_id: int) -> Conversation:
-    return get_or_404(session, Conversation, conversation_id, "Dit gesprek bestaat niet.")
+    return get_or_404(session, Conversation, conversation_id, GONE)
 
 
 @router.get("/inbox/conversations/{conversation_id}", response_model=Transcript, summary="The whole transcript")
@@ -196,7 +197,7 @@ async def reply(conversation_id: ConversationId, body: Reply, worker: CurrentWor
             desk.sessions, desk.bus, conversation_id, worker.id, body.text, client_id=body.client_id
         )
     except LookupError:
-        raise HTTPException(404, "Dit gesprek bestaat niet.") from None
+        raise HTTPException(404, GONE) from None
     except convs.IllegalTransition:
         raise HTTPException(409, "Claim het gesprek eerst; het is niet aan jou toegewezen.") from None
     desk.wake_outbox(channel)
@@ -208,7 +209,7 @@ async def hand_back(conversation_id: ConversationId, worker: CurrentWorker, desk
     try:
         channel = await replies.hand_back(desk.sessions, desk.bus, desk.assistant, conversation_id, worker.id)
     except LookupError:
-        raise HTTPException(404, "Dit gesprek bestaat niet.") from None
+        raise HTTPException(404, GONE) from None
     except convs.IllegalTransition:
         raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je teruggeven.") from None
     desk.wake_outbox(channel)

@@ -9,6 +9,7 @@ said. The dashboard keeps its counts without text (handoff/store/forget.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ class Erased:
     with_people: list[tuple[int, int | None]] = field(default_factory=list)
     """(conversation id, worker id) of conversations that were waiting for or with a worker."""
 
-    def events(self) -> list[dict[str, object]]:
+    def events(self) -> list[dict[str, Any]]:
         """What the inbox streams hear: one `erased` per conversation."""
         return [
             {"type": "erased", "conversation_id": cid, "citizen_id": self.citizen_id, "worker_id": worker}

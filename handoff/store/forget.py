@@ -76,9 +76,9 @@ def forget(session: Session, conversations: Sequence[Conversation], *, erase_inb
                 update(NluInboxItem).where(NluInboxItem.id.in_(inbox)).values(message_id=None),
                 execution_options={"synchronize_session": False},
             )
-    for entry in session.scalars(select(AuditLog).where(AuditLog.conversation_id.in_(ids))):
-        entry.detail = {**(entry.detail or {}), "conversation": entry.conversation_id}
-        entry.conversation_id = None
+    for logged in session.scalars(select(AuditLog).where(AuditLog.conversation_id.in_(ids))):
+        logged.detail = {**(logged.detail or {}), "conversation": logged.conversation_id}
+        logged.conversation_id = None
     session.flush()
     session.execute(
         delete(Message).where(Message.conversation_id.in_(ids)), execution_options={"synchronize_session": False}

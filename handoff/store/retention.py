@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from handoff.config import DeskSettings
@@ -50,6 +50,8 @@ class Policy:
     summaries: dt.timedelta = dt.timedelta(days=30)
     attachments: dt.timedelta = dt.timedelta(days=30)
     audit: dt.timedelta = dt.timedelta(days=365)
+    trackers: dt.timedelta = dt.timedelta(hours=24)
+    """Rasa's trackers of closed conversations (deleted by tracker_retention.py)."""
 
     @classmethod
     def from_settings(cls, desk: DeskSettings) -> Policy:
@@ -58,6 +60,7 @@ class Policy:
             summaries=dt.timedelta(days=desk.retention_summary_days),
             attachments=dt.timedelta(days=desk.retention_attachment_days),
             audit=dt.timedelta(days=desk.retention_audit_days),
+            trackers=dt.timedelta(hours=desk.tracker_retention_hours),
         )
 
 
@@ -85,7 +88,7 @@ def run(session: Session, policy: Policy, now: dt.datetime | None = None) -> Rep
     return report
 
 
-def _closed_before(cutoff: dt.datetime) -> list[object]:
+def _closed_before(cutoff: dt.datetime) -> list[ColumnElement[bool]]:
     return [Conversation.status == ConversationStatus.closed, Conversation.closed_at < cutoff]
 
 
@@ -133,24 +136,24 @@ def empty_summaries(session: Session, cutoff: dt.datetime) -> int:
     return len(ids)
 
 
+def last_activity() -> ColumnElement[dt.datetime]:
+    """A conversation's last message time (its start when it has none), for a query on Conversation."""
+    last = select(func.max(Message.created_at)).where(Message.conversation_id == Conversation.id).scalar_subquery()
+    return func.coalesce(last, Conversation.created_at)
+
+
 def close_idle(session: Session, cutoff: dt.datetime) -> int:
     """Conversations still with the assistant whose last message is older than `cutoff`."""
-    last = (
-        select(Message.conversation_id, func.max(Message.created_at).label("last_at"))
-        .group_by(Message.conversation_id)
-        .subquery()
-    )
-    last_at = func.coalesce(last.c.last_at, Conversation.created_at)
+    last_at = last_activity()
     idle = session.execute(
         select(Conversation, last_at)
-        .outerjoin(last, last.c.conversation_id == Conversation.id)
         .where(Conversation.status == ConversationStatus.bot, last_at < cutoff)
         .order_by(Conversation.id)
         .limit(BATCH)
     ).all()
-    for conversation, last_activity in idle:
+    for conversation, last_message_at in idle:
         convs.close(session, conversation, None, Outcome.no_response)
-        conversation.closed_at = last_activity  # closed since its last message: it goes in this round
+        conversation.closed_at = last_message_at  # closed since its last message: it goes in this round
     session.flush()
     return len(idle)
 

@@ -19,7 +19,7 @@ from handoff import auth, sse
 from handoff.config import DeskSettings
 from handoff.store import conversations as convs
 from handoff.store.db import MAX_ID, create_engine, session_factory
-from handoff.store.models import Conversation
+from handoff.store.models import Channel, Conversation, Message
 from stack.desk import desk_server
 from stack.processes import free_port
 from tests.rasa_stub import StubRasa
@@ -214,3 +214,33 @@ def test_the_widget_api_answers_other_sites_and_the_inbox_api_does_not(client: T
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     widget = client.get("/static/widget.js")
     assert widget.status_code == 200 and "x-frame-options" not in widget.headers
+
+
+def test_wis_mijn_gesprek_erases_everything_of_the_visitor_on_the_server(client_on_both: TestClient) -> None:
+    who, other = visitor(), visitor()
+    for visitor_id, text in ((who, "ik wil een medewerker spreken over mijn schulden"), (other, "hoi")):
+        sent = client_on_both.post(
+            "/api/widget/messages", json={"visitor_id": visitor_id, "client_message_id": "m1", "text": text}
+        )
+        assert sent.status_code == 200, sent.text
+    app = client_on_both.app
+    sessions = app.state.desk.sessions  # type: ignore[attr-defined]
+    with sessions() as session:
+        assert convs.find_citizen(session, Channel.widget, who) is not None
+
+    erased = client_on_both.post("/api/widget/erase", json={"visitor_id": who})
+    assert erased.status_code == 200 and erased.json()["erased"] is True
+    assert "gewist" in erased.json()["text"]
+    assert client_on_both.get("/api/widget/messages", params={"visitor_id": who}).json() == {
+        "status": None,
+        "queue_text": None,
+        "messages": [],
+    }
+    with sessions() as session:
+        assert convs.find_citizen(session, Channel.widget, who) is None
+        texts = session.scalars(select(Message.text)).all()
+        assert convs.find_citizen(session, Channel.widget, other) is not None
+    assert texts and not any("schulden" in t for t in texts)
+    again = client_on_both.post("/api/widget/erase", json={"visitor_id": who})
+    assert again.status_code == 200 and again.json()["erased"] is False
+    assert client_on_both.post("/api/widget/erase", json={"visitor_id": "kort"}).status_code == 422

@@ -290,3 +290,37 @@ def test_crisis_while_queued_alerts_the_inbox_live(new_page: NewPage, desk: tupl
     expect(worker.locator("#crisis-alert")).to_contain_text("Crisis in de wachtrij", timeout=WAIT_MS)
     expect(worker.locator("#waiting .item-button").first).to_contain_text("Crisis")
     assert worker.title().startswith("(!)")
+
+
+def test_wis_mijn_gesprek_erases_on_the_server_and_the_worker_sees_it(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, url = desk
+    citizen = new_page()
+    open_widget(citizen, base)
+    citizen_types(citizen, "ik wil met een medewerker praten over mijn huurschuld")
+    expect(citizen.locator("#baken-widget .status")).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
+    visitor = citizen.evaluate("() => JSON.parse(localStorage.getItem('baken.widget.v1') || '{}').visitor")
+    worker = new_page()
+    log_in(worker, base, "anna")
+    worker.locator("#waiting .item-button").first.click()
+    expect(worker.locator("#transcript")).to_contain_text("huurschuld")
+
+    asked: list[str] = []
+    citizen.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    citizen.get_by_role("button", name="Wis mijn gesprek").click()
+    expect(messages(citizen, "citizen")).to_have_count(1)  # "nee": nothing happens
+    assert "niet ongedaan maken" in asked[0]
+
+    citizen.once("dialog", lambda dialog: dialog.accept())
+    citizen.get_by_role("button", name="Wis mijn gesprek").click()
+    expect(citizen.locator("#baken-widget .hint")).to_contain_text("gewist", timeout=WAIT_MS)
+    expect(citizen.locator("#baken-widget .msg")).to_have_count(0)
+    expect(worker.locator("#detail-empty")).to_contain_text("De inwoner heeft het gesprek gewist", timeout=WAIT_MS)
+    expect(worker.locator("#waiting .item-button")).to_have_count(0)
+    with session_factory(create_engine(url))() as session:
+        texts = session.scalars(select(Message.text)).all()
+    assert not any("huurschuld" in t for t in texts)
+    assert citizen.evaluate("() => JSON.parse(localStorage.getItem('baken.widget.v1') || '{}').visitor") != visitor
+
+    citizen.reload()  # a new start: the old conversation is not there
+    expect(citizen.get_by_role("dialog")).to_be_visible()
+    expect(citizen.locator("#baken-widget .msg")).to_have_count(0)
