@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 from sqlalchemy import func, select
 
 from handoff import auth
@@ -305,7 +305,12 @@ def test_wis_mijn_gesprek_erases_on_the_server_and_the_worker_sees_it(new_page: 
     expect(worker.locator("#transcript")).to_contain_text("huurschuld")
 
     asked: list[str] = []
-    citizen.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+
+    def say_no(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    citizen.once("dialog", say_no)
     citizen.get_by_role("button", name="Wis mijn gesprek").click()
     expect(messages(citizen, "citizen")).to_have_count(1)  # "nee": nothing happens
     assert "niet ongedaan maken" in asked[0]

@@ -115,8 +115,8 @@ def conversation(
     for message in conv.messages:
         message.created_at = began
     conv.created_at = began
-    for entry in session.query(AuditLog).filter_by(conversation_id=conv.id):
-        entry.at = began
+    for logged in session.query(AuditLog).filter_by(conversation_id=conv.id):
+        logged.at = began
     if trackers is not None:
         with trackers.begin() as conn:
             conn.execute(

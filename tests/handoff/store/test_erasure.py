@@ -4,6 +4,7 @@ only that it happened; on SQLite and PostgreSQL (handoff/store/erasure.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 from sqlalchemy import String, Text, select
@@ -37,9 +38,9 @@ def test_erasure_removes_every_trace_and_keeps_that_it_happened(
     store, trackers = AttachmentStore(tmp_path / "files"), tracker_store(tmp_path)
     now = utcnow()
     with sessions.begin() as session:
-        mine = {"store": store, "trackers": trackers, "now": now, "words": SECRET}
-        closed = conversation(session, WHO, days_ago=20, closed_days_ago=19, **mine)
-        open_ = conversation(session, WHO, days_ago=0, status=ConversationStatus.with_worker, **mine)
+        mine = functools.partial(conversation, session, WHO, store=store, trackers=trackers, now=now, words=SECRET)
+        closed = mine(days_ago=20, closed_days_ago=19)
+        open_ = mine(days_ago=0, status=ConversationStatus.with_worker)
         other = conversation(
             session, "someone-else-0123456789", days_ago=1, closed_days_ago=1, trackers=trackers, now=now
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -33,7 +34,7 @@ from tests.handoff.store.history import WORDS, conversation, tracker_senders, tr
 POLICY = retention.Policy()  # the defaults: 90 days, summaries and attachments 30, audit 365
 
 
-def count(session: Session, model: type, *where: object) -> int:
+def count(session: Session, model: type, *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
