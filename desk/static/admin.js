@@ -387,6 +387,48 @@
   }
   $("period").addEventListener("submit", function (e) { e.preventDefault(); loadDashboard(); });
 
+  // ---- privacy: retention and erasure ----
+  function when(iso) {
+    if (!iso) return "niets bewaard";
+    var d = new Date(iso);
+    return isNaN(d) ? "" : d.toLocaleString("nl-NL", { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+
+  async function loadRetention() {
+    var r = await api("GET", "/api/admin/retention");
+    var body = $("retention");
+    body.textContent = "";
+    r.kinds.forEach(function (k) {
+      var tr = el("tr");
+      tr.setAttribute("data-kind", k.kind);
+      tr.appendChild(el("th", null, k.label));
+      tr.firstChild.setAttribute("scope", "row");
+      tr.appendChild(el("td", null, k.kept));
+      tr.appendChild(el("td", null, String(k.due_now)));
+      tr.appendChild(el("td", null, String(k.due_within_week)));
+      tr.appendChild(el("td", null, when(k.next_at)));
+      body.appendChild(tr);
+    });
+    $("retention-note").textContent =
+      "Wachten op of bij een medewerker (niet vanzelf gewist): " + r.never_automatic + ". " +
+      "Laatste ronde: " + (r.last_run ? when(r.last_run) : "nog niet") + ". " +
+      (r.pending_purges ? r.pending_purges + " bestanden of geheugens van de assistent worden nog verwijderd." : "");
+  }
+
+  $("erase-form").addEventListener("submit", async function (e) {
+    e.preventDefault();
+    var id = Number($("erase-id").value);
+    var reason = $("erase-reason").value.trim();
+    if (!window.confirm("Alles van de inwoner van gesprek " + id + " wissen? Dit kan niet ongedaan worden.")) return;
+    try {
+      var result = await api("POST", "/api/admin/erase", { conversation_id: id, reason: reason });
+      var n = result.erased_conversations.length;
+      $("privacy-status").textContent = n + (n === 1 ? " gesprek is" : " gesprekken zijn") + " gewist.";
+      $("erase-form").reset();
+      await loadRetention();
+    } catch (err) { $("privacy-status").textContent = err.message; }
+  });
+
   // ---- workers and admins ----
   var myId = null;
   function workersStatus(text) { $("workers-status").textContent = text; }
@@ -545,6 +587,7 @@
       await loadModels();
       await loadWorkers();
       await loadSettings();
+      await loadRetention();
     } catch (e) {
       $("denied").textContent = e.message;
       $("denied").hidden = false;

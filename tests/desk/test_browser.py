@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
-from handoff.store.models import AuditLog, Message
+from handoff.store.models import AuditLog, Conversation, Message, Role
 from stack.browser import chromium
 from stack.desk import desk_server
 
@@ -329,3 +329,36 @@ def test_wis_mijn_gesprek_erases_on_the_server_and_the_worker_sees_it(new_page: 
     citizen.reload()  # a new start: the old conversation is not there
     expect(citizen.get_by_role("dialog")).to_be_visible()
     expect(citizen.locator("#baken-widget .msg")).to_have_count(0)
+
+
+def test_the_admin_sees_what_goes_when_and_erases_on_request(new_page: NewPage, desk: tuple[str, str]) -> None:
+    base, url = desk
+    with session_factory(create_engine(url)).begin() as session:
+        auth.create_worker(session, "carla", PASSWORD, Role.admin)
+    citizen = new_page()
+    open_widget(citizen, base)
+    citizen_types(citizen, "ik wil met een medewerker praten over <b>mijn</b> beslag")
+    expect(citizen.locator("#baken-widget .status")).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
+    with session_factory(create_engine(url))() as session:
+        conversation_id = session.scalars(select(Conversation.id)).one()
+
+    admin = new_page()
+    log_in(admin, base, "carla")
+    admin.goto(f"{base}/admin")
+    rows = admin.locator("#retention tr")
+    expect(rows).to_have_count(7)
+    expect(admin.locator("#retention tr[data-kind=conversations]")).to_contain_text("90 dagen na het sluiten")
+    expect(admin.locator("#retention-note")).to_contain_text(
+        "Wachten op of bij een medewerker (niet vanzelf gewist): 1"
+    )
+
+    admin.get_by_label("Nummer van een gesprek van deze inwoner").fill(str(conversation_id))
+    admin.get_by_label("Reden (komt in het logboek)").fill("verzoek per brief van 2 december")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.get_by_role("button", name="Alles van deze inwoner wissen").click()
+    expect(admin.locator("#privacy-status")).to_have_text("1 gesprek is gewist.", timeout=WAIT_MS)
+    expect(admin.locator("#retention-note")).to_contain_text("(niet vanzelf gewist): 0")
+    with session_factory(create_engine(url))() as session:
+        assert not any("beslag" in t for t in session.scalars(select(Message.text)))
+        reasons = [e.detail for e in session.scalars(select(AuditLog).where(AuditLog.action == "erase"))]
+    assert reasons and reasons[0]["reason"] == "verzoek per brief van 2 december"
