@@ -8,6 +8,7 @@ Conftests import these fixtures (a fixture imported into a conftest is registere
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,9 +18,15 @@ from tests.rasa_stub import StubRasa
 
 
 @pytest.fixture(scope="session")
-def rasa_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def rasa_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's Rasa server keeps its files; its tracker store is `rasa/trackers.db`."""
+    return tmp_path_factory.mktemp("rasa")
+
+
+@pytest.fixture(scope="session")
+def rasa_url(rasa_folder: Path) -> Iterator[str]:
     assert MODEL.exists(), "no trained model: run `make train`"
-    with rasa_stack(MODEL, tmp_path_factory.mktemp("rasa")) as url:
+    with rasa_stack(MODEL, rasa_folder) as url:
         yield url
 
 

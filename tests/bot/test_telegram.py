@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, text
 from telegram import Update
 
 from baken_core.paths import PROJECT_ROOT
@@ -23,11 +23,12 @@ from bot.routing import Dispatcher
 from bot.telegram_channel import TelegramChannel, build_application, split_text
 from handoff.inbox import replies
 from handoff.store import conversations as convs
-from handoff.store.attachments import AttachmentStore
+from handoff.store.attachments import AttachmentMissing, AttachmentStore
 from handoff.store.db import create_engine, session_factory
 from handoff.store.events import EventBus
+from handoff.store.forget import run_purge_tasks
 from handoff.store.migrate import upgrade
-from handoff.store.models import Conversation, ConversationStatus, Message, Worker
+from handoff.store.models import Channel, Conversation, ConversationStatus, Message, Worker
 from handoff.store.office_hours import OfficeHours
 from stack.processes import free_port
 from tests.bot.fake_telegram import FakeBotApi
@@ -272,3 +273,68 @@ def test_webhook_mode_checks_the_secret_token(tmp_path: Path, rasa_url: str) -> 
             assert len(fake.sent()) == count
     finally:
         fake.stop()
+
+
+def press(telegram: Telegram, data: str, query_id: str) -> list[dict[str, Any]]:
+    before = len(telegram.fake.sent())
+    telegram.push(
+        callback_query={
+            "id": query_id,
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Sam"},
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": CHAT, "type": "private"},
+                "text": "?",
+            },
+        }
+    )
+    return telegram.fake.wait_for(lambda sent: len(sent) > before)[before:]
+
+
+def test_vergeet_asks_first_then_erases_everything(telegram: Telegram, rasa_folder: Path, rasa_url: str) -> None:
+    trackers = create_engine(f"sqlite:///{rasa_folder / 'rasa' / 'trackers.db'}")
+    router, store = telegram.router, telegram.channel.attachments
+    router.purge = lambda: asyncio.to_thread(run_purge_tasks, router.sessions, store, trackers)
+    telegram.say("ik heb een vraag over mijn schulden bij de woningcorporatie")
+    telegram.say("ik wil graag met een medewerker praten")
+    before = len(telegram.fake.sent())
+    telegram.push(
+        message={**telegram._message(""), "text": None, "photo": telegram.fake.photo(b"\xff\xd8\xff" + b"x" * 300)}
+    )
+    telegram.fake.wait_for(lambda sent: len(sent) > before)
+    with router.sessions() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        sender = conversation.rasa_sender_id
+        token = session.scalars(select(Message.attachments).where(Message.attachments.is_not(None))).one()[0]["id"]
+
+    def tracker_events() -> int:
+        with trackers.connect() as conn:
+            return int(
+                conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar() or 0
+            )
+
+    assert tracker_events() > 0 and store.read(token)
+
+    asked = telegram.say("/vergeet")
+    assert "niet ongedaan maken" in texts(asked)
+    payloads = [row[0]["callback_data"] for row in asked[-1]["reply_markup"]["inline_keyboard"]]
+    assert payloads == ["baken:vergeet:ja", "baken:vergeet:nee"]
+    assert "niets gewist" in texts(press(telegram, "baken:vergeet:nee", "cb-no"))
+    with router.sessions() as session:
+        assert session.scalars(select(Conversation)).one().status is ConversationStatus.queued
+        assert not session.scalars(select(Message).where(Message.text.like("%vergeet%"))).all()  # never stored
+
+    done = press(telegram, "baken:vergeet:ja", "cb-yes")
+    assert "Alles is gewist" in texts(done) and "Geschiedenis wissen" in texts(done)
+    with router.sessions() as session:
+        assert session.scalars(select(Conversation)).all() == []
+        assert session.scalars(select(Message)).all() == []
+        assert convs.find_citizen(session, Channel.telegram, str(CHAT)) is None
+    assert tracker_events() == 0
+    with pytest.raises(AttachmentMissing):
+        store.read(token)
+    assert "niets van je bewaard" in texts(press(telegram, "baken:vergeet:ja", "cb-again"))
+    trackers.dispose()

@@ -3,7 +3,7 @@ databases (tests/databases.py) and the assistant, real or scripted (tests/assist
 
 from __future__ import annotations
 
-from tests.assistants import rasa_url, stub_rasa
+from tests.assistants import rasa_folder, rasa_url, stub_rasa
 from tests.databases import database_url, postgres_url
 
-__all__ = ["database_url", "postgres_url", "rasa_url", "stub_rasa"]
+__all__ = ["database_url", "postgres_url", "rasa_folder", "rasa_url", "stub_rasa"]
