@@ -360,5 +360,5 @@ def test_the_admin_sees_what_goes_when_and_erases_on_request(new_page: NewPage, 
     expect(admin.locator("#retention-note")).to_contain_text("(niet vanzelf gewist): 0")
     with session_factory(create_engine(url))() as session:
         assert not any("beslag" in t for t in session.scalars(select(Message.text)))
-        reasons = [e.detail for e in session.scalars(select(AuditLog).where(AuditLog.action == "erase"))]
+        reasons = [e.detail or {} for e in session.scalars(select(AuditLog).where(AuditLog.action == "erase"))]
     assert reasons and reasons[0]["reason"] == "verzoek per brief van 2 december"
