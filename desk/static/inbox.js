@@ -214,8 +214,14 @@
     $("conversation").hidden = false;
     $("conv-title").textContent = "Gesprek " + conv.conversation_id;
     $("conv-meta").textContent = (CHANNEL[conv.channel] || conv.channel) + " · " + (STATUS[conv.status] || conv.status);
-    $("conv-summary").textContent = conv.summary || "Geen samenvatting: lees het gesprek hieronder.";
+    var full = conv.access === "own" || conv.access === "reason";
+    $("conv-summary").textContent = conv.summary || (full ? "Geen samenvatting: lees het gesprek hieronder." : "Geen samenvatting.");
     renderTranscript(conv);
+    $("transcript-closed").hidden = full;
+    $("transcript-closed").textContent = conv.access === "queue"
+      ? "Pak het gesprek op om alles te lezen. Wil je het eerst lezen? Geef dan een reden."
+      : "Dit gesprek is niet van jou. Wil je het toch lezen? Geef een reden. Die komt in het logboek.";
+    $("read-form").hidden = full;
     var mine = conv.status === "with_worker" && me && conv.worker_id === me.id;
     $("claim-box").hidden = conv.status !== "queued";
     $("claim").disabled = false;
@@ -249,6 +255,16 @@
       }
     } catch (err) { showError(err.message); }
   }
+
+  $("read-form").addEventListener("submit", async function (e) {
+    e.preventDefault();
+    if (openId === null) return;
+    try {
+      renderConversation(await api("POST", "/api/inbox/conversations/" + openId + "/read", { reason: $("read-reason").value.trim() }));
+      $("read-form").reset();
+      showError("");
+    } catch (err) { showError(err.message); }
+  });
 
   $("claim").addEventListener("click", async function () {
     var button = $("claim");

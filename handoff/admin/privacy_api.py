@@ -57,6 +57,11 @@ class Retention(BaseModel):
     """Files and trackers still to delete (retried every minute)."""
 
 
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite gives naive UTC back; the API always says the zone."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 def _days(delta: dt.timedelta) -> str:
     if delta < dt.timedelta(days=1):
         hours = round(delta.total_seconds() / 3600)
@@ -81,8 +86,8 @@ def _kind(
         return int(session.scalar(select(func.count()).where(*where, moment < before)) or 0)
 
     first = session.scalar(select(func.min(moment)).where(*where))
-    if isinstance(first, dt.datetime) and first.tzinfo is None:
-        first = first.replace(tzinfo=dt.timezone.utc)
+    if isinstance(first, dt.datetime):
+        first = _aware(first)
     return Kind(
         kind=kind,
         label=label,
@@ -184,8 +189,8 @@ async def retention_overview(admin: CurrentAdmin, desk: Desk) -> Any:
     return Retention(
         kinds=kinds,
         never_automatic=int(never or 0),
-        last_run=lease.finished_at if lease else None,
-        next_run=lease.due_at if lease else None,
+        last_run=_aware(lease.finished_at) if lease else None,
+        next_run=_aware(lease.due_at) if lease else None,
         pending_purges=int(pending or 0),
     )
 

@@ -19,10 +19,10 @@ from baken_core.paths import data_dir
 from baken_core.zrm import DOMAINS
 from handoff import sse
 from handoff.deps import ConversationId, CurrentWorker, Desk, get_or_404
-from handoff.inbox import replies
+from handoff.inbox import access, replies
 from handoff.store import conversations as convs
 from handoff.store.db import MAX_ID
-from handoff.store.models import Author, Conversation, ConversationStatus, Outcome, Worker, utcnow
+from handoff.store.models import Author, Conversation, ConversationStatus, Outcome, Role, Worker, utcnow
 
 GONE = "Dit gesprek bestaat niet (meer): de inwoner kan het hebben gewist, of de bewaartermijn is voorbij."
 router = APIRouter(prefix="/api", tags=["inbox"])
@@ -73,6 +73,13 @@ class Transcript(BaseModel):
     worker_id: int | None
     summary: str | None
     messages: list[TranscriptMessage]
+    access: Literal["own", "reason", "queue", "none"] = "own"
+    """own: yours; reason: opened with a reason; queue: waiting, summary only until you claim
+    it; none: not yours, opens only with a reason (POST …/read). See handoff/inbox/access.py."""
+
+
+class ReadReason(BaseModel):
+    reason: Annotated[str, Field(min_length=5, max_length=500, pattern=NO_NUL)]
 
 
 class Reply(BaseModel):
@@ -85,6 +92,8 @@ class Reply(BaseModel):
 class Close(BaseModel):
     outcome: Literal["resolved", "referred", "no_response"]
     case_note: Annotated[str, Field(max_length=2000, pattern=NO_NUL)] = ""
+    reason: Annotated[str | None, Field(min_length=5, max_length=500, pattern=NO_NUL)] = None
+    """Only for an admin closing a conversation that is not theirs (it goes into the audit log)."""
 
 
 class Transfer(BaseModel):
@@ -116,7 +125,8 @@ def _item(conversation: Conversation, now: dt.datetime, session: Session) -> Que
 )
 async def inbox(worker: CurrentWorker, desk: Desk) -> Any:
     now = utcnow()
-    with desk.sessions() as session:
+    with desk.sessions.begin() as session:
+        access.audit_once(session, "view_queue", worker)
         waiting = [_item(h.conversation, now, session) for h in convs.waiting(session)]
         mine = [
             _item(c, now, session)
@@ -133,30 +143,60 @@ def _conversation(session: Session, conversation_id: int) -> Conversation:
     return get_or_404(session, Conversation, conversation_id, GONE)
 
 
-@router.get("/inbox/conversations/{conversation_id}", response_model=Transcript, summary="The whole transcript")
+def _transcript(session: Session, conversation: Conversation, access: str, *, full: bool) -> Transcript:
+    handoff = convs.open_handoff(session, conversation)
+    return Transcript(
+        conversation_id=conversation.id,
+        status=conversation.status.value,
+        channel=conversation.channel.value,
+        worker_id=conversation.worker_id,
+        summary=handoff.summary if handoff and access != "none" else None,
+        access=access,  # type: ignore[arg-type]
+        messages=[
+            TranscriptMessage(
+                id=m.id,
+                author=m.author.value,
+                text=m.text,
+                internal=m.internal,
+                attachments=m.attachments,
+                at=m.created_at.isoformat(),
+            )
+            for m in (conversation.messages if full else [])
+        ],
+    )
+
+
+@router.get(
+    "/inbox/conversations/{conversation_id}",
+    response_model=Transcript,
+    summary="The transcript of your own conversation; a waiting one's summary; otherwise nothing",
+)
 async def transcript(conversation_id: ConversationId, worker: CurrentWorker, desk: Desk) -> Any:
     with desk.sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
-        convs.audit(session, "view", worker=worker, conversation=conversation)
-        handoff = convs.open_handoff(session, conversation)
-        return Transcript(
-            conversation_id=conversation.id,
-            status=conversation.status.value,
-            channel=conversation.channel.value,
-            worker_id=conversation.worker_id,
-            summary=handoff.summary if handoff else None,
-            messages=[
-                TranscriptMessage(
-                    id=m.id,
-                    author=m.author.value,
-                    text=m.text,
-                    internal=m.internal,
-                    attachments=m.attachments,
-                    at=m.created_at.isoformat(),
-                )
-                for m in conversation.messages
-            ],
+        if access.is_own(conversation, worker):
+            access.audit_once(session, "view", worker, conversation)
+            return _transcript(session, conversation, "own", full=True)
+        if access.may_read(session, conversation, worker):  # read with a reason a moment ago
+            return _transcript(session, conversation, "reason", full=True)
+        if conversation.status is ConversationStatus.queued:
+            access.audit_once(session, "view_summary", worker, conversation)
+            return _transcript(session, conversation, "queue", full=False)
+        return _transcript(session, conversation, "none", full=False)
+
+
+@router.post(
+    "/inbox/conversations/{conversation_id}/read",
+    response_model=Transcript,
+    summary="Read a transcript that is not yours, with a reason (audited)",
+)
+async def read_with_reason(conversation_id: ConversationId, body: ReadReason, worker: CurrentWorker, desk: Desk) -> Any:
+    with desk.sessions.begin() as session:
+        conversation = _conversation(session, conversation_id)
+        convs.audit(
+            session, access.READ_WITH_REASON, worker=worker, conversation=conversation, detail={"reason": body.reason}
         )
+        return _transcript(session, conversation, "reason", full=True)
 
 
 @router.post("/inbox/conversations/{conversation_id}/claim", response_model=QueueItem, summary="Claim (atomic)")
@@ -186,6 +226,8 @@ async def reply(conversation_id: ConversationId, body: Reply, worker: CurrentWor
     if body.internal:
         with desk.sessions.begin() as session:
             conversation = _conversation(session, conversation_id)
+            if not (access.is_own(conversation, worker) and conversation.status is ConversationStatus.with_worker):
+                raise HTTPException(409, "Pak het gesprek eerst op; een notitie schrijf je bij je eigen gesprek.")
             stored = session.get(Worker, worker.id)
             key = f"worker:{worker.id}:{body.client_id}" if body.client_id else None
             convs.record_message(
@@ -235,8 +277,15 @@ async def transfer(conversation_id: ConversationId, body: Transfer, worker: Curr
 async def close(conversation_id: ConversationId, body: Close, worker: CurrentWorker, desk: Desk) -> None:
     with desk.sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
-        if conversation.status is ConversationStatus.with_worker and conversation.worker_id != worker.id:
-            raise HTTPException(409, "Dit gesprek ligt bij een collega.")
+        mine = access.is_own(conversation, worker) and conversation.status is ConversationStatus.with_worker
+        if not mine and conversation.status is not ConversationStatus.closed:
+            if worker.role is not Role.admin or not body.reason:
+                raise HTTPException(
+                    409, "Pak het gesprek eerst op. Alleen een beheerder sluit andermans gesprek, met een reden."
+                )
+            convs.audit(
+                session, "close_with_reason", worker=worker, conversation=conversation, detail={"reason": body.reason}
+            )
         was_with_worker = conversation.status is ConversationStatus.with_worker
         try:
             convs.close(session, conversation, session.get(Worker, worker.id), Outcome(body.outcome), body.case_note)

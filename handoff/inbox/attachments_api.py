@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Response
 
 from handoff.deps import CurrentWorker, Desk
+from handoff.inbox import access
 from handoff.store import conversations as convs
 from handoff.store.attachments import (
     EXTENSIONS,
@@ -61,6 +62,10 @@ async def attachment(attachment_id: AttachmentId, worker: CurrentWorker, desk: D
         if found is None:
             raise HTTPException(404, NOT_FOUND)
         message, entry = found
+        if not access.may_read(session, message.conversation, worker):
+            raise HTTPException(
+                403, "Dit bestand hoort bij een gesprek dat niet van jou is. Open eerst het gesprek, met een reden."
+            )
         try:
             data = store.read(attachment_id)
         except AttachmentMissing:

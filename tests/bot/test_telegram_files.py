@@ -223,7 +223,14 @@ def test_a_file_gone_from_disk_is_a_404(desk: Desk) -> None:
     desk.send(photo=desk.fake.photo(JPEG))
     [stored] = desk.stored_files()
     stored.unlink()
-    assert desk.client.post("/api/auth/login", json={"name": "anna", "password": PASSWORD}).status_code == 200
+    login = desk.client.post("/api/auth/login", json={"name": "anna", "password": PASSWORD})
+    assert login.status_code == 200
+    opened = desk.client.post(  # not her conversation (it is with the assistant): she gives a reason
+        f"/api/inbox/conversations/{desk.conversation().id}/read",
+        json={"reason": "de inwoner belde over een foto"},
+        headers={"X-CSRF-Token": login.json()["csrf_token"]},
+    )
+    assert opened.status_code == 200, opened.text
     response = desk.client.get(f"/api/inbox/attachments/{stored.name}")
     assert response.status_code == 404 and "bestaat niet" in response.json()["detail"]
 

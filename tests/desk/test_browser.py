@@ -108,10 +108,14 @@ def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[s
     queued = worker.locator("#waiting .item-button").first
     expect(queued).to_contain_text("Website · demo")
     queued.click()
-    expect(worker.locator("#transcript")).to_contain_text("hoe vraag ik huurtoeslag aan")  # the bot part too
+    # need-to-know: a waiting conversation shows its summary, the transcript after claiming
     expect(worker.locator("#conv-summary")).not_to_be_empty()
+    expect(worker.locator("#transcript-closed")).to_contain_text("Pak het gesprek op om alles te lezen")
+    expect(worker.locator("#transcript li")).to_have_count(0)
     worker.get_by_role("button", name="Oppakken").click()
     expect(worker.locator("#mine .item-button")).to_have_count(1)
+    expect(worker.locator("#transcript")).to_contain_text("hoe vraag ik huurtoeslag aan")  # the bot part too
+    expect(worker.locator("#read-form")).to_be_hidden()
 
     # the citizen hears it live, without a reload
     expect(citizen.locator("#baken-widget .status")).to_contain_text("Je praat nu met een medewerker", timeout=WAIT_MS)
@@ -155,8 +159,11 @@ def test_citizen_text_is_never_html(new_page: NewPage, desk: tuple[str, str]) ->
     worker = new_page()
     log_in(worker, base, "anna")
     worker.locator("#waiting .item-button").first.click()
+    expect(worker.locator("#conv-summary")).to_contain_text('<img src=x onerror="window.__xss=1">')
+    worker.get_by_label("Waarom lees je dit gesprek? (komt in het logboek)").fill("controle op een melding")
+    worker.get_by_role("button", name="Gesprek lezen").click()
     expect(worker.locator("#transcript")).to_contain_text('<img src=x onerror="window.__xss=1">')
-    assert worker.locator("#transcript img, #waiting img").count() == 0
+    assert worker.locator("#transcript img, #waiting img, #conv-summary img").count() == 0
     assert citizen.locator("#baken-widget img").count() == 0
     assert worker.evaluate("window.__xss") is None and citizen.evaluate("window.__xss") is None
     assert "script-src 'self'" in _csp(worker, base)
@@ -302,7 +309,7 @@ def test_wis_mijn_gesprek_erases_on_the_server_and_the_worker_sees_it(new_page: 
     worker = new_page()
     log_in(worker, base, "anna")
     worker.locator("#waiting .item-button").first.click()
-    expect(worker.locator("#transcript")).to_contain_text("huurschuld")
+    expect(worker.locator("#conv-summary")).to_contain_text("huurschuld")
 
     asked: list[str] = []
 

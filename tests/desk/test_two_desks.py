@@ -166,6 +166,13 @@ def test_a_reply_and_a_crisis_cross_from_one_desk_process_to_the_other(
         return str(files[0][0]["id"]) if files and files[0] else None
 
     wait_until(lambda: letter() is not None, 30, "the letter stored")
+    with session_factory(engine)() as session:
+        telegram_conversation = session.scalars(
+            select(Message.conversation_id).where(Message.attachments.is_not(None))
+        ).first()
+    assert worker.get(f"/api/inbox/attachments/{letter()}").status_code == 403, "not hers until she claims it"
+    claimed = worker.post(f"/api/inbox/conversations/{telegram_conversation}/claim", headers=csrf)
+    assert claimed.status_code == 200, claimed.text
     served = worker.get(f"/api/inbox/attachments/{letter()}")
     assert served.status_code == 200 and served.content == PDF
     assert httpx.get(f"{b.url}/api/inbox/attachments/{letter()}").status_code == 401, "only for logged-in workers"
