@@ -18,15 +18,17 @@ from typing import Any
 
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, PhotoSize, Update
 from telegram import Message as TelegramMessage
-from telegram.constants import ChatAction, MessageLimit
+from telegram.constants import ChatAction, ChatType, MessageLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -55,6 +57,10 @@ FORGET_BUTTONS = [
 FORGOTTEN = (
     "Alles is gewist bij ons. De berichten die nog in deze chat op je telefoon staan, wis je zelf: "
     "kies in Telegram bij deze chat 'Geschiedenis wissen'. Je kunt altijd opnieuw beginnen met /start."
+)
+PRIVATE_ONLY = (
+    "Ik praat alleen in een privégesprek, zodat niemand anders meeleest. "
+    "Stuur me een eigen bericht: open mijn naam en tik op 'Bericht'."
 )
 NOTHING_TO_FORGET = "Er was niets van je bewaard. Je kunt altijd beginnen met /start."
 NOT_FORGOTTEN = "Er is niets gewist. Je kunt gewoon verder gaan."
@@ -140,6 +146,8 @@ class TelegramChannel:
         self.webhook_secret: str | None = None
         self.outbox: Outbox | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._refused_groups: set[int] = set()
+        application.add_handler(TypeHandler(Update, self.private_only), group=-1)
         application.add_handler(CommandHandler("start", self.on_start))
         application.add_handler(CommandHandler("stop", self.on_stop))
         application.add_handler(CommandHandler("vergeet", self.on_forget))
@@ -198,6 +206,20 @@ class TelegramChannel:
         if self.outbox is not None:
             self.outbox.kick()
         return result
+
+    async def private_only(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group, supergroup or channel is not one citizen: one kind refusal per chat,
+        nothing stored, nothing routed (a worker's reply would reach the whole group)."""
+        chat = update.effective_chat
+        if chat is None or chat.type == ChatType.PRIVATE:
+            return
+        if chat.type != ChatType.CHANNEL and chat.id not in self._refused_groups:
+            self._refused_groups.add(chat.id)
+            try:
+                await self.application.bot.send_message(chat_id=chat.id, text=PRIVATE_ONLY)
+            except TelegramError as exc:
+                log.info("telegram group refusal not sent: %s", type(exc).__name__)
+        raise ApplicationHandlerStop
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start, optionally with a deep-link payload (t.me/bot?start=huisarts) as the source."""

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.crisis import crisis_message, is_crisis_reply
 from baken_core.summary import TriageRecord, build_summary
+from baken_core.text import strip_invisible
 from baken_core.triage import assess, crisis_signals
 from baken_core.zrm import highest_urgency
 from bot.rasa_client import BotReply, RasaApi, RasaEmpty, RasaPaused, RasaUnavailable
@@ -92,10 +93,12 @@ class Dispatcher:
     # ----------------------------------------------------------------- a citizen's message
 
     async def inbound(self, message: Inbound) -> InboundResult:
-        text = (message.text or "").replace("\x00", "")[:MAX_TEXT_CHARS]  # PostgreSQL text cannot hold NUL
+        # no NUL (PostgreSQL text cannot hold it), no bidi or zero-width tricks in the inbox
+        text = strip_invisible(message.text or "")[:MAX_TEXT_CHARS]
+        display_name = strip_invisible(message.display_name or "").strip()[:128] or None
         crisis = bool(crisis_signals(text))
         with self.sessions.begin() as session:
-            citizen = convs.citizen_for(session, message.channel, message.external_id, message.display_name)
+            citizen = convs.citizen_for(session, message.channel, message.external_id, display_name)
             conversation = convs.active_conversation(session, citizen, message.source)
             stored, created = convs.record_message(
                 session,

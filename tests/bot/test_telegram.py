@@ -338,3 +338,16 @@ def test_vergeet_asks_first_then_erases_everything(telegram: Telegram, rasa_fold
         store.read(token)
     assert "niets van je bewaard" in texts(press(telegram, "baken:vergeet:ja", "cb-again"))
     trackers.dispose()
+
+
+def test_a_group_chat_gets_one_kind_refusal_and_nothing_is_stored(telegram: Telegram) -> None:
+    group = {"id": -100777, "type": "supergroup", "title": "Buurtgroep"}
+    for n in range(2):
+        telegram.push(message={**telegram._message(f"ik heb schulden {n}"), "chat": group})
+    refusals = telegram.fake.wait_for(lambda sent: any(str(m["chat_id"]) == "-100777" for m in sent))
+    time.sleep(1.5)  # the second message: no second refusal
+    to_group = [m for m in telegram.fake.sent() if str(m["chat_id"]) == "-100777"]
+    assert len(to_group) == 1 and "privégesprek" in to_group[0]["text"], refusals
+    with telegram.router.sessions() as session:
+        assert session.scalars(select(Message)).all() == []
+    assert "digitale assistent" in texts(telegram.say("/start"))  # a private chat works as before

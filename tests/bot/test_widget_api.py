@@ -244,3 +244,13 @@ def test_wis_mijn_gesprek_erases_everything_of_the_visitor_on_the_server(client_
     again = client_on_both.post("/api/widget/erase", json={"visitor_id": who})
     assert again.status_code == 200 and again.json()["erased"] is False
     assert client_on_both.post("/api/widget/erase", json={"visitor_id": "kort"}).status_code == 422
+
+
+def test_bidi_and_zero_width_characters_are_not_stored(client: TestClient) -> None:
+    who = visitor()
+    sent = client.post(
+        "/api/widget/messages",
+        json={"visitor_id": who, "client_message_id": "m1", "text": "mijn \u202eruuh\u202c is te\u200b hoog\nen nu?"},
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["messages"][0]["text"] == "mijn ruuh is te hoog\nen nu?"
