@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -38,6 +39,10 @@ def advisory_key(sender_id: str) -> int:
 
 class FencedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore whose save refuses a tracker that changed in the database since it was loaded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.engine.hide_parameters = True  # an error's log line never shows the events (citizen text)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)

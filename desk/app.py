@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaApi
-from desk import errors, health, pages
+from desk import errors, health, log_privacy, pages
 from desk.lifespan import lifespan
 from handoff.admin import dashboard_api, gemeente_api, privacy_api, workers_api
 from handoff.config import DeskSettings, settings
@@ -25,6 +25,7 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     """The desk. `rasa_client` makes the Rasa client at each start instead of the settings
     (tests give one whose transport is a scripted server, tests/rasa_stub.py)."""
     desk = config or settings()
+    log_privacy.install()
     app = FastAPI(title="Baken desk", version="0.1.0", lifespan=lifespan(desk, rasa_client))
     app.include_router(widget_api.router)
     app.include_router(telegram_webhook.router)

@@ -47,7 +47,9 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL mode, foreign keys and a busy timeout."""
+    """An engine for `url`; SQLite gets WAL mode, foreign keys and a busy timeout. Errors
+    never show their SQL parameters (citizen text, more often than not)."""
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 5})

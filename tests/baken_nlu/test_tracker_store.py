@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg2
 import pytest
+import sqlalchemy as sa
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
@@ -123,3 +124,15 @@ def test_the_lock_key_is_stable_and_fits_in_a_bigint() -> None:
     assert len(keys) == 1000
     assert all(-(2**63) <= k < 2**63 for k in keys)
     assert advisory_key("widget-1") == advisory_key("widget-1")
+
+
+def test_database_errors_never_show_the_citizens_words(database: TrackerDatabase) -> None:
+    """SQLAlchemy puts a failed statement's parameters into its message, and so into Rasa's log."""
+    inner = replica(database)
+    assert isinstance(inner, FencedSQLTrackerStore)
+    with pytest.raises(sa.exc.StatementError) as raised, inner.session_scope() as session:
+        session.execute(
+            sa.text("INSERT INTO no_such_table (x) VALUES (:x)"), {"x": "mijn schuld bij de woningcorporatie"}
+        )
+    assert "woningcorporatie" not in str(raised.value)
+    assert "hidden" in str(raised.value)
