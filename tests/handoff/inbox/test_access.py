@@ -90,6 +90,8 @@ def test_a_colleagues_transcript_opens_only_with_a_reason(desk: tuple[TestClient
 
     closed = as_worker(client, bram, "GET", path).json()
     assert closed["access"] == "none" and closed["messages"] == [] and closed["summary"] is None
+    carla = login(client, "carla")
+    assert as_worker(client, carla, "GET", path).json()["access"] == "none", "admins follow the same rule"
     assert as_worker(client, bram, "GET", f"/api/inbox/attachments/{letter}").status_code == 403
     assert as_worker(client, bram, "POST", f"{path}/read", json={"reason": "kort"}).status_code == 422
     opened = as_worker(client, bram, "POST", f"{path}/read", json={"reason": "Anna is ziek, ik neem waar"})
