@@ -19,7 +19,7 @@ from bot.rasa_pool import connect_rasa
 from bot.routing import Dispatcher
 from bot.telegram_webhook import start_telegram, stop_telegram
 from desk.background import Periodic
-from handoff import auth
+from handoff import auth, worker_sessions
 from handoff.config import DeskSettings
 from handoff.deps import DeskState, LearningState
 from handoff.learning import model_registry, nlu_inbox, training_job
@@ -84,7 +84,7 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
             return await asyncio.to_thread(forget.run_purge_tasks, state.sessions, state.attachments, trackers)
 
         policy = retention.Policy.from_settings(desk)
-        keep = in_thread(state.sessions, lambda s: retention.run(s, policy))
+        keep = in_thread(state.sessions, lambda s: (retention.run(s, policy), worker_sessions.purge_old(s)))
 
         async def retention_round() -> None:
             await keep()

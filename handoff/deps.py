@@ -17,7 +17,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff import auth
+from handoff import auth, worker_sessions
 from handoff.learning.model_registry import Gate
 from handoff.learning.nlu_inbox import Thresholds
 from handoff.learning.training_job import JobSettings
@@ -97,11 +97,21 @@ def current_worker(request: Request, desk: Desk) -> Worker:
     ):
         raise HTTPException(403, "De beveiligingscode (CSRF) ontbreekt of klopt niet. Laad de pagina opnieuw.")
     with desk.sessions() as session:
+        state = worker_sessions.check(session, token.nonce)
         worker = session.get(Worker, token.worker_id)
-        if worker is None or worker.disabled:
-            raise HTTPException(401, "Dit account is niet (meer) actief.")
-        session.expunge(worker)
-        return worker
+        if worker is not None:
+            session.expunge(worker)
+    if state == "idle":
+        with desk.sessions.begin() as session:
+            worker_sessions.revoke(session, nonce=token.nonce, because="idle")
+    if state in ("idle", "gone"):
+        raise HTTPException(401, "Je bent uitgelogd: je sessie is verlopen of beëindigd. Log opnieuw in.")
+    if worker is None or worker.disabled:
+        raise HTTPException(401, "Dit account is niet (meer) actief.")
+    if state == "touch":
+        with desk.sessions.begin() as session:
+            worker_sessions.touch(session, token.nonce)
+    return worker
 
 
 CurrentWorker = Annotated[Worker, Depends(current_worker)]

@@ -45,12 +45,17 @@ Render = Callable[[dict[str, Any] | None], Awaitable[list[str]]]
 
 
 def stream(
-    request: Request, bus: EventBus, render: Render, wants: Callable[[dict[str, Any]], bool]
+    request: Request,
+    bus: EventBus,
+    render: Render,
+    wants: Callable[[dict[str, Any]], bool],
+    alive: Callable[[], Awaitable[bool]] | None = None,
 ) -> StreamingResponse:
     """Send `render(None)` at once, then `render(event)` for every bus event that `wants`.
 
     A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and lets the
-    loop notice a client that went away.
+    loop notice a client that went away. `alive` (a worker's session still valid?) is asked
+    at every heartbeat and on every `session_revoked` event: when it says no, the stream ends.
     """
 
     async def body() -> AsyncIterator[str]:
@@ -62,10 +67,13 @@ def stream(
                 try:
                     happened = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
                 except asyncio.TimeoutError:
-                    if await request.is_disconnected():
+                    if await request.is_disconnected() or (alive is not None and not await alive()):
                         return
                     yield ": ping\n\n"
                     continue
+                if happened.get("type") == "session_revoked" and alive is not None and not await alive():
+                    yield event("logged_out", {})
+                    return
                 if not wants(happened):
                     continue
                 for chunk in await render(happened):

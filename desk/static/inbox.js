@@ -410,6 +410,8 @@
       events.addEventListener(type, onEvent);
     });
     events.addEventListener("hello", function () { $("live").hidden = true; refreshSoon(); });
+    // the session ended on the server (logout elsewhere, password reset, account disabled)
+    events.addEventListener("logged_out", function () { showLogin(); });
     events.onerror = function () {
       $("live").hidden = false;
       if (events && events.readyState === EventSource.CLOSED) { events = null; startPolling(); }

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from handoff import auth
+from handoff import auth, worker_sessions
 from handoff.deps import CurrentAdmin, Desk, WorkerId
 from handoff.store import conversations as convs
 from handoff.store.models import Role, Worker
@@ -94,5 +94,11 @@ async def change(worker_id: WorkerId, body: Change, admin: CurrentAdmin, desk: D
             except auth.AuthError as exc:
                 raise HTTPException(422, str(exc)) from None
             changed["password"] = "reset"
+        ends_sessions = {"role", "disabled", "password"} & set(changed)
+        if ends_sessions:  # logged in under the old role or password, or disabled: out now
+            worker_sessions.revoke(session, worker_id=worker.id, because=sorted(ends_sessions)[0])
         convs.audit(session, "change_worker", worker=admin, detail={"worker": worker.name, **changed})
-        return _row(worker)
+        row = _row(worker)
+    if ends_sessions:
+        desk.bus.publish({"type": "session_revoked", "worker_id": worker_id})
+    return row

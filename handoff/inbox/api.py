@@ -4,6 +4,7 @@ goes to the audit log. (Logging in: auth_api.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from baken_core.crisis import CRISIS_NUMBERS, OPENING
 from baken_core.paths import data_dir
 from baken_core.zrm import DOMAINS
-from handoff import sse
+from handoff import auth, sse, worker_sessions
 from handoff.deps import ConversationId, CurrentWorker, Desk, get_or_404
 from handoff.inbox import access, replies
 from handoff.store import conversations as convs
@@ -355,4 +356,17 @@ async def stream(worker: CurrentWorker, desk: Desk, request: Request) -> Streami
         public = {k: v for k, v in event.items() if k in ("type", "conversation_id", "urgency", "author", "worker_id")}
         return [sse.event(str(event.get("type", "update")), public)]
 
-    return sse.stream(request, desk.bus, render, lambda _event: True)
+    token = auth.read(desk.secret_key, request.cookies.get(auth.COOKIE))
+    nonce = token.nonce if token else ""
+
+    def session_valid() -> bool:
+        with desk.sessions() as session:
+            return worker_sessions.check(session, nonce) in ("ok", "touch")
+
+    async def alive() -> bool:
+        return await asyncio.to_thread(session_valid)
+
+    def wanted(event: dict[str, Any]) -> bool:
+        return event.get("type") != "session_revoked"  # the stream itself looks at those
+
+    return sse.stream(request, desk.bus, render, wanted, alive)

@@ -5,13 +5,15 @@ needs the CSRF token the login returns (checked in handoff/deps.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
-from handoff import auth
-from handoff.deps import CurrentWorker, Desk
+from handoff import auth, worker_sessions
+from handoff.deps import CurrentWorker, Desk, DeskState
 from handoff.inbox.api import NO_NUL
 from handoff.store import conversations as convs
 from handoff.store.models import Presence, Worker
@@ -44,24 +46,43 @@ def _worker_out(worker: Worker) -> WorkerOut:
     return WorkerOut(id=worker.id, name=worker.name, role=worker.role.value, presence=worker.presence.value)
 
 
-@router.post("/auth/login", response_model=LoginResult, summary="Log in as a worker or admin")
-async def login(body: Login, request: Request, response: Response, desk: Desk) -> Any:
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def secure_cookie(request: Request) -> bool:
+    """Secure whenever the desk is not reached on this machine itself (behind a proxy that
+    ends TLS the request still says http, so the host decides, not the scheme)."""
+    return request.url.scheme == "https" or (request.url.hostname or "") not in LOOPBACK
+
+
+def _log_in(desk: DeskState, name: str, password: str) -> tuple[WorkerOut, str, str]:
+    """In a worker thread: argon2 takes a tenth of a second of CPU, not the event loop's."""
     with desk.sessions.begin() as session:
         try:
-            worker = auth.authenticate(session, body.name, body.password)
+            worker = auth.authenticate(session, name, password)
         except auth.AuthError as exc:
             raise HTTPException(401, str(exc)) from None
         worker.presence = Presence.online
         convs.audit(session, "login", worker=worker)
         out = _worker_out(worker)
-    cookie, csrf = auth.issue(desk.secret_key, out.id)
+        cookie, csrf = auth.issue(desk.secret_key, out.id)
+        token = auth.read(desk.secret_key, cookie)
+        assert token is not None
+        expires = dt.datetime.fromtimestamp(token.expires, dt.timezone.utc)
+        worker_sessions.start(session, out.id, token.nonce, expires)
+    return out, cookie, csrf
+
+
+@router.post("/auth/login", response_model=LoginResult, summary="Log in as a worker or admin")
+async def login(body: Login, request: Request, response: Response, desk: Desk) -> Any:
+    out, cookie, csrf = await asyncio.to_thread(_log_in, desk, body.name, body.password)
     response.set_cookie(
         auth.COOKIE,
         cookie,
         max_age=auth.SESSION_SECONDS,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookie(request),
         path="/",
     )
     return LoginResult(worker=out, csrf_token=csrf)
@@ -74,12 +95,16 @@ async def me(worker: CurrentWorker, request: Request, desk: Desk) -> Any:
     return LoginResult(worker=_worker_out(worker), csrf_token=auth.csrf_for(desk.secret_key, token))
 
 
-@router.post("/auth/logout", status_code=204, summary="Log out")
-async def logout(worker: CurrentWorker, response: Response, desk: Desk) -> None:
+@router.post("/auth/logout", status_code=204, summary="Log out (this session ends on the server too)")
+async def logout(worker: CurrentWorker, request: Request, response: Response, desk: Desk) -> None:
+    token = auth.read(desk.secret_key, request.cookies.get(auth.COOKIE))
+    assert token is not None  # current_worker checked it
     with desk.sessions.begin() as session:
         stored = session.get(Worker, worker.id)
         if stored is not None:
             stored.presence = Presence.away
+        worker_sessions.revoke(session, nonce=token.nonce, because="logout")
+    desk.bus.publish({"type": "session_revoked", "worker_id": worker.id})
     response.delete_cookie(auth.COOKIE, path="/")
 
 

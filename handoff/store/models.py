@@ -348,3 +348,19 @@ class PurgeTask(Base):
     ref: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkerSession(Base):
+    """A worker's login, kept on the server so it can be revoked (logout, password reset,
+    disable, role change) and expires after idling (handoff/worker_sessions.py). The id is
+    the SHA-256 of the cookie's random nonce: the database never holds a usable cookie."""
+
+    __tablename__ = "worker_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_because: Mapped[str | None] = mapped_column(String(32))
