@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ from telegram.ext import (
 )
 
 from bot.outbox import Outbox
-from bot.routing import Dispatcher, Inbound, InboundResult, Outgoing
+from bot.routing import Dispatcher, Inbound, InboundResult, Outgoing, TooFast
 from handoff.store.attachments import AttachmentStore, AttachmentTooBig, refused_record, size_text, too_big_record
 from handoff.store.models import Channel
 
@@ -64,6 +65,7 @@ PRIVATE_ONLY = (
 )
 NOTHING_TO_FORGET = "Er was niets van je bewaard. Je kunt altijd beginnen met /start."
 NOT_FORGOTTEN = "Er is niets gewist. Je kunt gewoon verder gaan."
+TOO_FAST_NOTICE_S = 60.0
 PHOTO_MIME = "image/jpeg"  # Telegram re-encodes every photo as JPEG
 PHOTO_NAME = "foto.jpg"
 
@@ -147,6 +149,7 @@ class TelegramChannel:
         self.outbox: Outbox | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._refused_groups: set[int] = set()
+        self._told_too_fast: dict[int, float] = {}
         application.add_handler(TypeHandler(Update, self.private_only), group=-1)
         application.add_handler(CommandHandler("start", self.on_start))
         application.add_handler(CommandHandler("stop", self.on_stop))
@@ -191,18 +194,22 @@ class TelegramChannel:
         typing = asyncio.create_task(self._typing(chat.id))
         self._background.add(typing)
         typing.add_done_callback(self._background.discard)
-        result = await self.dispatcher.inbound(
-            Inbound(
-                Channel.telegram,
-                str(chat.id),
-                text,
-                dedupe_key=f"telegram:update:{update.update_id}",
-                source=source,
-                display_name=user.first_name if user else None,
-                notice=notice,
-                **extra,
+        try:
+            result = await self.dispatcher.inbound(
+                Inbound(
+                    Channel.telegram,
+                    str(chat.id),
+                    text,
+                    dedupe_key=f"telegram:update:{update.update_id}",
+                    source=source,
+                    display_name=user.first_name if user else None,
+                    notice=notice,
+                    **extra,
+                )
             )
-        )
+        except TooFast as too_fast:
+            await self._too_fast(chat.id, too_fast.refused.text)
+            return None
         if self.outbox is not None:
             self.outbox.kick()
         return result
@@ -220,6 +227,14 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.info("telegram group refusal not sent: %s", type(exc).__name__)
         raise ApplicationHandlerStop
+
+    async def _too_fast(self, chat_id: int, text: str) -> None:
+        """Over the message limit: said once a minute, not once per message."""
+        now = time.monotonic()
+        if now - self._told_too_fast.get(chat_id, -TOO_FAST_NOTICE_S) < TOO_FAST_NOTICE_S:
+            return
+        self._told_too_fast[chat_id] = now
+        await self.send(chat_id, Outgoing(text + "\nStuur je bericht over een minuut nog eens."))
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start, optionally with a deep-link payload (t.me/bot?start=huisarts) as the source."""

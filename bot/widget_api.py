@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.routing import Dispatcher, Inbound
+from bot.routing import Dispatcher, Inbound, TooFast
 from handoff import sse
+from handoff.rate_limits import per_ip_key
 from handoff.store import conversations as convs
 from handoff.store import queue_info
 from handoff.store.db import MAX_ID
@@ -115,22 +116,33 @@ def _chat_message(message: Message) -> ChatMessage:
     return ChatMessage(id=message.id, author=author, text=message.text, buttons=buttons, client_message_id=client_id)
 
 
-@router.post("/messages", response_model=SendResult, summary="Send a citizen message")
+TOO_FAST_RESPONSE: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many messages from this citizen or address; nothing was stored"}
+}
+
+
+@router.post("/messages", response_model=SendResult, summary="Send a citizen message", responses=TOO_FAST_RESPONSE)
 async def send_message(body: SendMessage, request: Request) -> Any:
     """Stores the message, routes it, and returns every message after the citizen's own.
 
     Resending the same `client_message_id` (after a network drop) is recognised: the message
     is not processed twice, and the answer is the history after it.
     """
-    result = await _dispatcher(request).inbound(
-        Inbound(
-            Channel.widget,
-            body.visitor_id,
-            body.text,
-            dedupe_key=f"widget:{body.visitor_id}:{body.client_message_id}",
-            source=body.source,
+    try:
+        result = await _dispatcher(request).inbound(
+            Inbound(
+                Channel.widget,
+                body.visitor_id,
+                body.text,
+                dedupe_key=f"widget:{body.visitor_id}:{body.client_message_id}",
+                source=body.source,
+                ip=request.client.host if request.client else None,
+            )
         )
-    )
+    except TooFast as too_fast:  # nothing stored: the widget keeps the message and sends it again later
+        raise HTTPException(
+            429, too_fast.refused.text, headers={"Retry-After": str(too_fast.refused.retry_after_s)}
+        ) from None
     status, messages = _messages_after(request, body.visitor_id, (result.message_id or 0) - 1)
     return SendResult(
         duplicate=result.duplicate,
@@ -229,4 +241,11 @@ async def stream(
             return True
         return seen["status"] == ConversationStatus.queued.value and event.get("type") in QUEUE_EVENTS
 
-    return sse.stream(request, _dispatcher(request).bus, render, wants)
+    limits = _dispatcher(request).limits
+    if limits is None:
+        return sse.stream(request, _dispatcher(request).bus, render, wants)
+    keys = [(f"visitor:{visitor_id}", limits.streams.per_visitor)]
+    ip = per_ip_key(request.client.host if request.client else None)
+    if ip is not None:
+        keys.append((f"ip:{ip}", limits.streams.per_ip))
+    return sse.stream(request, _dispatcher(request).bus, render, wants, slot=lambda: limits.streams.hold(*keys))

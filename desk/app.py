@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from bot import telegram_webhook, widget_api
 from bot.rasa_client import RasaApi
 from desk import errors, health, log_privacy, pages
+from desk.body_limit import BodyLimit
 from desk.lifespan import lifespan
 from handoff.admin import dashboard_api, gemeente_api, privacy_api, workers_api
 from handoff.config import DeskSettings, settings
@@ -41,4 +42,5 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app.include_router(attachments_api.router)
     app.include_router(health.router)
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=desk.max_request_bytes)
     return app

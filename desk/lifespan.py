@@ -23,6 +23,7 @@ from handoff import auth, worker_sessions
 from handoff.config import DeskSettings
 from handoff.deps import DeskState, LearningState
 from handoff.learning import model_registry, nlu_inbox, training_job
+from handoff.rate_limits import RateLimits
 from handoff.store import forget, retention, tracker_retention
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import create_engine, is_postgresql_url, session_factory
@@ -91,6 +92,7 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
             await purge()
 
         dispatcher.purge = state.purge = purge
+        dispatcher.limits = state.limits = RateLimits(desk)
         state.erase, state.retention = dispatcher.erase, policy
         jobs.every("retention", 3600.0, retention_round)
         jobs.every("purge tasks", 60.0, purge)  # what a crash or an unreachable tracker store left

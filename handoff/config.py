@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -40,6 +41,19 @@ class DeskSettings(BaseSettings):
     retention_summary_days: int = Field(default=30, ge=1, le=3650)
     retention_attachment_days: int = Field(default=30, ge=1, le=3650)
     retention_audit_days: int = Field(default=365, ge=30, le=3650)
+    # Limits (handoff/rate_limits.py; "10/minute", "20/hour", "5/15 minutes"). With several
+    # desk processes, LIMITS_STORAGE_URL=redis://… makes them count together.
+    limits_storage_url: str = "memory://"
+    limit_messages_per_citizen: str = "20/minute"
+    limit_messages_per_ip: str = "120/minute"
+    limit_new_citizens_per_ip: str = "30/hour"
+    limit_failed_logins_per_name: str = "5/15 minutes"
+    limit_failed_logins_per_ip: str = "30/15 minutes"
+    limit_streams_per_visitor: int = Field(default=4, ge=1, le=100)
+    limit_streams_per_ip: int = Field(default=40, ge=1, le=10_000)
+    limit_streams_per_worker: int = Field(default=6, ge=1, le=100)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    """Bigger request bodies are refused (413) before anything parses them."""
     # Signs the workers' session cookies. Without it, one is generated once into the file.
     secret_key: SecretStr | None = None
     secret_key_file: str = "var/desk-secret"
@@ -83,6 +97,18 @@ class DeskSettings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """`TELEGRAM_TOKEN=` (as compose.yaml passes a variable nobody set) means: not set."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "limit_messages_per_citizen",
+        "limit_messages_per_ip",
+        "limit_new_citizens_per_ip",
+        "limit_failed_logins_per_name",
+        "limit_failed_logins_per_ip",
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        parse(value)  # the library's own notation, checked at start
+        return value
 
     @model_validator(mode="after")
     def _parts_go_before_the_whole(self) -> DeskSettings:

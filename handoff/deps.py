@@ -22,6 +22,7 @@ from handoff.learning.model_registry import Gate
 from handoff.learning.nlu_inbox import Thresholds
 from handoff.learning.training_job import JobSettings
 from handoff.ports import Assistant, EraseCitizen, WakeOutbox, no_outbox
+from handoff.rate_limits import RateLimits
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import MAX_ID, Base
 from handoff.store.events import EventBus
@@ -69,6 +70,8 @@ class DeskState:
     erase: EraseCitizen | None = None
     """A citizen's erasure, by an admin on their request (set by desk/lifespan.py)."""
     retention: Policy = field(default_factory=Policy)
+    limits: RateLimits | None = None
+    """Message, login and stream limits (handoff/rate_limits.py; set by desk/lifespan.py)."""
 
 
 def desk_state(request: Request) -> DeskState:

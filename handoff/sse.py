@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from handoff.store.events import EventBus
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 2000
+BUSY_RETRY_MS = 60_000
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
@@ -50,15 +52,27 @@ def stream(
     render: Render,
     wants: Callable[[dict[str, Any]], bool],
     alive: Callable[[], Awaitable[bool]] | None = None,
+    slot: Callable[[], AbstractContextManager[bool]] | None = None,
 ) -> StreamingResponse:
     """Send `render(None)` at once, then `render(event)` for every bus event that `wants`.
 
     A comment line every HEARTBEAT_S keeps proxies from closing an idle stream and lets the
     loop notice a client that went away. `alive` (a worker's session still valid?) is asked
     at every heartbeat and on every `session_revoked` event: when it says no, the stream ends.
+    `slot` (handoff/rate_limits.py StreamSlots) says whether this client may open one more
+    stream; if not, the stream says `busy` and asks the browser to come back in a minute.
     """
 
     async def body() -> AsyncIterator[str]:
+        with slot() if slot is not None else nullcontext(True) as allowed:
+            if not allowed:
+                yield f"retry: {BUSY_RETRY_MS}\n\n"
+                yield event("busy", {})
+                return
+            async for chunk in events():
+                yield chunk
+
+    async def events() -> AsyncIterator[str]:
         async with bus.subscribe() as queue:
             yield f"retry: {RETRY_MS}\n\n"
             for chunk in await render(None):

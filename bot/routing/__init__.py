@@ -22,7 +22,7 @@ Telegram outbox (bot/outbox.py) delivers it. `Dispatcher.sweep` finishes what a 
 outage left unanswered, crisis first.
 """
 
-from bot.routing.dispatcher import Dispatcher
+from bot.routing.dispatcher import Dispatcher, TooFast
 from bot.routing.messages import Inbound, InboundResult, Outgoing
 
-__all__ = ["Dispatcher", "Inbound", "InboundResult", "Outgoing"]
+__all__ = ["Dispatcher", "Inbound", "InboundResult", "Outgoing", "TooFast"]

@@ -29,6 +29,7 @@ from bot.routing.locks import ConversationLocks
 from bot.routing.messages import Inbound, InboundResult, Outgoing, QueueRequest, Work
 from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACHMENT, RASA_DOWN
 from handoff.learning import nlu_inbox
+from handoff.rate_limits import RateLimits, Refused
 from handoff.store import conversations as convs
 from handoff.store import processing, queue_info
 from handoff.store.erasure import Erased, erase_citizen
@@ -57,6 +58,14 @@ PATIENCE_S = 5.0
 SWEEP_CONCURRENCY = 8
 
 
+class TooFast(Exception):
+    """Over a message limit: nothing was stored; the channel tells the citizen (`refused.text`)."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused.text)
+        self.refused = refused
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -82,6 +91,8 @@ class Dispatcher:
         self.lease_s = lease_s
         self._locks = ConversationLocks()
         self._retries: set[asyncio.Task[None]] = set()
+        self.limits: RateLimits | None = None
+        """Message limits per citizen and IP (handoff/rate_limits.py; set by desk/lifespan.py)."""
         self.purge: Callable[[], Awaitable[object]] | None = None
         """Deletes the files and trackers an erasure left as purge tasks (set by desk/lifespan.py)."""
 
@@ -97,6 +108,8 @@ class Dispatcher:
         text = strip_invisible(message.text or "")[:MAX_TEXT_CHARS]
         display_name = strip_invisible(message.display_name or "").strip()[:128] or None
         crisis = bool(crisis_signals(text))
+        if not crisis:  # a crisis message is never refused by a limit
+            self._within_limits(message)
         with self.sessions.begin() as session:
             citizen = convs.citizen_for(session, message.channel, message.external_id, display_name)
             conversation = convs.active_conversation(session, citizen, message.source)
@@ -126,6 +139,21 @@ class Dispatcher:
         if processed is None:
             result.in_progress = True
         return result
+
+    def _within_limits(self, message: Inbound) -> None:
+        """Raises TooFast when this citizen or address sends too much; a resend of a stored
+        message (a network drop) is not counted."""
+        if self.limits is None:
+            return
+        with self.sessions() as session:
+            if message.dedupe_key and session.scalar(
+                select(Message.id).where(Message.dedupe_key == message.dedupe_key)
+            ):
+                return
+            new = convs.find_citizen(session, message.channel, message.external_id) is None
+        refused = self.limits.citizen_message(message.channel.value, message.external_id, message.ip, new_citizen=new)
+        if refused is not None:
+            raise TooFast(refused)
 
     async def process(self, message_id: int, result: InboundResult | None = None) -> InboundResult | None:
         """Answer one stored citizen message, if nobody else is; None when it was not ours to do."""

@@ -25,6 +25,8 @@ class Inbound:
     notice: str | None = None
     """What the channel itself has to say about the message (a file that was too big):
     stored with it, before any answer."""
+    ip: str | None = None
+    """The sender's address (the widget), for the per-IP limits."""
 
 
 @dataclass(frozen=True)

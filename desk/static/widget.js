@@ -283,6 +283,15 @@
         }
         setOnline(true);
         backoff = 1000;
+        if (response.status === 429) {
+          // too many messages at once: the message stays in the outbox and goes when the desk allows it
+          var busy = await response.json().catch(function () { return {}; });
+          showHint(typeof busy.detail === "string" ? busy.detail : "Even wachten, je bericht gaat zo.");
+          typing.hidden = true;
+          await sleep(Math.min(Number(response.headers.get("Retry-After")) || 20, 120) * 1000);
+          showHint("");
+          continue;
+        }
         var pending = log.querySelector('[data-cid="' + item.cid + '"]');
         if (!response.ok) {
           var problem = await response.json().catch(function () { return {}; });

@@ -369,4 +369,6 @@ async def stream(worker: CurrentWorker, desk: Desk, request: Request) -> Streami
     def wanted(event: dict[str, Any]) -> bool:
         return event.get("type") != "session_revoked"  # the stream itself looks at those
 
-    return sse.stream(request, desk.bus, render, wanted, alive)
+    limits = desk.limits
+    slot = (lambda: limits.streams.hold((f"worker:{worker.id}", limits.streams.per_worker))) if limits else None
+    return sse.stream(request, desk.bus, render, wanted, alive, slot)

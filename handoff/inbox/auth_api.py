@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from handoff import auth, worker_sessions
 from handoff.deps import CurrentWorker, Desk, DeskState
@@ -56,12 +57,10 @@ def secure_cookie(request: Request) -> bool:
 
 
 def _log_in(desk: DeskState, name: str, password: str) -> tuple[WorkerOut, str, str]:
-    """In a worker thread: argon2 takes a tenth of a second of CPU, not the event loop's."""
+    """In a worker thread: argon2 takes a tenth of a second of CPU, not the event loop's.
+    Raises auth.AuthError."""
     with desk.sessions.begin() as session:
-        try:
-            worker = auth.authenticate(session, name, password)
-        except auth.AuthError as exc:
-            raise HTTPException(401, str(exc)) from None
+        worker = auth.authenticate(session, name, password)
         worker.presence = Presence.online
         convs.audit(session, "login", worker=worker)
         out = _worker_out(worker)
@@ -73,9 +72,31 @@ def _log_in(desk: DeskState, name: str, password: str) -> tuple[WorkerOut, str, 
     return out, cookie, csrf
 
 
-@router.post("/auth/login", response_model=LoginResult, summary="Log in as a worker or admin")
+def _audit_failure(desk: DeskState, name: str) -> None:
+    """A failed login in the audit log: the name tried, and whose account it is if any."""
+    with desk.sessions.begin() as session:
+        worker = session.scalar(select(Worker).where(Worker.name == name.strip()))
+        convs.audit(session, "login_failed", worker=worker, detail={"name": name.strip()[:64]})
+
+
+@router.post(
+    "/auth/login",
+    response_model=LoginResult,
+    summary="Log in as a worker or admin",
+    responses={429: {"description": "Too many failed attempts for this name or address"}},
+)
 async def login(body: Login, request: Request, response: Response, desk: Desk) -> Any:
-    out, cookie, csrf = await asyncio.to_thread(_log_in, desk, body.name, body.password)
+    ip = request.client.host if request.client else None
+    refused = desk.limits.login_allowed(body.name, ip) if desk.limits else None
+    if refused is not None:
+        raise HTTPException(429, refused.text, headers={"Retry-After": str(refused.retry_after_s)})
+    try:
+        out, cookie, csrf = await asyncio.to_thread(_log_in, desk, body.name, body.password)
+    except auth.AuthError as exc:
+        if desk.limits is not None:
+            desk.limits.login_failed(body.name, ip)
+        await asyncio.to_thread(_audit_failure, desk, body.name)
+        raise HTTPException(401, str(exc)) from None
     response.set_cookie(
         auth.COOKIE,
         cookie,
