@@ -21,7 +21,9 @@ from bot.outbox import Outbox
 from bot.rasa_client import RasaClient
 from bot.routing import Dispatcher
 from bot.telegram_channel import TelegramChannel, build_application, split_text
+from handoff.config import DeskSettings
 from handoff.inbox import replies
+from handoff.rate_limits import RateLimits
 from handoff.store import conversations as convs
 from handoff.store.attachments import AttachmentMissing, AttachmentStore
 from handoff.store.db import create_engine, session_factory
@@ -351,3 +353,20 @@ def test_a_group_chat_gets_one_kind_refusal_and_nothing_is_stored(telegram: Tele
     with telegram.router.sessions() as session:
         assert session.scalars(select(Message)).all() == []
     assert "digitale assistent" in texts(telegram.say("/start"))  # a private chat works as before
+
+
+def test_too_many_messages_get_one_notice_a_minute_and_a_crisis_still_gets_through(telegram: Telegram) -> None:
+    telegram.router.limits = RateLimits(DeskSettings(limit_messages_per_citizen="2/minute"))
+    telegram.say("hoi")
+    telegram.say("hoe vraag ik zorgtoeslag aan")
+    told = telegram.say("en huurtoeslag?")
+    assert "Je stuurt veel berichten kort na elkaar" in texts(told)
+    before = len(telegram.fake.sent())
+    telegram.push(message=telegram._message("en kwijtschelding?"))
+    time.sleep(1.5)
+    assert len(telegram.fake.sent()) == before, "the notice comes once a minute, not once per message"
+    crisis = telegram.say("ik wil niet meer leven")
+    assert "113" in texts(crisis)
+    with telegram.router.sessions() as session:
+        kept = session.scalars(select(Message.text).where(Message.author == "citizen")).all()
+    assert "en huurtoeslag?" not in kept and "en kwijtschelding?" not in kept and "ik wil niet meer leven" in kept
