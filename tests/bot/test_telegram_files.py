@@ -116,7 +116,8 @@ def desk(tmp_path: Path, rasa_url: str) -> Iterator[Desk]:
         attachments_max_bytes=MAX_BYTES,
     )
     try:
-        with TestClient(create_app(settings)) as client:
+        # on localhost: the session cookie is not Secure there, so the client sends it over http
+        with TestClient(create_app(settings), base_url="http://localhost") as client:
             sessions = session_factory(create_engine(url))
             with sessions.begin() as session:
                 auth.create_worker(session, "anna", PASSWORD)
