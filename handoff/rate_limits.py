@@ -9,6 +9,9 @@ library (moving windows; in memory for one desk process, Redis when several shar
   waits (a slow guesser gets nowhere, and argon2 is not run for them at all).
 - Live streams: how many a visitor, an IP or a worker has open at once (in this process).
 
+When the limits' storage (Redis) cannot be reached, the limits let everything through and
+log a warning: a limit is a protection, it must never become the outage.
+
 Per-IP limits skip loopback addresses: on this machine itself (development, the tests, a
 reverse proxy that does not pass the client's address) every client would share one
 address and one limit. Behind a proxy, let uvicorn take the client's address from the
@@ -18,6 +21,7 @@ proxy (`--proxy-headers --forwarded-allow-ips`), as deploy/haproxy.cfg sends it.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 from collections import Counter
@@ -31,6 +35,8 @@ from limits.strategies import MovingWindowRateLimiter
 
 from baken_core.crisis import DANGER, SUICIDE
 from handoff.config import DeskSettings
+
+log = logging.getLogger(__name__)
 
 TOO_FAST = (
     "Je stuurt veel berichten kort na elkaar. Wacht even: wat je al stuurde is bewaard. "
@@ -81,6 +87,13 @@ class RateLimits:
 
     def citizen_message(self, channel: str, citizen: str, ip: str | None, *, new_citizen: bool) -> Refused | None:
         """Count one message; None when it may go on."""
+        try:
+            return self._citizen_message(channel, citizen, ip, new_citizen=new_citizen)
+        except Exception:  # the storage is away: let it through (see the module docstring)
+            log.warning("rate limit storage not reachable; message limits are off for now", exc_info=True)
+            return None
+
+    def _citizen_message(self, channel: str, citizen: str, ip: str | None, *, new_citizen: bool) -> Refused | None:
         ip = per_ip_key(ip)
         checks: list[tuple[RateLimitItem, tuple[str, ...]]] = [(self.per_citizen, ("message", channel, citizen))]
         if ip is not None:
@@ -95,6 +108,13 @@ class RateLimits:
         return None
 
     def login_allowed(self, name: str, ip: str | None) -> Refused | None:
+        try:
+            return self._login_allowed(name, ip)
+        except Exception:
+            log.warning("rate limit storage not reachable; login limits are off for now", exc_info=True)
+            return None
+
+    def _login_allowed(self, name: str, ip: str | None) -> Refused | None:
         ip = per_ip_key(ip)
         checks: list[tuple[RateLimitItem, tuple[str, ...]]] = [
             (self.failed_logins_per_name, ("login-name", name.strip().lower()))
@@ -107,6 +127,12 @@ class RateLimits:
         return None
 
     def login_failed(self, name: str, ip: str | None) -> None:
+        try:
+            self._login_failed(name, ip)
+        except Exception:
+            log.warning("rate limit storage not reachable; a failed login was not counted", exc_info=True)
+
+    def _login_failed(self, name: str, ip: str | None) -> None:
         self.limiter.hit(self.failed_logins_per_name, "login-name", name.strip().lower())
         ip = per_ip_key(ip)
         if ip is not None:

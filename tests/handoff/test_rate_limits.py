@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from desk.app import create_app
 from handoff import auth
 from handoff.config import DeskSettings
-from handoff.rate_limits import StreamSlots, per_ip_key
+from handoff.rate_limits import RateLimits, StreamSlots, per_ip_key
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import AuditLog, Message
 from stack.desk import desk_server
@@ -158,3 +158,24 @@ def test_a_visitor_with_too_many_open_streams_is_told_to_come_back(tmp_path: Pat
                     break
         assert "retry: 60000" in lines and "event: busy" in lines
         time.sleep(0.1)
+
+
+def test_limits_let_everything_through_when_redis_is_away(tmp_path: Path) -> None:
+    limits = RateLimits(
+        settings(tmp_path, limits_storage_url="redis://127.0.0.1:1/0", limit_messages_per_citizen="1/minute")
+    )
+    assert [limits.citizen_message("widget", "v", "203.0.113.7", new_citizen=True) for _ in range(3)] == [None] * 3
+    assert limits.login_allowed("anna", "203.0.113.7") is None
+    limits.login_failed("anna", "203.0.113.7")  # no error
+
+
+def test_limits_count_together_in_redis(tmp_path: Path) -> None:
+    """Two desk processes share one count when LIMITS_STORAGE_URL points at Redis (this machine's)."""
+    url = "redis://127.0.0.1:6379/3"
+    a, b = (RateLimits(settings(tmp_path, limits_storage_url=url, limit_messages_per_citizen="2/minute")) for _ in "ab")
+    a.reset()
+    who = uuid.uuid4().hex
+    assert a.citizen_message("widget", who, None, new_citizen=False) is None
+    assert b.citizen_message("widget", who, None, new_citizen=False) is None
+    assert a.citizen_message("widget", who, None, new_citizen=False) is not None
+    a.reset()
