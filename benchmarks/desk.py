@@ -437,8 +437,13 @@ def conversation_owners(database_url: str) -> dict[int, str]:
 
 async def read_stream(client: httpx.AsyncClient, desk: str, log: StreamLog, after: int, arrived: ArrivalBook) -> None:
     """Follow one citizen's stream until cancelled; note every message and when replies arrive."""
-    params: dict[str, str | int] = {"visitor_id": log.visitor, "after": after}
     try:
+        ticket = await client.post(f"{desk}/api/widget/stream-ticket", headers={"X-Baken-Visitor": log.visitor})
+        if ticket.status_code != 200:
+            log.error = f"stream ticket: HTTP {ticket.status_code}"
+            log.ready.set()
+            return
+        params: dict[str, str | int] = {"ticket": ticket.json()["ticket"], "after": after}
         async with client.stream("GET", f"{desk}/api/widget/stream", params=params) as response:
             if response.status_code != 200:
                 log.error = f"HTTP {response.status_code}"
@@ -558,7 +563,7 @@ async def relay_latency(target: DeskTarget, plan: Plan, ledger: Ledger, rng: ran
         logs: dict[str, StreamLog] = {}
         readers: list[asyncio.Task[None]] = []
         for _worker, _cid, visitor in assignments:
-            history = (await citizens.get(f"{desk}/api/widget/messages", params={"visitor_id": visitor})).json()
+            history = (await citizens.get(f"{desk}/api/widget/messages", headers={"X-Baken-Visitor": visitor})).json()
             after = max((int(m["id"]) for m in history["messages"]), default=0)
             logs[visitor] = StreamLog(visitor)
             readers.append(asyncio.create_task(read_stream(streams, desk, logs[visitor], after, book)))
@@ -658,7 +663,9 @@ async def verify(target: DeskTarget, ledger: Ledger) -> LossReport:
 
         async def check(visitor: str) -> None:
             async with gate:
-                response = await client.get(f"{target.citizen_url}/api/widget/messages", params={"visitor_id": visitor})
+                response = await client.get(
+                    f"{target.citizen_url}/api/widget/messages", headers={"X-Baken-Visitor": visitor}
+                )
             if response.status_code != 200:
                 ledger.error(f"GET /api/widget/messages: HTTP {response.status_code}")
                 loss.citizen_missing += len(ledger.citizen_sent.get(visitor, []))

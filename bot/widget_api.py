@@ -1,16 +1,22 @@
 """The web widget's JSON API: send a message, read the history (resume after a reload),
-and a live stream of new messages and queue status (server-sent events)."""
+and a live stream of new messages and queue status (server-sent events).
+
+The visitor id opens the conversation, so it never goes in a URL: it travels in the JSON
+body (send, erase) or the `X-Baken-Visitor` header (history, stream ticket); the stream is
+opened with a short-lived ticket (bot/widget_tickets.py). It opens the current
+conversation only, not the earlier ones of the same browser."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import widget_tickets
 from bot.routing import Dispatcher, Inbound, TooFast
 from handoff import sse
 from handoff.rate_limits import per_ip_key
@@ -19,7 +25,18 @@ from handoff.store import queue_info
 from handoff.store.db import MAX_ID
 from handoff.store.models import Author, Channel, Citizen, Conversation, ConversationStatus, Message
 
-VisitorId = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+VISITOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+VisitorId = Annotated[str, Field(min_length=16, max_length=64, pattern=VISITOR_PATTERN)]
+VisitorHeader = Annotated[
+    str,
+    Header(
+        alias="X-Baken-Visitor",
+        min_length=16,
+        max_length=64,
+        pattern=VISITOR_PATTERN,
+        description="The widget's visitor id: in a header, never in a URL (it opens the conversation)",
+    ),
+]
 
 router = APIRouter(prefix="/api/widget", tags=["widget"])
 
@@ -90,10 +107,14 @@ def _status(session: Session, conversation: Conversation | None, desk: Dispatche
 
 
 def _rows_after(session: Session, citizen: Citizen, after: int) -> list[ChatMessage]:
+    """The current conversation's messages after `after`: the visitor id opens that one only,
+    not every earlier conversation of this browser."""
+    latest = _latest(session, citizen)
+    if latest is None:
+        return []
     rows = session.scalars(
         select(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Conversation.citizen_id == citizen.id, Message.id > after, Message.internal.is_(False))
+        .where(Message.conversation_id == latest.id, Message.id > after, Message.internal.is_(False))
         .order_by(Message.id)
     ).all()
     return [_chat_message(m) for m in rows]
@@ -155,7 +176,7 @@ async def send_message(body: SendMessage, request: Request) -> Any:
 @router.get("/messages", response_model=History, summary="Conversation history after a message id")
 async def history(
     request: Request,
-    visitor_id: Annotated[str, Query(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    visitor_id: VisitorHeader,
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Any:
     status, messages = _messages_after(request, visitor_id, after)
@@ -192,6 +213,25 @@ async def erase(body: EraseRequest, request: Request) -> Any:
     return EraseResult(erased=erased is not None, text=ERASED_TEXT if erased else NOTHING_TEXT)
 
 
+class StreamTicket(BaseModel):
+    ticket: str
+    expires_in: int
+
+
+@router.post("/stream-ticket", response_model=StreamTicket, summary="A short-lived ticket for the live stream")
+async def stream_ticket(request: Request, visitor_id: VisitorHeader) -> Any:
+    """EventSource cannot send the visitor header: this ticket opens `/stream` once, within
+    a minute (bot/widget_tickets.py). 404 while nothing is stored for the visitor."""
+    desk = _dispatcher(request)
+    with desk.sessions() as session:
+        citizen = convs.find_citizen(session, Channel.widget, visitor_id)
+        if citizen is None:
+            raise HTTPException(404, "Er is nog geen gesprek.")
+        citizen_id = citizen.id
+    key: bytes = request.app.state.desk.secret_key
+    return StreamTicket(ticket=widget_tickets.issue(key, citizen_id), expires_in=widget_tickets.TICKET_S)
+
+
 QUEUE_EVENTS = frozenset({"queued", "claimed", "closed", "handed_back", "transferred"})
 
 
@@ -203,13 +243,17 @@ QUEUE_EVENTS = frozenset({"queued", "claimed", "closed", "handed_back", "transfe
 )
 async def stream(
     request: Request,
-    visitor_id: Annotated[str, Query(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    ticket: Annotated[str, Query(min_length=5, max_length=120, pattern=r"^[0-9]+\.[0-9]+\.[A-Za-z0-9_-]+$")],
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> StreamingResponse:
     """`event: message` (id = message id) for every message after `after` or the browser's
     `Last-Event-ID`, then as they come; `event: status` whenever the status or the queue
-    position changes. Reconnecting never loses or repeats a message."""
+    position changes. Reconnecting never loses or repeats a message. Opened with a ticket
+    from `/stream-ticket` (401 once it expired: the widget gets a new one)."""
     desk = _dispatcher(request)
+    citizen_id = widget_tickets.read(request.app.state.desk.secret_key, ticket)
+    if citizen_id is None:
+        raise HTTPException(401, "Deze verbinding is verlopen. De chat maakt vanzelf een nieuwe.")
     sessions = desk.sessions
     cursor = sse.last_event_id(request, after)
     seen: dict[str, Any] = {"citizen_id": None, "status": None, "sent_status": None}
@@ -218,9 +262,9 @@ async def stream(
         nonlocal cursor
         chunks: list[str] = []
         with sessions() as session:
-            citizen = convs.find_citizen(session, Channel.widget, visitor_id)
-            if citizen is None:
-                return chunks
+            citizen = session.get(Citizen, citizen_id)
+            if citizen is None or citizen.channel is not Channel.widget:
+                return chunks  # erased meanwhile
             seen["citizen_id"] = citizen.id
             for message in _rows_after(session, citizen, cursor):
                 chunks.append(sse.event("message", message.model_dump(), message.id))
@@ -244,7 +288,7 @@ async def stream(
     limits = _dispatcher(request).limits
     if limits is None:
         return sse.stream(request, _dispatcher(request).bus, render, wants)
-    keys = [(f"visitor:{visitor_id}", limits.streams.per_visitor)]
+    keys = [(f"visitor:{citizen_id}", limits.streams.per_visitor)]
     ip = per_ip_key(request.client.host if request.client else None)
     if ip is not None:
         keys.append((f"ip:{ip}", limits.streams.per_ip))

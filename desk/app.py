@@ -38,7 +38,7 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app.include_router(workers_api.router)
     app.include_router(gemeente_api.router)
     app.include_router(privacy_api.router)
-    pages.install(app)
+    pages.install(app, desk.widget_origin_list())
     app.include_router(attachments_api.router)
     app.include_router(health.router)
     errors.install(app)

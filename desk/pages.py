@@ -2,13 +2,14 @@
 
 Pages are plain HTML + JavaScript from `desk/static/` (no build step). Every page gets a
 strict Content-Security-Policy: scripts and styles only from the desk itself, so even a
-message that slipped past escaping could not run a script. The widget API answers other
-origins (the widget is embedded on a municipality's or a huisarts' site); the inbox API
-does not.
+message that slipped past escaping could not run a script. The widget API answers the
+host sites configured in WIDGET_ORIGINS (a municipality's or a huisarts' site that embeds
+the widget), no others; the inbox API answers no other site at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -50,13 +51,13 @@ async def admin() -> FileResponse:
 class SecurityHeaders:
     """CSP and friends on every response; the widget API also answers other origins."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, widget_origins: Sequence[str] = ()) -> None:
         self.app = app
         self.widget_cors = CORSMiddleware(
             app,
-            allow_origins=["*"],
+            allow_origins=list(widget_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Last-Event-ID"],
+            allow_headers=["Content-Type", "Last-Event-ID", "X-Baken-Visitor"],
             max_age=600,
         )
 
@@ -84,7 +85,7 @@ class SecurityHeaders:
         await inner(scope, receive, with_headers)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, widget_origins: Sequence[str] = ()) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, widget_origins=widget_origins)

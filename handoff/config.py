@@ -41,6 +41,9 @@ class DeskSettings(BaseSettings):
     retention_summary_days: int = Field(default=30, ge=1, le=3650)
     retention_attachment_days: int = Field(default=30, ge=1, le=3650)
     retention_audit_days: int = Field(default=365, ge=30, le=3650)
+    # The sites that embed the widget (comma-separated origins, "https://www.gemeente.nl");
+    # the widget API answers those and the desk's own pages, no other site.
+    widget_origins: str = ""
     # Limits (handoff/rate_limits.py; "10/minute", "20/hour", "5/15 minutes"). With several
     # desk processes, LIMITS_STORAGE_URL=redis://… makes them count together.
     limits_storage_url: str = "memory://"
@@ -117,6 +120,9 @@ class DeskSettings(BaseSettings):
             if getattr(self, name) > self.retention_conversation_days:
                 raise ValueError(f"{name.upper()} must not be longer than RETENTION_CONVERSATION_DAYS")
         return self
+
+    def widget_origin_list(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.widget_origins.split(",") if origin.strip()]
 
     def multi_process_problems(self) -> list[str]:
         """What stops several desk processes from sharing the work safely (empty: nothing)."""

@@ -194,3 +194,10 @@ class DeskProcess:
 
     def health(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.url}/healthz", timeout=10).json())
+
+
+def widget_stream_path(base: str, visitor: str, after: int = 0) -> str:
+    """The widget's live-stream path for a visitor, with a fresh ticket (as widget.js gets one)."""
+    response = httpx.post(f"{base}/api/widget/stream-ticket", headers={"X-Baken-Visitor": visitor}, timeout=30)
+    assert response.status_code == 200, response.text
+    return f"/api/widget/stream?ticket={response.json()['ticket']}&after={after}"

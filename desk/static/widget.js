@@ -317,9 +317,25 @@
   var stream = null;
   var streamRetry = null;
 
-  function ensureStream() {
-    if (stream || !state.visitor || typeof EventSource === "undefined") return;
-    stream = new EventSource(API + "/stream?visitor_id=" + encodeURIComponent(state.visitor) + "&after=" + lastId);
+  // The visitor id never goes in a URL: EventSource cannot send a header, so the widget
+  // trades it (in a header) for a ticket that opens the stream within a minute.
+  var connecting = false;
+  async function ensureStream() {
+    if (stream || connecting || !state.visitor || typeof EventSource === "undefined") return;
+    connecting = true;
+    var ticket = null;
+    try {
+      var response = await fetch(API + "/stream-ticket", { method: "POST", headers: { "X-Baken-Visitor": state.visitor } });
+      if (response.ok) ticket = (await response.json()).ticket;
+    } catch (e) { ticket = null; }
+    connecting = false;
+    if (!ticket) {
+      clearTimeout(streamRetry);
+      streamRetry = setTimeout(ensureStream, 5000);
+      return;
+    }
+    if (stream) return;
+    stream = new EventSource(API + "/stream?ticket=" + encodeURIComponent(ticket) + "&after=" + lastId);
     stream.addEventListener("message", function (e) {
       addMessage(JSON.parse(e.data));
     });
@@ -338,7 +354,7 @@
   async function loadHistory() {
     if (!state.visitor) return;
     try {
-      var response = await fetch(API + "/messages?visitor_id=" + encodeURIComponent(state.visitor));
+      var response = await fetch(API + "/messages", { headers: { "X-Baken-Visitor": state.visitor } });
       if (response.ok) {
         var data = await response.json();
         data.messages.forEach(addMessage);

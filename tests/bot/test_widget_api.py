@@ -4,6 +4,7 @@ SQLite (PostgreSQL too, where the database makes a difference)."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.requests import Request
 
+from bot import widget_tickets
 from desk.app import create_app
 from handoff import auth, sse
 from handoff.config import DeskSettings
 from handoff.store import conversations as convs
 from handoff.store.db import MAX_ID, create_engine, session_factory
-from handoff.store.models import Channel, Conversation, Message
-from stack.desk import desk_server
+from handoff.store.models import Channel, Conversation, Message, Outcome
+from stack.desk import desk_server, widget_stream_path
 from stack.processes import free_port
 from tests.rasa_stub import StubRasa
 
@@ -60,7 +62,7 @@ def test_the_live_stream_sends_the_history_then_a_workers_reply(tmp_path: Path, 
     ):
         message = {"visitor_id": who, "client_message_id": "m1", "text": "ik wil een medewerker spreken"}
         assert web.post("/api/widget/messages", json=message).status_code == 200
-        with web.stream("GET", "/api/widget/stream", params={"visitor_id": who}) as response:
+        with web.stream("GET", widget_stream_path(base, who)) as response:
             live = response.iter_lines()
             first = read_events(live, until="status")
             assert [data["author"] for kind, data in first if kind == "message"][:1] == ["citizen"]
@@ -100,16 +102,19 @@ def test_send_answer_and_resume_from_history(client: TestClient) -> None:
     assert body["messages"][0]["author"] == "citizen"
     assert any("toeslagen.nl" in m["text"] for m in body["messages"])
     # a page reload: the whole history, in order, nothing twice
-    history = client.get("/api/widget/messages", params={"visitor_id": who}).json()
+    history = client.get("/api/widget/messages", headers={"X-Baken-Visitor": who}).json()
     assert [m["id"] for m in history["messages"]] == [m["id"] for m in body["messages"]]
     # a network drop: the same message resent is recognised, not answered twice
     again = client.post("/api/widget/messages", json={"visitor_id": who, "client_message_id": "m1", "text": "x"})
     assert again.json()["duplicate"] is True
-    assert len(client.get("/api/widget/messages", params={"visitor_id": who}).json()["messages"]) == len(
+    assert len(client.get("/api/widget/messages", headers={"X-Baken-Visitor": who}).json()["messages"]) == len(
         body["messages"]
     )
     after = body["messages"][-1]["id"]
-    assert client.get("/api/widget/messages", params={"visitor_id": who, "after": after}).json()["messages"] == []
+    assert (
+        client.get("/api/widget/messages", params={"after": after}, headers={"X-Baken-Visitor": who}).json()["messages"]
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -185,7 +190,7 @@ def test_history_after_an_id_beyond_the_database_integer_is_a_4xx(client_on_both
         "/api/widget/messages", json={"visitor_id": who, "client_message_id": "m1", "text": "hoi"}
     )
     assert sent.status_code == 200, sent.text
-    response = client_on_both.get("/api/widget/messages", params={"visitor_id": who, "after": after})
+    response = client_on_both.get("/api/widget/messages", params={"after": after}, headers={"X-Baken-Visitor": who})
     assert response.status_code == 422, response.text
 
 
@@ -198,17 +203,68 @@ def test_a_strange_last_event_id_is_ignored_or_capped_not_a_500(header: str, exp
     assert sse.last_event_id(request, 7) == expected
 
 
-def test_the_widget_api_answers_other_sites_and_the_inbox_api_does_not(client: TestClient) -> None:
-    origin = {"Origin": "https://www.huisarts-voorbeeld.example"}
-    preflight = client.options(
-        "/api/widget/messages",
-        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+def test_the_widget_api_answers_the_configured_sites_only_and_the_inbox_api_none(
+    tmp_path: Path, stub_rasa: StubRasa
+) -> None:
+    settings = DeskSettings(
+        database_url=f"sqlite:///{tmp_path / 'desk.db'}",
+        secret_key_file=str(tmp_path / "secret"),
+        widget_origins="https://www.huisarts-voorbeeld.example, https://www.gemeente-voorbeeld.example/",
     )
-    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
-    history = client.get("/api/widget/messages", params={"visitor_id": visitor()}, headers=origin)
-    assert history.headers["access-control-allow-origin"] == "*"
-    inbox = client.get("/api/inbox", headers=origin)
-    assert "access-control-allow-origin" not in inbox.headers  # workers' data never to another site
+    with TestClient(create_app(settings, rasa_client=stub_rasa.client)) as client:
+        origin = {"Origin": "https://www.huisarts-voorbeeld.example"}
+        preflight = client.options(
+            "/api/widget/messages",
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "x-baken-visitor",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://www.huisarts-voorbeeld.example"
+        assert "x-baken-visitor" in preflight.headers["access-control-allow-headers"].lower()
+        history = client.get("/api/widget/messages", headers={**origin, "X-Baken-Visitor": visitor()})
+        assert history.headers["access-control-allow-origin"] == "https://www.huisarts-voorbeeld.example"
+        elsewhere = client.get(
+            "/api/widget/messages", headers={"Origin": "https://evil.example", "X-Baken-Visitor": visitor()}
+        )
+        assert "access-control-allow-origin" not in elsewhere.headers  # a site nobody configured
+        inbox = client.get("/api/inbox", headers=origin)
+        assert "access-control-allow-origin" not in inbox.headers  # workers' data never to another site
+        _pages_are_locked_down(client)
+
+
+def test_the_visitor_id_never_goes_in_a_url_and_opens_only_the_current_conversation(client: TestClient) -> None:
+    who = visitor()
+    assert client.get("/api/widget/messages", params={"visitor_id": who}).status_code == 422  # a header, not a query
+    assert client.post("/api/widget/stream-ticket", headers={"X-Baken-Visitor": who}).status_code == 404
+    client.post("/api/widget/messages", json={"visitor_id": who, "client_message_id": "m1", "text": "eerste gesprek"})
+    with client.app.state.desk.sessions.begin() as session:  # type: ignore[attr-defined]
+        conversation = session.scalars(select(Conversation)).one()
+        convs.close(session, conversation, None, Outcome.resolved)
+    client.post("/api/widget/messages", json={"visitor_id": who, "client_message_id": "m2", "text": "tweede gesprek"})
+    shown = client.get("/api/widget/messages", headers={"X-Baken-Visitor": who}).json()["messages"]
+    assert shown[0]["text"] == "tweede gesprek" and all(m["text"] != "eerste gesprek" for m in shown)
+
+
+def test_a_stream_ticket_is_signed_and_short_lived(client: TestClient) -> None:
+    who = visitor()
+    client.post("/api/widget/messages", json={"visitor_id": who, "client_message_id": "m1", "text": "hoi"})
+    ticket = client.post("/api/widget/stream-ticket", headers={"X-Baken-Visitor": who}).json()
+    assert ticket["expires_in"] == widget_tickets.TICKET_S
+    key = client.app.state.desk.secret_key  # type: ignore[attr-defined]
+    citizen_id = widget_tickets.read(key, ticket["ticket"])
+    assert citizen_id is not None
+    assert widget_tickets.read(key, ticket["ticket"], now=time.time() + widget_tickets.TICKET_S + 1) is None
+    forged = f"{citizen_id + 1}.{ticket['ticket'].split('.', 1)[1]}"  # another citizen, same signature
+    assert widget_tickets.read(key, forged) is None
+    expired = widget_tickets.issue(key, citizen_id, now=time.time() - 120)
+    assert client.get("/api/widget/stream", params={"ticket": expired}).status_code == 401
+    assert client.get("/api/widget/stream", params={"ticket": forged}).status_code == 401
+
+
+def _pages_are_locked_down(client: TestClient) -> None:
     page = client.get("/inbox")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
@@ -231,7 +287,7 @@ def test_wis_mijn_gesprek_erases_everything_of_the_visitor_on_the_server(client_
     erased = client_on_both.post("/api/widget/erase", json={"visitor_id": who})
     assert erased.status_code == 200 and erased.json()["erased"] is True
     assert "gewist" in erased.json()["text"]
-    assert client_on_both.get("/api/widget/messages", params={"visitor_id": who}).json() == {
+    assert client_on_both.get("/api/widget/messages", headers={"X-Baken-Visitor": who}).json() == {
         "status": None,
         "queue_text": None,
         "messages": [],

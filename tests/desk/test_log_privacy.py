@@ -16,7 +16,7 @@ from sqlalchemy import select
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import Conversation
-from stack.desk import DeskProcess
+from stack.desk import DeskProcess, widget_stream_path
 
 pytestmark = pytest.mark.rasa
 
@@ -45,9 +45,10 @@ def test_a_whole_conversation_leaves_no_citizen_text_in_any_log(
         desk.say(visitor, "m1", words)
         desk.say(visitor, "m2", f"ik wil met een medewerker praten {marker}")
         assert (
-            httpx.get(f"{desk.url}/api/widget/messages", params={"visitor_id": visitor}, timeout=30).status_code == 200
+            httpx.get(f"{desk.url}/api/widget/messages", headers={"X-Baken-Visitor": visitor}, timeout=30).status_code
+            == 200
         )
-        with httpx.stream("GET", f"{desk.url}/api/widget/stream", params={"visitor_id": visitor}, timeout=30) as stream:
+        with httpx.stream("GET", desk.url + widget_stream_path(desk.url, visitor), timeout=30) as stream:
             next(stream.iter_lines())
         with session_factory(create_engine(url)).begin() as session:
             auth.create_worker(session, "anna", PASSWORD)
@@ -70,6 +71,6 @@ def test_a_whole_conversation_leaves_no_citizen_text_in_any_log(
         desk.kill()
     lines = all_log_lines(tmp_path, rasa_folder)
     assert any("POST /api/widget/messages" in line for line in lines), "the access log is on and was read"
-    assert any("GET /api/widget/messages?…" in line for line in lines), "paths are logged, their queries are not"
+    assert any("GET /api/widget/stream?…" in line for line in lines), "paths are logged, their queries are not"
     leaks = [line for line in lines if marker in line or visitor in line]
     assert leaks == [], leaks[:5]

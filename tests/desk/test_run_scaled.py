@@ -176,7 +176,7 @@ def test_run_scaled_answers_through_the_balancer_and_survives_a_killed_desk(scal
     wait_until(lambda: _ready(scaled.desk(1)), 60, "desk-1 ready again")
     wait_until(lambda: _served_by(client) == "desk-1", 30, "the balancer sends work to desk-1 again")
     for visitor in visitors:  # nothing lost, nothing doubled
-        history = client.get("/api/widget/messages", params={"visitor_id": visitor}).json()["messages"]
+        history = client.get("/api/widget/messages", headers={"X-Baken-Visitor": visitor}).json()["messages"]
         citizen = [m["text"] for m in history if m["author"] == "citizen"]
         expected = ["hallo", "hoe vraag ik huurtoeslag aan?", "ik heb een brief van de deurwaarder gekregen"]
         assert citizen[:3] == expected, citizen

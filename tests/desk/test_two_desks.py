@@ -23,7 +23,7 @@ from baken_core.rasa_endpoints import tracker_database
 from handoff import auth
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import JobLease, Message
-from stack.desk import DeskProcess
+from stack.desk import DeskProcess, widget_stream_path
 from stack.processes import MODEL, free_port, wait_until
 from stack.rasa import RasaServer, action_server
 from tests.bot.fake_telegram import FakeBotApi
@@ -134,7 +134,7 @@ def test_a_reply_and_a_crisis_cross_from_one_desk_process_to_the_other(
     conversation_id = alert["conversation_id"]
 
     # the citizen's widget stream is on A; the worker claims and replies through B
-    widget_on_a = Stream(httpx.Client(base_url=a.url), f"/api/widget/stream?visitor_id={visitor}")
+    widget_on_a = Stream(httpx.Client(base_url=a.url), widget_stream_path(a.url, visitor))
     widget_on_a.first(lambda kind, _data: kind == "status")
     claimed = worker.post(f"/api/inbox/conversations/{conversation_id}/claim", headers=csrf)
     assert claimed.status_code == 200, claimed.text

@@ -23,7 +23,7 @@ from handoff.config import DeskSettings
 from handoff.rate_limits import RateLimits, StreamSlots, per_ip_key
 from handoff.store.db import create_engine, session_factory
 from handoff.store.models import AuditLog, Message
-from stack.desk import desk_server
+from stack.desk import desk_server, widget_stream_path
 from tests.handoff.inbox.test_api import PASSWORD
 from tests.rasa_stub import StubRasa
 
@@ -141,7 +141,7 @@ def test_a_visitor_with_too_many_open_streams_is_told_to_come_back(tmp_path: Pat
         opened = threading.Event()
 
         def first_stream() -> None:
-            with web.stream("GET", "/api/widget/stream", params={"visitor_id": visitor}) as response:
+            with web.stream("GET", widget_stream_path(base, visitor)) as response:
                 for line in response.iter_lines():
                     if line.startswith("event: status"):
                         opened.set()
@@ -150,7 +150,7 @@ def test_a_visitor_with_too_many_open_streams_is_told_to_come_back(tmp_path: Pat
 
         threading.Thread(target=first_stream, daemon=True).start()
         assert opened.wait(10)
-        with web.stream("GET", "/api/widget/stream", params={"visitor_id": visitor}) as second:
+        with web.stream("GET", widget_stream_path(base, visitor)) as second:
             lines = []
             for line in second.iter_lines():
                 lines.append(line)

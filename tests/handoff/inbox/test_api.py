@@ -117,7 +117,7 @@ def test_queue_claim_reply_hand_back(desk) -> None:
         == 201
     )
 
-    history = client.get("/api/widget/messages", params={"visitor_id": visitor}).json()["messages"]
+    history = client.get("/api/widget/messages", headers={"X-Baken-Visitor": visitor}).json()["messages"]
     assert history[-1] == {
         "id": history[-1]["id"],
         "author": "worker",
