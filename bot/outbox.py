@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, ChatMigrated, EndPointNotFound, Forbidden, InvalidToken, RetryAfter
 
 from handoff.store.events import EventBus
-from handoff.store.models import Channel, Citizen, Conversation, Delivery, Message, utcnow
+from handoff.store.models import Channel, Citizen, Conversation, Delivery, Message, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,6 @@ class Due:
     attempts: int
     created_at: dt.datetime
     waiting: bool = False
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
 class Outbox:
@@ -132,8 +128,8 @@ class Outbox:
                     m.buttons,
                     m.parts_sent,
                     m.delivery_attempts,
-                    _aware(m.created_at),
-                    waiting=m.next_delivery_at is not None and _aware(m.next_delivery_at) > now,
+                    as_utc(m.created_at),
+                    waiting=m.next_delivery_at is not None and as_utc(m.next_delivery_at) > now,
                 )
                 for m, external_id in rows
             ]

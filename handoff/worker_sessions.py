@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from handoff.store.models import WorkerSession, utcnow
+from handoff.store.models import WorkerSession, as_utc, utcnow
 
 IDLE = dt.timedelta(minutes=60)
 TOUCH_EVERY = dt.timedelta(seconds=60)
@@ -25,10 +25,6 @@ TOUCH_EVERY = dt.timedelta(seconds=60)
 
 def session_id(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def start(session: Session, worker_id: int, nonce: str, expires: dt.datetime) -> None:
@@ -46,11 +42,11 @@ def check(session: Session, nonce: str, now: dt.datetime | None = None) -> State
     revoked or expired). Reads only: the caller writes what `touch`/`idle` need."""
     now = now or utcnow()
     row = session.get(WorkerSession, session_id(nonce))
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now:
+    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= now:
         return "gone"
-    if _aware(row.last_seen_at) <= now - IDLE:
+    if as_utc(row.last_seen_at) <= now - IDLE:
         return "idle"
-    return "touch" if _aware(row.last_seen_at) <= now - TOUCH_EVERY else "ok"
+    return "touch" if as_utc(row.last_seen_at) <= now - TOUCH_EVERY else "ok"
 
 
 def touch(session: Session, nonce: str, now: dt.datetime | None = None) -> None:

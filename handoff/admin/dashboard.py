@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.store.models import Author, Conversation, ConversationStats, Handoff, Message
+from handoff.store.models import Author, Conversation, ConversationStats, Handoff, Message, as_utc
 
 MAX_DAYS = 366
 
@@ -35,10 +35,6 @@ class Figures:
     fallback_rate: float = 0.0
     waiting_minutes: dict[str, dict[str, float | int]] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _p90(values: list[float]) -> float:
@@ -59,7 +55,7 @@ def figures(session: Session, start: dt.date, end: dt.date) -> Figures:
         )
     ).all()
     for _id, created in conversations:
-        days[_aware(created).date().isoformat()] = days.get(_aware(created).date().isoformat(), 0) + 1
+        days[as_utc(created).date().isoformat()] = days.get(as_utc(created).date().isoformat(), 0) + 1
     archived = session.scalars(
         select(ConversationStats).where(ConversationStats.created_on >= start, ConversationStats.created_on <= end)
     ).all()
@@ -113,7 +109,7 @@ class _Handoff:
 def _wait(handoff: Handoff) -> float | None:
     if handoff.claimed_at is None:
         return None
-    return max(0.0, (_aware(handoff.claimed_at) - _aware(handoff.queued_at)).total_seconds() / 60)
+    return max(0.0, (as_utc(handoff.claimed_at) - as_utc(handoff.queued_at)).total_seconds() / 60)
 
 
 def _archived_handoffs(session: Session, start: dt.date, end: dt.date) -> list[_Handoff]:

@@ -28,6 +28,7 @@ from handoff.store.models import (
     Message,
     NluInboxItem,
     PurgeTask,
+    as_utc,
     utcnow,
 )
 
@@ -57,11 +58,6 @@ class Retention(BaseModel):
     """Files and trackers still to delete (retried every minute)."""
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite gives naive UTC back; the API always says the zone."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
-
-
 def _days(delta: dt.timedelta) -> str:
     if delta < dt.timedelta(days=1):
         hours = round(delta.total_seconds() / 3600)
@@ -87,7 +83,7 @@ def _kind(
 
     first = session.scalar(select(func.min(moment)).where(*where))
     if isinstance(first, dt.datetime):
-        first = _aware(first)
+        first = as_utc(first)
     return Kind(
         kind=kind,
         label=label,
@@ -189,8 +185,8 @@ async def retention_overview(admin: CurrentAdmin, desk: Desk) -> Any:
     return Retention(
         kinds=kinds,
         never_automatic=int(never or 0),
-        last_run=_aware(lease.finished_at) if lease else None,
-        next_run=_aware(lease.due_at) if lease else None,
+        last_run=as_utc(lease.finished_at) if lease and lease.finished_at else None,
+        next_run=as_utc(lease.due_at) if lease else None,
         pending_purges=int(pending or 0),
     )
 

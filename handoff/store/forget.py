@@ -143,7 +143,7 @@ def run_purge_tasks(sessions: sessionmaker[Session], attachments: AttachmentStor
     failed: list[int] = []
     senders = [(task_id, ref) for task_id, kind, ref in tasks if kind == "tracker"]
     if senders:
-        (done if _delete_trackers(trackers, [ref for _id, ref in senders]) else failed).extend(i for i, _ in senders)
+        (done if delete_trackers(trackers, [ref for _id, ref in senders]) else failed).extend(i for i, _ in senders)
     for task_id, kind, ref in tasks:
         if kind != "attachment":
             continue
@@ -161,7 +161,9 @@ def run_purge_tasks(sessions: sessionmaker[Session], attachments: AttachmentStor
     return len(done)
 
 
-def _delete_trackers(trackers: Engine | None, senders: list[str]) -> bool:
+def delete_trackers(trackers: Engine | None, senders: list[str]) -> bool:
+    """Delete these conversations' rows from Rasa's `events` table; False when the tracker
+    database cannot be reached (try again later). Shared with tracker_retention.py."""
     if trackers is None:
         return True  # no tracker store configured: Rasa keeps nothing the desk could delete
     try:

@@ -29,6 +29,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time with its zone: SQLite gives naive UTC back, PostgreSQL an aware one."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+
+
 class Channel(str, enum.Enum):
     telegram = "telegram"
     widget = "widget"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff.store.conversations import waiting
-from handoff.store.models import Handoff
+from handoff.store.models import Handoff, as_utc
 from handoff.store.office_hours import OfficeHours
 
 MIN_SAMPLES = 5
@@ -42,7 +42,7 @@ def typical_wait_minutes(session: Session, hours: OfficeHours | None = None) -> 
     waits = [
         (claimed - queued).total_seconds() / 60
         for queued, claimed in rows
-        if claimed - queued <= LONGEST_SAMPLE and (hours is None or hours.is_open(_aware(queued)))
+        if claimed - queued <= LONGEST_SAMPLE and (hours is None or hours.is_open(as_utc(queued)))
     ][:RECENT]
     if len(waits) < MIN_SAMPLES:
         return None
@@ -69,7 +69,3 @@ def describe(
     if minutes >= 90:
         return text + f" Meestal duurt het ongeveer {round(minutes / 60)} uur tot een medewerker reageert."
     return text + f" Meestal duurt het ongeveer {minutes} minuten tot een medewerker reageert."
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import bindparam, inspect, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from handoff.store.forget import delete_trackers
 from handoff.store.models import Conversation, ConversationStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -39,18 +39,8 @@ def purge(session: Session, trackers: Engine, retention: dt.timedelta, now: dt.d
     ).all()
     if not rows:
         return 0
-    senders = [sender for _id, sender in rows]
-    try:
-        has_events = inspect(trackers).has_table("events")  # Rasa creates it on its first start
-    except OperationalError:
-        log.warning("Rasa's tracker database is not reachable; trackers are deleted next time")
-        return 0
-    if has_events:
-        with trackers.begin() as conn:
-            conn.execute(
-                text("DELETE FROM events WHERE sender_id IN :senders").bindparams(bindparam("senders", expanding=True)),
-                {"senders": senders},
-            )
+    if not delete_trackers(trackers, [sender for _id, sender in rows]):
+        return 0  # Rasa's tracker database is away: these conversations are looked at next time
     session.execute(
         update(Conversation)
         .where(Conversation.id.in_([conversation_id for conversation_id, _sender in rows]))
