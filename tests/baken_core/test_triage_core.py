@@ -35,6 +35,14 @@ CRISIS = [
     "na de ontruiming is het klaar, dan stap ik eruit",
     "wat is de snelste manier om dood te gaan",
     "hoe kan ik pijnloos sterven",
+    # added 2026-12-06 after reading fresh7's misses (own wording, not the set's messages)
+    "ik heb een plan en een datum, niemand hoeft zich zorgen te maken",
+    "alles is geregeld, de hond gaat naar mijn zus",
+    "helaas hebben ze me toen gereanimeerd",
+    "na mijn poging lag ik een week in het ziekenhuis en nu komt alles weer terug",
+    "volgende week spring ik",
+    "mijn broer stuurde 'sorry voor alles' en reageert niet meer",
+    "ze schreef: het ga jullie goed",
     # danger now in another language: answered in Dutch, but never missed
     "sorry my dutch is not good, i dont want to live anymore",
     "I want to kill myself",
@@ -67,6 +75,10 @@ NOT_CRISIS = [
     "ik stap eruit bij de voetbalclub, dat kost te veel",
     "ik wil verlost worden van die schuld",
     "ik wil een regeling want die 600 euro kan ik niet in een keer betalen",
+    "mijn moeder vermoordt me als ze hoort dat ik weer rood sta",
+    "mijn kinderen vermoorden me nog met hun wensen voor sinterklaas",
+    "ik spring even langs bij het loket",
+    "sorry voor de late reactie",
 ]
 
 
@@ -108,6 +120,18 @@ def test_crisis_by_intent_even_without_rule_words() -> None:
         "mijn water wordt dichtgedraaid",
         "ze gaan me afsluiten want ik heb de energierekening niet betaald",
         "wij worden volgende week afgesloten",
+        # added 2026-12-06 after reading fresh7's misses (own wording)
+        "de corporatie heeft ons huurcontract opgezegd",
+        "de huurovereenkomst is ontbonden door de rechter",
+        "we moeten er eind van de maand uit van de verhuurder",
+        "de huisbaas zegt dat ik er over een week uit moet",
+        "ze zetten ons er maandag uit",
+        "de leverancier stopt met het leveren van stroom",
+        "de netbeheerder heeft ons vanochtend afgesloten",
+        "ze sluiten ons af op de 12e",
+        "mijn verzekeraar zegt mijn zorgverzekering op",
+        "vandaag hebben we geen brood meer en geen geld",
+        "my landlord says we have to leave the house on friday",
     ],
 )
 def test_wgs_threatening_situations_are_urgent(text: str) -> None:
@@ -131,7 +155,12 @@ def test_an_energy_contract_ending_is_not_called_a_wgs_situation(text: str) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["ik wil het slot laten vervangen want ik ben mijn sleutel kwijt", "ik wil stoppen met het gas van vattenfall"],
+    [
+        "ik wil het slot laten vervangen want ik ben mijn sleutel kwijt",
+        "ik wil stoppen met het gas van vattenfall",
+        "we hebben bij eneco een nieuw contract afgesloten",
+        "ik moet er even uit, ik ga een weekend weg",
+    ],
 )
 def test_locks_and_switching_supplier_are_not_urgent(text: str) -> None:
     assert assess(text).urgency == "normal"
