@@ -18,9 +18,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from baken_core.gemeente import gemeente
 from desk import model_cli
 from handoff import auth
 from handoff.config import settings
+from handoff.store import teams
 from handoff.store.db import create_engine, session_factory
 from handoff.store.migrate import upgrade
 from handoff.store.models import Role, Worker
@@ -74,14 +76,19 @@ def main(argv: list[str]) -> int:
 
 
 def ensure_demo(sessions: sessionmaker[Session], login_file: Path) -> int:
-    """For `make run`: one demo worker with a random password, kept in var/demo-login.txt."""
+    """For `make run`: one demo worker with a random password, kept in var/demo-login.txt,
+    and the fictional default teams of data/gemeente.yml (with the demo worker in each) when
+    there are no teams yet."""
     with sessions.begin() as session:
         if session.scalar(select(func.count()).select_from(Worker)):
+            demo = session.scalar(select(Worker).where(Worker.name == "demo"))
+            teams.ensure_defaults(session, gemeente().get("default_teams") or [], [demo] if demo else [])
             if login_file.exists():
                 print(login_file.read_text().strip())
             return 0
         password = secrets.token_urlsafe(12)
-        auth.create_worker(session, "demo", password, Role.admin)
+        demo = auth.create_worker(session, "demo", password, Role.admin)
+        teams.ensure_defaults(session, gemeente().get("default_teams") or [], [demo])
     login_file.parent.mkdir(parents=True, exist_ok=True)
     login_file.write_text(f"Demo-login: naam 'demo', wachtwoord '{password}'\n")
     login_file.chmod(0o600)

@@ -27,11 +27,11 @@ from baken_core.zrm import highest_urgency
 from bot.rasa_client import BotReply, RasaApi, RasaEmpty, RasaPaused, RasaUnavailable
 from bot.routing.locks import ConversationLocks
 from bot.routing.messages import Inbound, InboundResult, Outgoing, QueueRequest, Work
-from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACHMENT, RASA_DOWN
+from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACHMENT, RASA_DOWN, TEAM_CLOSED
 from handoff.learning import nlu_inbox
 from handoff.rate_limits import RateLimits, Refused
 from handoff.store import conversations as convs
-from handoff.store import processing, queue_info
+from handoff.store import processing, queue_info, teams
 from handoff.store.erasure import Erased, erase_citizen
 from handoff.store.events import EventBus
 from handoff.store.models import (
@@ -535,6 +535,8 @@ class Dispatcher:
             urgency=request.urgency,
             domains=request.domains,
             summary=summary,
+            hours=self.hours,
+            now=now,
         )
         events.append(
             {
@@ -548,7 +550,9 @@ class Dispatcher:
             events.append({"type": "crisis", "conversation_id": conversation.id})
         if not newly:
             return []
-        if self.hours.is_open(now):
+        team = teams.team_of(session, conversation)
+        hours = teams.team_hours(team, self.hours) if team is not None else self.hours
+        if hours.is_open(now):
             queue_text = queue_info.describe(session, conversation.id, self.hours, now)
             if queue_text and request.urgency is not Urgency.crisis:
                 result.queue_text = queue_text
@@ -556,7 +560,9 @@ class Dispatcher:
             return []
         if request.urgency is Urgency.crisis:  # the crisis reply already said who is there and when
             return []
-        when = self.hours.describe_next_opening(now)
+        when = hours.describe_next_opening(now)
+        if team is not None:
+            return [Outgoing(TEAM_CLOSED.format(team=team.name, when=when), author=Author.system)]
         return [
             Outgoing(
                 f"Onze medewerkers zijn er nu niet. Ze reageren {when}. Laat gerust een bericht achter: "

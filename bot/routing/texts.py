@@ -13,3 +13,8 @@ ATTACHMENT_WITH_BOT = (
 )
 QUEUED_ATTACHMENT = "Je bestand is bewaard; de medewerker ziet het."
 EMPTY = "Ik zie geen tekst in je bericht. Typ je vraag gerust in je eigen woorden."
+TEAM_CLOSED = (
+    "Je vraag gaat naar {team}. De medewerkers van dit team zijn er nu niet. Ze reageren {when}. "
+    "Laat gerust een bericht achter: het blijft bewaard en de medewerker leest het dan."
+)
+"""Outside the hours of the team the conversation went to (handoff/store/teams.py)."""

@@ -12,6 +12,7 @@ Functions take a Session and flush; the caller commits.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from handoff.store import teams
 from handoff.store.db import is_postgresql
 from handoff.store.models import (
     AuditLog,
@@ -32,10 +34,12 @@ from handoff.store.models import (
     Message,
     Outcome,
     Processing,
+    Team,
     Urgency,
     Worker,
     utcnow,
 )
+from handoff.store.office_hours import OfficeHours
 
 S = ConversationStatus
 TRANSITIONS: dict[ConversationStatus, frozenset[ConversationStatus]] = {
@@ -208,9 +212,12 @@ def queue(
     urgency: Urgency = Urgency.normal,
     domains: Sequence[str] = (),
     summary: str = "",
+    hours: OfficeHours | None = None,
+    now: dt.datetime | None = None,
 ) -> Handoff:
-    """Put the conversation in the worker queue. Already waiting or with a worker: the
-    urgency can only go up (a crisis while queued jumps to the head of the queue)."""
+    """Put the conversation in the worker queue, for the team that fits (handoff/store/teams.py;
+    `hours` are the municipality's, for teams without their own). Already waiting or with a
+    worker: the urgency can only go up (a crisis while queued jumps to the head of the queue)."""
     current = open_handoff(session, conversation)
     if current is not None and conversation.status in (S.queued, S.with_worker):
         if URGENCY_RANK[urgency] < URGENCY_RANK[current.urgency]:
@@ -222,6 +229,8 @@ def queue(
         session.flush()
         return current
     _move(conversation, S.queued)
+    routed = teams.route_conversation(session, conversation, urgency, domains, hours, now or utcnow())
+    conversation.team_id = routed.team_id
     handoff = Handoff(
         conversation_id=conversation.id,
         reason=reason,
@@ -230,7 +239,12 @@ def queue(
         summary=summary,
     )
     session.add(handoff)
-    audit(session, "queue", conversation=conversation, detail={"reason": reason, "urgency": urgency.value})
+    audit(
+        session,
+        "queue",
+        conversation=conversation,
+        detail={"reason": reason, "urgency": urgency.value, "team": routed.team_id, "route": routed.why},
+    )
     session.flush()
     return handoff
 
@@ -270,35 +284,42 @@ def claim(session: Session, conversation_id: int, worker: Worker) -> Handoff:
     return handoff
 
 
-def queue_order() -> Any:
-    """ORDER BY for the queue: crisis, urgent, normal; then who waited longest."""
+def queue_order(first_teams: Sequence[int] = ()) -> Any:
+    """ORDER BY for the queue: every crisis first (for everyone, whatever its team); then the
+    conversations of `first_teams` (a worker's own teams) and those of no team; then urgent,
+    normal; then who waited longest."""
     rank = case(
         (Handoff.urgency == Urgency.crisis, 0),
         (Handoff.urgency == Urgency.urgent, 1),
         else_=2,
     )
+    crisis = case((Handoff.urgency == Urgency.crisis, 0), else_=1)
+    if first_teams:
+        own = case((Conversation.team_id.in_(list(first_teams)), 0), (Conversation.team_id.is_(None), 0), else_=1)
+        return (crisis, own, rank, Handoff.queued_at, Handoff.id)
     return (rank, Handoff.queued_at, Handoff.id)
 
 
-def waiting(session: Session) -> list[Handoff]:
-    """The queue, in the order workers should take it."""
+def waiting(session: Session, first_teams: Sequence[int] = ()) -> list[Handoff]:
+    """The queue, in the order workers (of `first_teams`) should take it."""
     return list(
         session.scalars(
             select(Handoff)
             .join(Conversation, Conversation.id == Handoff.conversation_id)
             .where(Conversation.status == S.queued, Handoff.closed_at.is_(None))
-            .order_by(*queue_order())
+            .order_by(*queue_order(first_teams))
         )
     )
 
 
-def claim_next(session: Session, worker: Worker) -> Handoff | None:
-    """Claim the conversation at the head of the queue, skipping ones being claimed now."""
+def claim_next(session: Session, worker: Worker, first_teams: Sequence[int] = ()) -> Handoff | None:
+    """Claim the conversation at the head of the queue (crisis, then `first_teams`), skipping
+    ones being claimed now."""
     candidates = (
         select(Conversation.id)
         .join(Handoff, Handoff.conversation_id == Conversation.id)
         .where(Conversation.status == S.queued, Handoff.closed_at.is_(None))
-        .order_by(*queue_order())
+        .order_by(*queue_order(first_teams))
     )
     if is_postgresql(session):
         locked = session.scalar(candidates.limit(1).with_for_update(skip_locked=True, of=Conversation))
@@ -311,18 +332,73 @@ def claim_next(session: Session, worker: Worker) -> Handoff | None:
     return None
 
 
-def transfer(session: Session, conversation: Conversation, from_worker: Worker, to_worker: Worker) -> None:
-    """Give a conversation that is with `from_worker` to a colleague."""
+def _take_from(session: Session, conversation: Conversation, from_worker: Worker, **values: Any) -> None:
+    """A guarded UPDATE: only while the conversation is still with `from_worker` (of a double
+    click or two tabs, one transfer wins; the other gets IllegalTransition)."""
+    result = session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation.id,
+            Conversation.status == S.with_worker,
+            Conversation.worker_id == from_worker.id,
+        )
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise IllegalTransition(f"conversation {conversation.id} is not with {from_worker.name}")
+    session.refresh(conversation)
+
+
+def transfer(
+    session: Session, conversation: Conversation, from_worker: Worker, to_worker: Worker, note: str = ""
+) -> None:
+    """Give a conversation that is with `from_worker` to a colleague, with a note for them."""
     if conversation.status is not S.with_worker or conversation.worker_id != from_worker.id:
         raise IllegalTransition(f"conversation {conversation.id} is not with {from_worker.name}")
+    if to_worker.id == from_worker.id:
+        raise IllegalTransition(f"conversation {conversation.id} is already with {to_worker.name}")
     if active_chats(session, to_worker) >= to_worker.max_concurrent:
         raise LimitReached(f"{to_worker.name} already has {to_worker.max_concurrent} chats")
-    conversation.worker_id = to_worker.id
+    _take_from(session, conversation, from_worker, worker_id=to_worker.id)
     handoff = open_handoff(session, conversation)
     if handoff is not None:
         handoff.worker_id = to_worker.id
-    audit(session, "transfer", worker=from_worker, conversation=conversation, detail={"to": to_worker.id})
+        handoff.note = note or None
+    audit(
+        session,
+        "transfer",
+        worker=from_worker,
+        conversation=conversation,
+        detail={"to": to_worker.id, "note": bool(note)},
+    )
     session.flush()
+
+
+def transfer_to_team(
+    session: Session, conversation: Conversation, from_worker: Worker, team: Team, note: str = ""
+) -> Handoff:
+    """Put a conversation that is with `from_worker` back in the queue, for `team`, with a
+    note that team reads with the summary. It keeps its place (its original queue time)."""
+    if conversation.status is not S.with_worker or conversation.worker_id != from_worker.id:
+        raise IllegalTransition(f"conversation {conversation.id} is not with {from_worker.name}")
+    if S.queued not in TRANSITIONS[conversation.status]:
+        raise IllegalTransition(f"conversation {conversation.id}: {conversation.status.value} → queued")
+    _take_from(session, conversation, from_worker, status=S.queued, worker_id=None, team_id=team.id)
+    handoff = open_handoff(session, conversation)
+    assert handoff is not None, "a conversation with a worker has an open handoff"
+    handoff.worker_id = None
+    handoff.claimed_at = None
+    handoff.note = note or None
+    audit(
+        session,
+        "transfer_team",
+        worker=from_worker,
+        conversation=conversation,
+        detail={"team": team.id, "note": bool(note)},
+    )
+    session.flush()
+    return handoff
 
 
 def hand_back(session: Session, conversation: Conversation, worker: Worker) -> None:

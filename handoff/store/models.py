@@ -142,6 +142,9 @@ class Conversation(Base):
     )
     rasa_sender_id: Mapped[str] = mapped_column(String(64), unique=True)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    """The team that answers it (handoff/store/teams.py routes; a transfer changes it). A
+    follow-up later routes back here. None: the shared queue (no team fits, no teams set)."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -211,6 +214,9 @@ class Handoff(Base):
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"))
     case_note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    """The last transfer's note from one worker to the next (the receiving side reads it with
+    the summary, before claiming); deleted with the handoff."""
 
     conversation: Mapped[Conversation] = relationship(back_populates="handoffs")
 
@@ -369,3 +375,34 @@ class WorkerSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_because: Mapped[str | None] = mapped_column(String(32))
+
+
+class Team(Base):
+    """A team of workers (Wijkteam, Schuldhulp, Jongerenwerk …) with its own hours and what it
+    takes: life domains, urgencies, sources. Empty lists mean "all"; `hours` None means the
+    municipality's office hours. Routing: handoff/store/teams.py."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    hours: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+    """{"monday": "09:00-17:00", …} like opening_hours in data/gemeente.yml; None: the municipality's."""
+    domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    urgencies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """"telegram", "widget" (any widget) or "widget:<tag>" (the widget on one partner's site)."""
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Takes what no other team fits, and what would wait too long for a closed team (one team)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TeamMember(Base):
+    """A worker in a team (a worker can be in several)."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True, index=True)

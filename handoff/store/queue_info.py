@@ -1,7 +1,9 @@
 """Where a citizen stands in the queue, and an honest expected wait.
 
 Every line that tells a citizen when a person answers is built here, from the office hours
-and the live queue: at night it says when the team is back, never "a few minutes".
+and the live queue: at night it says when the team is back, never "a few minutes". A
+conversation routed to a team (handoff/store/teams.py) hears that team's name, its place
+in that team's line (every crisis counts as ahead) and that team's hours.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff.store.conversations import waiting
-from handoff.store.models import Handoff, as_utc
+from handoff.store.models import Conversation, Handoff, Urgency, as_utc
 from handoff.store.office_hours import OfficeHours
+from handoff.store.teams import team_hours, team_of
 
 MIN_SAMPLES = 5
 RECENT = 20
@@ -23,8 +26,12 @@ LONGEST_SAMPLE = dt.timedelta(hours=8)
 
 
 def position(session: Session, conversation_id: int) -> int | None:
-    """1 = next in line; None when the conversation is not waiting."""
-    for index, handoff in enumerate(waiting(session), start=1):
+    """1 = next in line (of its team, with every crisis ahead); None when it is not waiting."""
+    conversation = session.get(Conversation, conversation_id)
+    line = waiting(session)
+    if conversation is not None and conversation.team_id is not None:
+        line = [h for h in line if h.conversation.team_id == conversation.team_id or h.urgency is Urgency.crisis]
+    for index, handoff in enumerate(line, start=1):
         if handoff.conversation_id == conversation_id:
             return index
     return None
@@ -59,10 +66,16 @@ def describe(
     if place is None:
         return None
     text = "Je bent de volgende in de rij." if place == 1 else f"Je bent nummer {place} in de rij."
+    conversation = session.get(Conversation, conversation_id)
+    team = team_of(session, conversation) if conversation is not None else None
+    if team is not None:
+        text = f"Je vraag ligt bij {team.name}. {text}"
+        hours = team_hours(team, hours) if hours is not None else None
     if hours is not None:
         moment = now or dt.datetime.now(dt.timezone.utc)
         if not hours.is_open(moment):
-            return text + f" Onze medewerkers zijn er weer {hours.describe_next_opening(moment)}."
+            who = f"De medewerkers van {team.name}" if team is not None else "Onze medewerkers"
+            return text + f" {who} zijn er weer {hours.describe_next_opening(moment)}."
     minutes = typical_wait_minutes(session, hours)
     if minutes is None:
         return text + " Hoe lang het duurt, weten we nog niet precies."

@@ -1,0 +1,62 @@
+"""teams, team_members, conversations.team_id, handoffs.note: teams and routing
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06 02:50:00
+
+Issue 15: admins define teams with their own hours and the life domains, urgencies and
+sources they take; a handoff goes to the team that fits (handoff/store/teams.py); a
+transfer to a team or a colleague carries a note for the receiving side. No rows are
+seeded here: `scripts/desk ensure-demo` adds the fictional default teams of Gemeente
+Voorbeeld (data/gemeente.yml), and without teams there is one shared queue, as before.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "teams",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False, unique=True),
+        sa.Column("description", sa.String(500), nullable=False, server_default=""),
+        sa.Column("hours", sa.JSON(), nullable=True),
+        sa.Column("domains", sa.JSON(), nullable=False),
+        sa.Column("urgencies", sa.JSON(), nullable=False),
+        sa.Column("sources", sa.JSON(), nullable=False),
+        sa.Column("fallback", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "team_members",
+        sa.Column("team_id", sa.Integer(), sa.ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "worker_id", sa.Integer(), sa.ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True, index=True
+        ),
+    )
+    with op.batch_alter_table("conversations") as batch:
+        batch.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_conversations_team_id_teams", "teams", ["team_id"], ["id"])
+        batch.create_index("ix_conversations_team_id", ["team_id"])
+    with op.batch_alter_table("handoffs") as batch:
+        batch.add_column(sa.Column("note", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("handoffs") as batch:
+        batch.drop_column("note")
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_index("ix_conversations_team_id")
+        batch.drop_constraint("fk_conversations_team_id_teams", type_="foreignkey")
+        batch.drop_column("team_id")
+    op.drop_table("team_members")
+    op.drop_table("teams")
