@@ -23,13 +23,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 log = logging.getLogger(__name__)
 
 STORED_ATTRIBUTE = "_baken_stored_events"
-"""Set on each tracker this store returns: the events of its session stored at load time."""
+"""Set on each tracker this store returns or saves: (events of its latest session in the
+database, events of the tracker object already stored). The two differ when the object also
+holds events of an earlier session (a session that started in memory)."""
 
 
 def advisory_key(sender_id: str) -> int:
@@ -48,11 +51,12 @@ class FencedSQLTrackerStore(SQLTrackerStore):
         tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         if tracker is not None and not fetch_events_from_all_sessions:
             # the events of the latest session, exactly what the save below counts
-            setattr(tracker, STORED_ATTRIBUTE, len(tracker.events))
+            setattr(tracker, STORED_ATTRIBUTE, (len(tracker.events), len(tracker.events)))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        loaded: int = getattr(tracker, STORED_ATTRIBUTE, 0)  # a new tracker: nothing stored yet
+        # a new tracker: nothing stored yet
+        loaded, saved_up_to = getattr(tracker, STORED_ATTRIBUTE, (0, 0))
         with self.session_scope() as session:
             if self.engine.dialect.name == "postgresql":
                 session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(tracker.sender_id)})
@@ -64,10 +68,12 @@ class FencedSQLTrackerStore(SQLTrackerStore):
                     _short(tracker.sender_id),
                     stored,
                     loaded,
-                    max(len(tracker.events) - loaded, 0),
+                    max(len(tracker.events) - saved_up_to, 0),
                 )
                 return
-            for event in list(tracker.events)[stored:]:
+            events = list(tracker.events)
+            new_events = events[saved_up_to:]
+            for event in new_events:
                 data = event.as_dict()
                 session.add(
                     self.SQLEvent(
@@ -79,11 +85,17 @@ class FencedSQLTrackerStore(SQLTrackerStore):
                         data=json.dumps(data),
                     )
                 )
-            session.flush()
-            now_stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             session.commit()
-        setattr(tracker, STORED_ATTRIBUTE, now_stored)
+        setattr(tracker, STORED_ATTRIBUTE, (_latest_session_count(stored, new_events), len(events)))
         await self.stream_events(tracker)
+
+
+def _latest_session_count(stored: int, new_events: list[Event]) -> int:
+    """Events of the latest session in the database after appending `new_events` to `stored`
+    of them, as Rasa's session query counts them (from the last SessionStarted on), derived
+    instead of counted again."""
+    starts = [i for i, event in enumerate(new_events) if isinstance(event, SessionStarted)]
+    return len(new_events) - starts[-1] if starts else stored + len(new_events)
 
 
 def _short(sender_id: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -100,6 +100,30 @@ def test_one_replica_saves_as_often_as_it_likes(database: TrackerDatabase) -> No
             "bericht 2",
             "Antwoord",
         ]
+
+    asyncio.run(scenario())
+
+
+def test_a_save_that_starts_a_new_session_counts_that_session(database: TrackerDatabase) -> None:
+    """The count the next save checks is derived without a second query, except when a new
+    session starts in a save: then only that session's events count (Rasa's own query)."""
+
+    async def scenario() -> None:
+        a = replica(database)
+        tracker = DialogueStateTracker("widget-s", DOMAIN.slots)
+        tracker.update(UserUttered("oud gesprek", message_id="m0"))
+        await a.save(tracker)
+        loaded = await a.retrieve("widget-s")
+        assert loaded is not None
+        for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+            loaded.update(event)
+        loaded.update(UserUttered("nieuwe sessie", message_id="m1"))
+        await a.save(loaded)
+        loaded.update(BotUttered("Welkom terug"))  # the same object saved again, as Rasa's API does
+        await a.save(loaded)
+        again = await replica(database).retrieve("widget-s")
+        assert texts(again) == ["nieuwe sessie", "Welkom terug"]
+        assert again is not None and len(again.events) == 4  # SessionStarted, listen, user, bot
 
     asyncio.run(scenario())
 
