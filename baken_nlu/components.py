@@ -55,8 +55,12 @@ class TriageAnnotator(GraphComponent):
         return {
             # Below this confidence, a message without a single Dutch word is not understood.
             "gibberish_max_confidence": 0.8,
-            # The sentence-level crisis classifier's threshold (tuned on the dev sets).
+            # The sentence-level crisis classifier alone calls a crisis from this score on ...
             "crisis_sentence_threshold": 0.7,
+            # ... and together with the intent classifier from these two (both must hold):
+            # a heavy but safe message often reaches one of them, rarely both (issue 12).
+            "crisis_joint_sentence_threshold": 0.7,
+            "crisis_joint_intent_threshold": 0.0,
         }
 
     def __init__(
@@ -68,6 +72,8 @@ class TriageAnnotator(GraphComponent):
     ) -> None:
         self.gibberish_max_confidence = float(config["gibberish_max_confidence"])
         self.crisis_threshold = float(config["crisis_sentence_threshold"])
+        self.joint_sentence_threshold = float(config["crisis_joint_sentence_threshold"])
+        self.joint_intent_threshold = float(config["crisis_joint_intent_threshold"])
         self._model_storage = model_storage
         self._resource = resource
         self.crisis_model = crisis_model
@@ -121,6 +127,14 @@ class TriageAnnotator(GraphComponent):
             self._annotate(message)
         return messages
 
+    def _sentence_says_crisis(self, score: float, ranking: List[Dict[str, Any]]) -> bool:
+        """The classifier alone, or the classifier and the intent ranking together."""
+        if score >= self.crisis_threshold:
+            return True
+        crisis = default_rules().crisis_intent
+        intent_score = max([float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == crisis], default=0.0)
+        return score >= self.joint_sentence_threshold and intent_score >= self.joint_intent_threshold
+
     def _annotate(self, message: Message) -> None:
         raw_text = message.get(TEXT) or ""
         verdict = check_input(raw_text)
@@ -136,7 +150,7 @@ class TriageAnnotator(GraphComponent):
         if self.crisis_model is not None and verdict.kind in ("ok", "too_long"):
             score = self.crisis_model.score(verdict.text)
             result["crisis_score"] = round(score, 3)
-            if score >= self.crisis_threshold and triage.urgency != "crisis":
+            if triage.urgency != "crisis" and self._sentence_says_crisis(score, ranking):
                 result["urgency"] = "crisis"
                 result["signals"] = [*result["signals"], "classifier:sentence"]
         new_intent: str | None = None
