@@ -206,12 +206,53 @@
   $("bulk-oos").addEventListener("click", bulk("out_of_scope"));
   $("bulk-discard").addEventListener("click", bulk("discard"));
 
+  /* The annotated examples kept as training data (in the database, not in data/): each one
+   * can be deleted; the next training goes without it. */
+  function renderExample(example) {
+    var tr = el("tr");
+    tr.setAttribute("data-example", String(example.id));
+    tr.appendChild(el("td", "example-text", example.text));
+    tr.appendChild(el("td", null, example.intent));
+    tr.appendChild(el("td", null, example.entities.join(", ") || "–"));
+    var when = example.annotated_at ? new Date(example.annotated_at).toLocaleDateString("nl-NL") : "";
+    tr.appendChild(el("td", null, (example.annotated_by || "–") + (when ? ", " + when : "")));
+    var actions = el("td");
+    var remove = el("button", null, "Verwijderen");
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Voorbeeld " + example.id + " verwijderen");
+    remove.addEventListener("click", async function () {
+      if (!window.confirm("Dit voorbeeld verwijderen? Het volgende model wordt zonder dit voorbeeld getraind.")) { return; }
+      remove.disabled = true;
+      try {
+        await api("DELETE", "/api/admin/training-examples/" + example.id);
+        $("examples-status").textContent = "Het voorbeeld is verwijderd.";
+        await loadExamples();
+      } catch (e) {
+        $("examples-status").textContent = e.message;
+        remove.disabled = false;
+      }
+    });
+    actions.appendChild(remove);
+    tr.appendChild(actions);
+    return tr;
+  }
+
+  async function loadExamples() {
+    var kept = await api("GET", "/api/admin/training-examples");
+    $("examples-count").textContent = String(kept.total);
+    var body = $("examples");
+    body.textContent = "";
+    kept.examples.forEach(function (example) { body.appendChild(renderExample(example)); });
+    $("examples-empty").hidden = kept.examples.length > 0;
+  }
+
   $("export").addEventListener("click", async function () {
     $("export").disabled = true;
     try {
       var report = await api("POST", "/api/admin/nlu-inbox/export");
+      await loadExamples();
       var parts = Object.keys(report.written).map(function (f) { return f + ": " + report.written[f]; });
-      $("export-result").textContent = "Toegevoegd: " + (parts.join(", ") || "niets nieuws") +
+      $("export-result").textContent = "Bewaard voor de volgende training: " + (parts.join(", ") || "niets nieuws") +
         (report.patterns_added.length ? ". Nieuwe woorden: " + report.patterns_added.join(", ") : "") +
         (report.refused.length ? ". Geweigerd: " + report.refused.length + " (" + report.refused.map(function (r) { return r.reason; }).join(", ") + ")." : ".");
     } catch (e) {
@@ -584,6 +625,7 @@
       await loadDashboard();
       myId = me.worker.id;
       await load();
+      await loadExamples();
       await loadModels();
       await loadWorkers();
       await loadSettings();

@@ -1,22 +1,25 @@
 """Admin API: the NLU inbox (masked messages the assistant was unsure about), annotation,
-and the worker's "de assistent begreep dit verkeerd" flag."""
+the annotated examples kept as training data (list, delete), and the worker's "de assistent
+begreep dit verkeerd" flag."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from baken_core import entity_patterns
 from handoff.deps import CurrentAdmin, CurrentWorker, Desk, MessageId
 from handoff.learning import intent_catalog, nlu_inbox, training_export
 from handoff.store import conversations as convs
 from handoff.store.db import MAX_ID
-from handoff.store.models import Author, InboxStatus, Message, NluInboxItem, Worker, utcnow
+from handoff.store.models import Author, InboxStatus, Message, NluInboxItem, TrainingExample, Worker, utcnow
 
 router = APIRouter(prefix="/api", tags=["admin"])
+ExampleId = Annotated[int, Path(ge=1, le=MAX_ID)]
+EXAMPLES_SHOWN = 500
 
 
 class IntentOut(BaseModel):
@@ -181,7 +184,9 @@ class ExportResult(BaseModel):
 
 
 @router.post(
-    "/admin/nlu-inbox/export", response_model=ExportResult, summary="Write annotations to data/nlu/<topic>.yml"
+    "/admin/nlu-inbox/export",
+    response_model=ExportResult,
+    summary="Keep annotations as training examples in the database (used from the next training on)",
 )
 async def export(admin: CurrentAdmin, desk: Desk) -> Any:
     with desk.sessions.begin() as session:
@@ -192,3 +197,64 @@ async def export(admin: CurrentAdmin, desk: Desk) -> Any:
         refused=[Refused(item_id=i, reason=reason) for i, reason in report.refused],
         patterns_added=report.patterns_added,
     )
+
+
+class ExampleOut(BaseModel):
+    id: int
+    intent: str
+    text: str
+    entities: list[str]
+    """"label: phrase" for each marked word."""
+    annotated_by: str | None
+    annotated_at: str | None
+    created_at: str
+    linked: bool
+    """Still linked to its conversation: the citizen's erasure deletes it."""
+
+
+class Examples(BaseModel):
+    total: int
+    examples: list[ExampleOut]
+    """The newest first, at most 500."""
+
+
+@router.get("/admin/training-examples", response_model=Examples, summary="Annotated examples kept as training data")
+async def training_examples(admin: CurrentAdmin, desk: Desk) -> Any:
+    with desk.sessions() as session:
+        total = int(session.scalar(select(func.count()).select_from(TrainingExample)) or 0)
+        rows = session.execute(
+            select(TrainingExample, Worker.name)
+            .outerjoin(Worker, Worker.id == TrainingExample.annotated_by)
+            .order_by(TrainingExample.id.desc())
+            .limit(EXAMPLES_SHOWN)
+        ).all()
+    return Examples(
+        total=total,
+        examples=[
+            ExampleOut(
+                id=example.id,
+                intent=example.intent,
+                text=example.text,
+                entities=[f"{m.get('entity')}: {m.get('text')}" for m in example.entities or []],
+                annotated_by=name,
+                annotated_at=example.annotated_at.isoformat() if example.annotated_at else None,
+                created_at=example.created_at.isoformat(),
+                linked=example.conversation_id is not None or example.message_id is not None,
+            )
+            for example, name in rows
+        ],
+    )
+
+
+@router.delete(
+    "/admin/training-examples/{example_id}",
+    status_code=204,
+    summary="Delete a training example (the next training goes without it)",
+)
+async def delete_training_example(example_id: ExampleId, admin: CurrentAdmin, desk: Desk) -> None:
+    with desk.sessions.begin() as session:
+        example = session.get(TrainingExample, example_id)
+        if example is None:
+            raise HTTPException(404, "Dit voorbeeld bestaat niet (meer).")
+        session.delete(example)
+        convs.audit(session, "delete_training_example", worker=admin, detail={"example": example_id})

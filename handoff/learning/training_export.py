@@ -1,15 +1,19 @@
-"""Write annotated NLU inbox items to the training data: `data/nlu/<topic>.yml`.
+"""Take annotated NLU inbox items into the training data: rows in `training_examples`.
 
-The files stay plain Rasa YAML, diffable and reviewable in git: an example is appended to
-its intent's `examples: |` block (a new block at the end when the intent has none there).
-Three guards before anything is written: the text passed the masking (it came from the
-inbox), it contains no BSN by the 11-proef (baken_core.pii.contains_bsn, a last check),
-and it is not in a held-out test set (that would spoil the measurement).
+Issue 14: no citizen text in git. An annotation is stored in the desk's database with its
+provenance (inbox item, message, conversation; who annotated it and when), so the citizen's
+erasure deletes it, and is merged into a copy of data/ only when a model is trained
+(training_data.py). Nothing here writes under data/.
 
-Words the admin marked as entities are written as Rasa markup (`[vesteda](creditor)`) and
-added to the entity ruler's phrase list (`data/nlp/entity_patterns.yml`), which is what
-recognises entities in Baken's pipeline; a phrase that masking would change (personal
-data) is never added.
+Guards before an example is stored (and again at merge time): the text passed the masking
+(it came from the inbox), it contains no BSN by the 11-proef (baken_core.pii.contains_bsn, a
+last check), it is not in a held-out test set (that would spoil the measurement), and it is
+not already one of the git-tracked training lines.
+
+Words the admin marked as entities become Rasa markup (`[vesteda](creditor)`) and phrases
+for the entity ruler in the merged copy; a phrase that masking would change (personal data)
+never becomes either, and a phrase with digits is markup only (the ruler's number rules
+find amounts).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +31,7 @@ from baken_core import entity_patterns
 from baken_core.paths import PROJECT_ROOT, data_dir
 from baken_core.pii import contains_bsn, mask
 from handoff.learning import intent_catalog
-from handoff.store.models import InboxStatus, NluInboxItem, utcnow
+from handoff.store.models import InboxStatus, Message, NluInboxItem, TrainingExample, utcnow
 
 HELDOUT_DIR = PROJECT_ROOT / "data" / "evaluation"
 MAX_EXAMPLE_CHARS = 1000
@@ -113,59 +118,119 @@ def append_examples(path: Path, intent: str, texts: list[str]) -> int:
     return len(new)
 
 
+def training_lines(data: Path) -> set[str]:
+    """Every example of the git-tracked training data (`<data>/nlu/*.yml`), as plain() text."""
+    lines: set[str] = set()
+    for path in sorted((data / "nlu").glob("*.yml")):
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in loaded.get("nlu") or []:
+            examples = block.get("examples") if isinstance(block, dict) else None
+            if isinstance(examples, str):
+                lines.update(plain(line.strip()[2:]) for line in examples.splitlines() if line.strip().startswith("- "))
+    return lines
+
+
+def ruler_phrases(marks: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The marks that become entity ruler phrases: not personal, without digits."""
+    return [
+        m
+        for m in marks
+        if not personal(m.get("text", ""))
+        and not any(ch.isdigit() for ch in m.get("text", ""))  # "250 euro" as a phrase fits one case
+    ]
+
+
+def known_ruler_phrases(data: Path) -> set[str]:
+    """ "label: phrase" for every phrase the git-tracked pattern file already has."""
+    path = data / entity_patterns.PATTERNS_FILE
+    return {
+        f"{label}: {phrase}"
+        for label in entity_patterns.MEANINGS
+        for phrase in entity_patterns.known_phrases(label, path)
+    }
+
+
 @dataclass
 class ExportReport:
     written: dict[str, int] = field(default_factory=dict)
+    """Examples stored per topic (the `data/nlu/<topic>.yml` they join at training time)."""
     refused: list[tuple[int, str]] = field(default_factory=list)
     patterns_added: list[str] = field(default_factory=list)
-    """"label: phrase" for each phrase new to the entity ruler."""
+    """"label: phrase" for each phrase new to the entity ruler (from the next training on)."""
 
     @property
     def total(self) -> int:
         return sum(self.written.values())
 
 
-def export_annotated(session: Session, nlu_dir: Path | None = None) -> ExportReport:
-    """Write every annotated, not yet exported item to its topic file; mark it exported."""
-    folder = nlu_dir or data_dir() / "nlu"
-    patterns = folder.parent / entity_patterns.PATTERNS_FILE
+def _refuse(item: NluInboxItem, text: str, heldout: set[str], existing: set[str]) -> tuple[str, bool] | None:
+    """Why this item cannot become an example, and whether that is for good; None: it can."""
+    if intent_catalog.by_name(item.annotated_intent or "") is None:
+        return "onbekende intentie", False
+    if not text:
+        return "lege tekst", False
+    if contains_bsn(text):
+        return "bevat een BSN", False
+    if " ".join(text.split()).lower() in heldout:
+        return "staat in een testset", True  # never train on it; nothing more to do
+    if plain(text) in existing:
+        return "staat al in de trainingsdata", True
+    return None
+
+
+def export_annotated(session: Session, data: Path | None = None) -> ExportReport:
+    """Store every annotated, not yet exported item as a training example; mark it exported.
+
+    `data` is the git-tracked data folder the examples are compared with (read only)."""
+    base = data or data_dir()
     report = ExportReport()
     heldout = heldout_texts()
+    existing = training_lines(base)
+    phrases = known_ruler_phrases(base)
+    for stored in session.scalars(select(TrainingExample.entities)):
+        phrases.update(f"{m['entity']}: {entity_patterns.normalise_phrase(m['text'])}" for m in stored or [])
     items = session.scalars(
         select(NluInboxItem)
         .where(NluInboxItem.status == InboxStatus.annotated, NluInboxItem.exported_at.is_(None))
         .order_by(NluInboxItem.id)
     ).all()
-    by_file: dict[tuple[Path, str], list[str]] = {}
     now = utcnow()
     for item in items:
-        intent = intent_catalog.by_name(item.annotated_intent or "")
         text = clean_example(item.masked_text)
-        if intent is None:
-            report.refused.append((item.id, "onbekende intentie"))
+        refused = _refuse(item, text, heldout, existing)
+        if refused is not None:
+            report.refused.append((item.id, refused[0]))
+            if refused[1]:
+                item.exported_at = now
             continue
-        if not text:
-            report.refused.append((item.id, "lege tekst"))
-            continue
-        if contains_bsn(text):
-            report.refused.append((item.id, "bevat een BSN"))
-            continue
-        if " ".join(text.split()).lower() in heldout:
-            report.refused.append((item.id, "staat in een testset"))
-            item.exported_at = now  # never train on it; nothing more to do
-            continue
+        intent = intent_catalog.by_name(item.annotated_intent or "")
+        assert intent is not None
         marks = [m for m in item.annotated_entities or [] if not personal(m.get("text", ""))]
-        for mark in marks:
-            if any(ch.isdigit() for ch in mark.get("text", "")):
-                continue  # numbers and amounts are the ruler's token rules' job; "250 euro" as a phrase fits one case
+        for mark in ruler_phrases(marks):
             try:
-                if entity_patterns.add_phrase(mark["entity"], mark["text"], mark["value"], patterns):
-                    report.patterns_added.append(f"{mark['entity']}: {entity_patterns.normalise_phrase(mark['text'])}")
+                entity_patterns.check(mark["entity"], mark["text"], mark["value"])
             except (entity_patterns.PatternError, KeyError):
                 report.refused.append((item.id, "woord niet als patroon toegevoegd"))
-        by_file.setdefault((folder / f"{intent.topic}.yml", intent.name), []).append(with_entities(text, marks))
+                continue
+            phrase = f"{mark['entity']}: {entity_patterns.normalise_phrase(mark['text'])}"
+            if phrase not in phrases:
+                phrases.add(phrase)
+                report.patterns_added.append(phrase)
+        message = session.get(Message, item.message_id) if item.message_id is not None else None
+        session.add(
+            TrainingExample(
+                intent=intent.name,
+                text=text,
+                entities=marks or None,
+                inbox_item_id=item.id,
+                message_id=item.message_id,
+                conversation_id=message.conversation_id if message is not None else None,
+                annotated_by=item.annotated_by,
+                annotated_at=item.annotated_at,
+                created_at=now,
+            )
+        )
+        report.written[intent.topic] = report.written.get(intent.topic, 0) + 1
         item.exported_at = now
-    for (path, intent_name), texts in by_file.items():
-        added = append_examples(path, intent_name, texts)
-        report.written[path.name] = report.written.get(path.name, 0) + added
+    session.flush()
     return report

@@ -1,8 +1,12 @@
-"""Retrain in the background: export annotations, validate, train, evaluate.
+"""Retrain in the background: take annotations, merge the data, validate, train, evaluate.
 
 Runs the Rasa side as subprocesses from .venv-rasa (the desk never imports Rasa) and keeps
 the registry row up to date (stage, progress %), so the admin page can show a progress
 bar. Training output is read for progress only; it is not logged (it may quote data).
+
+The model is trained on a merged copy of data/ in a temporary folder of the job's own
+(training_data.py: the git-tracked data plus the database's annotated examples), passed to
+Rasa as `BAKEN_DATA_DIR` and deleted when the job ends; the repository's data/ is only read.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ import yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from baken_core.paths import PROJECT_ROOT, data_dir
-from handoff.learning import training_export
+from baken_core.paths import PROJECT_ROOT
+from handoff.learning import training_data, training_export
 from handoff.store.models import ModelStatus, ModelVersion, utcnow
 
 log = logging.getLogger(__name__)
@@ -61,11 +65,13 @@ class Progress:
                 version.progress = max(version.progress, min(100, percent))
 
 
-async def _run(command: list[str], on_line: Callable[[str], None], timeout_s: float) -> int:
+async def _run(command: list[str], on_line: Callable[[str], None], timeout_s: float, data: Path | None = None) -> int:
+    """Run `command` in the project; with `data`, the Rasa side reads that folder as data/."""
+    extra = {"BAKEN_DATA_DIR": str(data)} if data is not None else {}
     process = await asyncio.create_subprocess_exec(
         *command,
         cwd=PROJECT_ROOT,
-        env={**os.environ, **ENV},
+        env={**os.environ, **ENV, **extra},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -128,15 +134,15 @@ async def score_live_if_needed(sessions: sessionmaker[Session], settings: JobSet
             stored.metrics = scores
 
 
-async def _validate(settings: JobSettings) -> None:
+async def _validate(settings: JobSettings, data: Path) -> None:
     lines: list[str] = []
     command = [str(settings.rasa_bin / "rasa"), "data", "validate", "--domain", str(PROJECT_ROOT / "domain")]
-    code = await _run([*command, "--data", str(data_dir())], lines.append, settings.timeout_s)
+    code = await _run([*command, "--data", str(data)], lines.append, settings.timeout_s, data)
     if code != 0:
         raise RuntimeError("De trainingsdata kloppen niet (rasa data validate).")
 
 
-async def _train(model_path: Path, config: Path, settings: JobSettings, progress: Progress) -> None:
+async def _train(model_path: Path, config: Path, settings: JobSettings, progress: Progress, data: Path) -> None:
     """Train with the project's trainer; the bar moves with each finished graph component."""
     total = expected_components(config)
     finished = 0
@@ -151,7 +157,7 @@ async def _train(model_path: Path, config: Path, settings: JobSettings, progress
     command = [str(settings.rasa_bin / "python"), "-m", "baken_nlu.train", "--out", str(model_path.parent)]
     command += ["--name", model_path.name.removesuffix(".tar.gz"), "--config", str(config)]
     command += ["--spacy-dir", str(model_path.parent / "spacy"), "--force"]
-    code = await _run(command, on_train_line, settings.timeout_s)
+    code = await _run(command, on_train_line, settings.timeout_s, data)
     if code != 0 or not model_path.exists():
         raise RuntimeError("Het trainen is mislukt.")
 
@@ -210,12 +216,18 @@ async def _run_job(sessions: sessionmaker[Session], version_id: int, settings: J
         model_path, config = Path(version.path), PROJECT_ROOT / version.config
     try:
         progress.set("trainingsdata bijwerken", 2)
-        with sessions.begin() as session:
-            training_export.export_annotated(session)
-        progress.set("trainingsdata controleren", 5)
-        await _validate(settings)
-        progress.set("trainen", TRAIN_FROM)
-        await _train(model_path, config, settings, progress)
+        with tempfile.TemporaryDirectory(prefix="baken-training-data-") as folder:
+            data = Path(folder) / "data"
+            with sessions.begin() as session:
+                training_export.export_annotated(session)
+                training_data.merge(session, data)
+                version = session.get(ModelVersion, version_id)
+                if version is not None:
+                    version.data_hash = training_data.merged_hash(data)
+            progress.set("trainingsdata controleren", 5)
+            await _validate(settings, data)
+            progress.set("trainen", TRAIN_FROM)
+            await _train(model_path, config, settings, progress, data)
         progress.set("beoordelen op de testset", TRAIN_TO)
         # The new model and (the first time) the live model are scored side by side: each
         # load is mostly one core's work, and this machine has two.

@@ -1,5 +1,6 @@
 """Erasure on request (AVG art. 17): a citizen, or an admin on their behalf, deletes all of
-the citizen's conversations, messages, attachments, NLU inbox items and Rasa trackers.
+the citizen's conversations, messages, attachments, NLU inbox items, the training examples
+annotated from their messages (so the next model is trained without them) and Rasa trackers.
 
 An open handoff ends with it: the worker's inbox hears `erased` and says so. The audit log
 keeps that it happened (who asked, which channel, the conversations' numbers), not what was

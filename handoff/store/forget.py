@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, func, inspect, select, text, update
+from sqlalchemy import bindparam, delete, func, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +33,7 @@ from handoff.store.models import (
     Message,
     NluInboxItem,
     PurgeTask,
+    TrainingExample,
 )
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ class Forgotten:
 def forget(session: Session, conversations: Sequence[Conversation], *, erase_inbox: bool) -> Forgotten:
     """Delete these conversations and everything of theirs (see the module docstring).
 
-    `erase_inbox`: the citizen asked; their messages' NLU inbox items go too. Retention
-    leaves those (masked, with their own retention) and only unlinks them."""
+    `erase_inbox`: the citizen asked; their messages' NLU inbox items and the training
+    examples annotated from them go too. Retention leaves those (masked; inbox items have
+    their own retention, examples stay training data) and only unlinks them."""
     if not conversations:
         return Forgotten(0, 0, 0)
     ids = [c.id for c in conversations]
@@ -76,6 +78,14 @@ def forget(session: Session, conversations: Sequence[Conversation], *, erase_inb
                 update(NluInboxItem).where(NluInboxItem.id.in_(inbox)).values(message_id=None),
                 execution_options={"synchronize_session": False},
             )
+    examples = or_(TrainingExample.conversation_id.in_(ids), TrainingExample.message_id.in_(message_ids))
+    if erase_inbox:
+        session.execute(delete(TrainingExample).where(examples), execution_options={"synchronize_session": False})
+    else:
+        session.execute(
+            update(TrainingExample).where(examples).values(conversation_id=None, message_id=None),
+            execution_options={"synchronize_session": False},
+        )
     for logged in session.scalars(select(AuditLog).where(AuditLog.conversation_id.in_(ids))):
         logged.detail = {**(logged.detail or {}), "conversation": logged.conversation_id}
         logged.conversation_id = None

@@ -267,9 +267,35 @@ class NluInboxItem(Base):
     annotated_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
     annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     exported_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    """When the annotation was written to data/nlu/<topic>.yml."""
+    """When the annotation was taken into `training_examples` (or refused for good)."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TrainingExample(Base):
+    """An annotated citizen message as NLU training data: its masked text, intent and the words
+    the admin marked. Kept here, not in data/ (git cannot forget), and merged into a copy of
+    data/ when a model is trained (handoff/learning/training_data.py).
+
+    Provenance, so that the citizen's erasure deletes it (handoff/store/forget.py): the inbox
+    item, message and conversation it came from. Retention of the conversation only unlinks
+    it; who annotated it and when stay for the admin.
+    """
+
+    __tablename__ = "training_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    """Masked, on one line, without entity markup."""
+    entities: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
+    """Words the admin marked: [{"text", "entity", "value"}], as on the inbox item."""
+    inbox_item_id: Mapped[int | None] = mapped_column(ForeignKey("nlu_inbox_items.id", ondelete="SET NULL"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), index=True)
+    annotated_by: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ModelStatus(str, enum.Enum):

@@ -11,9 +11,10 @@ ASGI app and a scripted Rasa (tests/rasa_stub.py: the fuzzer tests the desk, not
   other HTTP methods get 405, never a 500.
 
 Server-sent event streams never end, so they are left out (by path and by media type).
-Two admin operations reach outside the database (a Rasa training run in the background;
-writing annotations into data/nlu), so they are fuzzed anonymously only; the app's model
-folders point into the test's temporary folder. The Telegram webhook is fuzzed too:
+One admin operation reaches outside the database (a Rasa training run in the background),
+so it is fuzzed anonymously only; the app's model folders point into the test's temporary
+folder. Keeping annotations as training examples stays in the database, so it is fuzzed as
+an admin too. The Telegram webhook is fuzzed too:
 without Telegram configured it answers 404.
 """
 
@@ -155,13 +156,12 @@ def _app(database_url: str, rasa: StubRasa, folder: Path) -> FastAPI:
 schema = schemathesis.openapi.from_dict(_app("sqlite://", StubRasa(), Path("unused")).openapi(), config=CONFIG).exclude(
     streams
 )
-# Not as an admin: one starts a real Rasa training, the other writes into data/nlu; and not
-# the two that end the fuzzer's own session (logout; a password reset or role change of a
-# worker, which could be the fuzzer herself): every later case would meet a 401. Both are
-# still fuzzed without a session, and tested in tests/handoff/inbox/test_sessions.py.
+# Not as an admin: the one that starts a real Rasa training; and not the two that end the
+# fuzzer's own session (logout; a password reset or role change of a worker, which could be
+# the fuzzer herself): every later case would meet a 401. Both are still fuzzed without a
+# session, and tested in tests/handoff/inbox/test_sessions.py.
 signed_in = (
     schema.exclude(method="POST", path="/api/admin/models/train")
-    .exclude(method="POST", path="/api/admin/nlu-inbox/export")
     .exclude(method="POST", path="/api/auth/logout")
     .exclude(method="POST", path="/api/admin/workers/{worker_id}")
 )

@@ -1,6 +1,7 @@
 """The NLU inbox through the real app and the real Rasa server: the parse comes back with
 the replies (the `baken` channel), unsure messages reach the admin masked, workers flag,
-admins annotate and export to the training files."""
+admins annotate and keep them as training examples in the database (never in data/), see
+them and delete one."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from baken_core.paths import PROJECT_ROOT
 from desk.app import create_app
 from handoff import auth
 from handoff.config import DeskSettings
+from handoff.learning import training_data
 from handoff.store.db import create_engine, session_factory
-from handoff.store.models import Author, Message, Role
+from handoff.store.models import AuditLog, Author, Message, Role
 from tests.handoff.inbox.test_api import PASSWORD, as_worker, citizen_says, login
 from tests.rasa_stub import StubRasa
 
@@ -59,8 +62,20 @@ def test_every_handled_message_keeps_its_parse(desk: tuple[TestClient, str, Path
     assert "financien" in message.nlu["domains"] or message.nlu["domains"] == []
 
 
-def test_unsure_message_reaches_the_admin_masked_and_is_annotated(desk: tuple[TestClient, str, Path]) -> None:
-    client, _, data = desk
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def merged_nlu(session: Session, out: Path, name: str) -> str:
+    """The topic file as the next training would see it."""
+    training_data.merge(session, out)
+    return (out / "nlu" / name).read_text(encoding="utf-8")
+
+
+def test_unsure_message_reaches_the_admin_masked_and_is_annotated(
+    desk: tuple[TestClient, str, Path], tmp_path: Path
+) -> None:
+    client, url, data = desk
     visitor = uuid.uuid4().hex
     text = f"mijn bsn is {VALID_BSN} en mail me op piet@example.nl, wat is een wsnp traject eigenlijk"
     citizen_says(client, visitor, text)
@@ -92,14 +107,32 @@ def test_unsure_message_reaches_the_admin_masked_and_is_annotated(desk: tuple[Te
     after = as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()
     assert all(g["group_key"] != group["group_key"] for g in after["groups"])
 
+    before = snapshot(data)
     exported = as_worker(client, bram, "POST", "/api/admin/nlu-inbox/export").json()
-    assert exported["written"] == {"schulden.yml": 1} and exported["refused"] == []
-    written = (data / "nlu" / "schulden.yml").read_text(encoding="utf-8")
-    assert "wat is een wsnp traject eigenlijk" in written and VALID_BSN not in written and "[BSN]" in written
+    assert exported["written"] == {"schulden": 1} and exported["refused"] == []
+    assert snapshot(data) == before  # nothing under data/ changed
+    kept = as_worker(client, bram, "GET", "/api/admin/training-examples").json()
+    assert kept["total"] == 1 and as_worker(client, anna, "GET", "/api/admin/training-examples").status_code == 403
+    example = kept["examples"][0]
+    assert "wat is een wsnp traject eigenlijk" in example["text"] and VALID_BSN not in example["text"]
+    assert "[BSN]" in example["text"] and example["intent"] == "ask_schuldhulpverlening"
+    assert example["annotated_by"] == "bram" and example["linked"] is True
+    with session_factory(create_engine(url)).begin() as session:
+        written = merged_nlu(session, tmp_path / "merged", "schulden.yml")
+    assert "wat is een wsnp traject eigenlijk" in written and "[BSN]" in written  # in the next training's data
+
+    assert as_worker(client, anna, "DELETE", f"/api/admin/training-examples/{example['id']}").status_code == 403
+    assert as_worker(client, bram, "DELETE", f"/api/admin/training-examples/{example['id']}").status_code == 204
+    assert as_worker(client, bram, "DELETE", f"/api/admin/training-examples/{example['id']}").status_code == 404
+    assert as_worker(client, bram, "GET", "/api/admin/training-examples").json() == {"total": 0, "examples": []}
+    with session_factory(create_engine(url)).begin() as session:
+        assert "wsnp traject" not in merged_nlu(session, tmp_path / "merged-after", "schulden.yml")
+        deleted = session.scalars(select(AuditLog).where(AuditLog.action == "delete_training_example")).one()
+        assert deleted.detail == {"example": example["id"]}  # the number, not the text
 
 
-def test_the_admin_marks_words_as_entities(desk: tuple[TestClient, str, Path]) -> None:
-    client, _, data = desk
+def test_the_admin_marks_words_as_entities(desk: tuple[TestClient, str, Path], tmp_path: Path) -> None:
+    client, url, data = desk
     citizen_says(client, uuid.uuid4().hex, "ik heb een achterstand bij Vesteda van 250 euro, bel me op 0612345678")
     bram = login(client, "bram")
     inbox = as_worker(client, bram, "GET", "/api/admin/nlu-inbox").json()
@@ -131,11 +164,16 @@ def test_the_admin_marks_words_as_entities(desk: tuple[TestClient, str, Path]) -
     vesteda = {"text": "Vesteda", "entity": "creditor", "value": "woningcorporatie"}
     done = annotate([vesteda, {"text": "250 euro", "entity": "amount"}])
     assert done.json() == {"updated": len(group["item_ids"])}
+    before = snapshot(data)
     exported = as_worker(client, bram, "POST", "/api/admin/nlu-inbox/export").json()
     assert exported["patterns_added"] == ["creditor: vesteda"]  # amounts are found by the ruler's number rules
-    written = (data / "nlu" / "schulden.yml").read_text(encoding="utf-8")
+    assert snapshot(data) == before
+    kept = as_worker(client, bram, "GET", "/api/admin/training-examples").json()["examples"]
+    assert [e["entities"] for e in kept] == [["creditor: vesteda", "amount: 250 euro"]]
+    with session_factory(create_engine(url)).begin() as session:
+        written = merged_nlu(session, tmp_path / "merged", "schulden.yml")
     assert "achterstand bij [Vesteda](creditor) van [250 euro](amount)" in written
-    patterns = yaml.safe_load((data / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8"))
+    patterns = yaml.safe_load((tmp_path / "merged" / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8"))
     assert "vesteda" in patterns["phrases"]["creditor"]["woningcorporatie"]
 
 

@@ -1,10 +1,9 @@
 """The NLU inbox on both databases: what counts as unsure, masking before storage, grouping,
-flags, retention; and writing annotations to the Rasa training files with its guards."""
+flags, retention. Annotations as training examples: test_training_examples.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
 
@@ -112,93 +111,18 @@ def test_items_expire_after_the_retention(sessions: sessionmaker[Session]) -> No
         assert [i.masked_text for i in session.scalars(select(NluInboxItem))] == ["nieuw bericht"]
 
 
-@pytest.fixture
-def nlu_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "nlu"
-    shutil.copytree(PROJECT_ROOT / "data" / "nlu", folder)
-    return folder
-
-
 def examples_of(path: Path, intent: str) -> list[str]:
     blocks = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
     block = next(b for b in blocks if b.get("intent") == intent)
     return [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
 
 
-def annotate(session: Session, text: str, intent: str, who: str) -> NluInboxItem:
-    item = nlu_inbox.add(session, citizen_message(session, text, who=who), "fallback", T)
-    assert item is not None
-    item.status, item.annotated_intent = InboxStatus.annotated, intent
-    return item
-
-
-def test_export_appends_to_the_topic_file_and_keeps_valid_yaml(sessions: sessionmaker[Session], nlu_dir: Path) -> None:
-    before = examples_of(nlu_dir / "schulden.yml", "ask_deurwaarder")
-    with sessions.begin() as session:
-        annotate(session, "die man van de deurwaarder stond [NAAM](x) gewoon voor de deur", "ask_deurwaarder", "a")
-        annotate(session, "hoe kom ik bij de voedselbank in de buurt", "ask_voedselbank", "b")
-        report = training_export.export_annotated(session, nlu_dir)
-    assert report.written == {"schulden.yml": 1, "inkomen.yml": 1} and report.refused == []
-    after = examples_of(nlu_dir / "schulden.yml", "ask_deurwaarder")
-    assert after[: len(before)] == before
-    assert after[-1] == "die man van de deurwaarder stond [NAAM] (x) gewoon voor de deur"  # no entity syntax
-    assert "hoe kom ik bij de voedselbank in de buurt" in examples_of(nlu_dir / "inkomen.yml", "ask_voedselbank")
-    with sessions.begin() as session:
-        assert training_export.export_annotated(session, nlu_dir).total == 0  # exported once
-
-
-def test_export_refuses_a_bsn_and_held_out_texts(sessions: sessionmaker[Session], nlu_dir: Path) -> None:
-    heldout = json.loads((PROJECT_ROOT / "data" / "evaluation" / "heldout.jsonl").read_text().splitlines()[0])["text"]
-    with sessions.begin() as session:
-        leaky = annotate(session, "ik heb schulden", "report_schulden", "a")
-        leaky.masked_text = f"ik heb schulden, bsn {VALID_BSN}"  # as if masking had failed
-        annotate(session, heldout, "greet", "b")
-        report = training_export.export_annotated(session, nlu_dir)
-    assert report.total == 0
-    assert sorted(reason for _, reason in report.refused) == ["bevat een BSN", "staat in een testset"]
-    for path in nlu_dir.glob("*.yml"):
-        assert VALID_BSN not in path.read_text(encoding="utf-8")
-
-
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    """data/nlu and data/nlp side by side, as the export expects them."""
+    """data/nlu and data/nlp side by side, as in the training job's merged copy."""
     for part in ("nlu", "nlp"):
         shutil.copytree(PROJECT_ROOT / "data" / part, tmp_path / "data" / part)
     return tmp_path / "data"
-
-
-def test_marked_words_become_markup_and_ruler_patterns(sessions: sessionmaker[Session], data_copy: Path) -> None:
-    with sessions.begin() as session:
-        item = annotate(session, "[NAAM]Vesteda stuurt steeds  brieven over de huur", "report_huurachterstand", "a")
-        item.annotated_entities = [
-            {"text": "vesteda", "entity": "creditor", "value": "woningcorporatie"},
-            {"text": "brieven", "entity": "creditor", "value": "x"},  # nonsense, but allowed: the admin decides
-            {"text": "twee maanden", "entity": "period", "value": "twee_maanden"},  # not in this text
-        ]
-        report = training_export.export_annotated(session, data_copy / "nlu")
-    assert report.refused == []
-    assert report.patterns_added == ["creditor: vesteda", "creditor: brieven", "period: twee maanden"]
-    example = examples_of(data_copy / "nlu" / "schulden.yml", "report_huurachterstand")[-1]
-    # a space after the placeholder, or Rasa would read "[NAAM][Vesteda]" as a list of entities
-    assert example == "[NAAM] [Vesteda](creditor) stuurt steeds [brieven](creditor) over de huur"
-    patterns = yaml.safe_load((data_copy / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8"))["phrases"]
-    assert "vesteda" in patterns["creditor"]["woningcorporatie"]
-    assert patterns["period"]["twee_maanden"] == ["twee maanden"]
-
-
-def test_personal_data_never_becomes_a_pattern(sessions: sessionmaker[Session], data_copy: Path) -> None:
-    patterns_before = (data_copy / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8")
-    with sessions.begin() as session:
-        item = annotate(session, "schuld bij incasso 0612345678 en cjib", "report_schulden", "a")
-        item.masked_text = f"schuld bij incasso {VALID_BSN} en cjib"  # as if masking had failed
-        item.annotated_entities = [{"text": VALID_BSN, "entity": "creditor", "value": "x"}]
-        other = annotate(session, "schuld bij de jansen incasso", "report_schulden", "b")
-        other.annotated_entities = [{"text": "0612345678", "entity": "creditor", "value": "telefoon"}]
-        report = training_export.export_annotated(session, data_copy / "nlu")
-    assert (data_copy / "nlp" / "entity_patterns.yml").read_text(encoding="utf-8") == patterns_before
-    assert report.patterns_added == [] and [r for _, r in report.refused] == ["bevat een BSN"]
-    assert all(VALID_BSN not in p.read_text(encoding="utf-8") for p in (data_copy / "nlu").glob("*.yml"))
 
 
 def test_an_example_already_there_is_not_added_again_with_markup(data_copy: Path) -> None:

@@ -11,12 +11,22 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.admin.dashboard import figures
+from handoff.learning import training_export
 from handoff.store import conversations as convs
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import Base
 from handoff.store.erasure import erase_citizen
 from handoff.store.forget import run_purge_tasks
-from handoff.store.models import AuditLog, Channel, Conversation, ConversationStatus, utcnow
+from handoff.store.models import (
+    AuditLog,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    InboxStatus,
+    NluInboxItem,
+    TrainingExample,
+    utcnow,
+)
 from tests.handoff.store.history import WORDS, conversation, tracker_senders, tracker_store
 
 WHO = "visitor-erase-0123456789"
@@ -45,6 +55,9 @@ def test_erasure_removes_every_trace_and_keeps_that_it_happened(
             session, "someone-else-0123456789", days_ago=1, closed_days_ago=1, trackers=trackers, now=now
         )
         convs.audit(session, "view", conversation=session.get(Conversation, open_.conversation_id))
+        for item in session.scalars(select(NluInboxItem)):  # an admin made training examples of them
+            item.status, item.annotated_intent = InboxStatus.annotated, "ask_deurwaarder"
+        assert training_export.export_annotated(session).total == 3
     period = ((now - dt.timedelta(days=30)).date(), now.date())
     with sessions() as session:
         before = figures(session, *period)
@@ -61,6 +74,7 @@ def test_erasure_removes_every_trace_and_keeps_that_it_happened(
         everything = every_text(session)
         assert WHO not in everything and SECRET not in everything and "depressie" not in everything
         assert WORDS in everything  # the other citizen's words are still there: the scan finds text
+        assert [e.text for e in session.scalars(select(TrainingExample))] == [WORDS]  # theirs stays training data
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "erase")).one()
         assert entry.detail == {
             "by": "citizen",
@@ -85,4 +99,10 @@ def test_every_text_column_is_searched() -> None:
         for column in table.columns
         if isinstance(column.type, String | Text)
     }
-    assert {"messages.text", "handoffs.summary", "citizens.external_id", "nlu_inbox_items.masked_text"} <= text_columns
+    assert {
+        "messages.text",
+        "handoffs.summary",
+        "citizens.external_id",
+        "nlu_inbox_items.masked_text",
+        "training_examples.text",
+    } <= text_columns
