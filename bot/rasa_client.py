@@ -108,14 +108,16 @@ class RasaClient:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _request(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> Any:
+    async def _request(
+        self, method: str, path: str, *, idempotent: bool = True, retries: int = RETRIES, **kwargs: Any
+    ) -> Any:
         """One request with a short retry. A request that is not idempotent (a citizen's
         message) is retried only when it cannot have reached Rasa (no connection): after a
         read timeout or a 5xx, Rasa may have handled it, and sending it again would make the
         assistant hear the message twice."""
         retryable: tuple[type[Exception], ...] = (httpx.TransportError, RasaUnavailable) if idempotent else NOT_SENT
         last: Exception | None = None
-        for attempt in range(RETRIES + 1):
+        for attempt in range(retries + 1):
             try:
                 response = await self._client.request(method, path, params=self._params, **kwargs)
                 if response.status_code >= 500:
@@ -124,7 +126,7 @@ class RasaClient:
                 return response.json()
             except retryable as exc:
                 last = exc
-                if attempt < RETRIES:
+                if attempt < retries:
                     await asyncio.sleep(RETRY_DELAY_S * (attempt + 1))
             except (httpx.TransportError, httpx.HTTPStatusError, ValueError) as exc:
                 raise RasaUnavailable(str(exc)) from exc
@@ -167,16 +169,18 @@ class RasaClient:
             raise RasaEmpty("Rasa answered with no message")
         return reply
 
-    async def tracker(self, sender_id: str) -> dict[str, Any]:
-        result = await self._request("GET", f"/conversations/{sender_id}/tracker")
+    async def tracker(self, sender_id: str, *, retries: int = RETRIES) -> dict[str, Any]:
+        """The conversation's tracker; `retries`: how often to try again (a pool with another
+        replica to ask passes 0)."""
+        result = await self._request("GET", f"/conversations/{sender_id}/tracker", retries=retries)
         return result if isinstance(result, dict) else {}
 
-    async def resume(self, sender_id: str) -> None:
+    async def resume(self, sender_id: str, *, retries: int = RETRIES) -> None:
         """Un-pause the assistant after a worker hands the conversation back."""
         # After ConversationPaused the assistant never listened; without action_listen its rules
         # would not match the next message.
         events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-        await self._request("POST", f"/conversations/{sender_id}/tracker/events", json=events)
+        await self._request("POST", f"/conversations/{sender_id}/tracker/events", json=events, retries=retries)
 
     async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
         """Load another model into the running server (Rasa's PUT /model); conversations go on."""

@@ -31,7 +31,16 @@ from typing import Any
 
 import httpx
 
-from bot.rasa_client import BotReply, RasaApi, RasaClient, RasaEmpty, RasaNotReady, RasaPaused, RasaUnavailable
+from bot.rasa_client import (
+    RETRIES,
+    BotReply,
+    RasaApi,
+    RasaClient,
+    RasaEmpty,
+    RasaNotReady,
+    RasaPaused,
+    RasaUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +185,16 @@ class RasaPool:
         assert not_ready is not None
         raise not_ready
 
-    async def _idempotent(self, sender_id: str, call: Callable[[RasaClient], Awaitable[Any]]) -> Any:
+    async def _idempotent(self, sender_id: str, call: Callable[[RasaClient, int], Awaitable[Any]]) -> Any:
+        """`call(client, retries)` on the conversation's replica, then the next ones. While another
+        replica is left to ask, a replica gets no retries of its own: a dead one costs one
+        failed request, not the client's retry delays, before the next is asked."""
         last: RasaUnavailable | None = None
-        for replica in self.candidates(sender_id):
+        candidates = self.candidates(sender_id)
+        for position, replica in enumerate(candidates):
+            retries = RETRIES if position == len(candidates) - 1 else 0
             try:
-                result = await call(replica.client)
+                result = await call(replica.client, retries)
             except RasaUnavailable as exc:
                 self.mark_down(replica, str(exc))
                 last = exc
@@ -191,11 +205,11 @@ class RasaPool:
         raise last
 
     async def tracker(self, sender_id: str) -> dict[str, Any]:
-        result = await self._idempotent(sender_id, lambda client: client.tracker(sender_id))
+        result = await self._idempotent(sender_id, lambda client, retries: client.tracker(sender_id, retries=retries))
         return result if isinstance(result, dict) else {}
 
     async def resume(self, sender_id: str) -> None:
-        await self._idempotent(sender_id, lambda client: client.resume(sender_id))
+        await self._idempotent(sender_id, lambda client, retries: client.resume(sender_id, retries=retries))
 
     async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
         """Every replica loads the model; a replica that is down loads the live file when it

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from bot.rasa_client import RasaClient, RasaNotReady, RasaUnavailable
+from bot.rasa_client import RETRIES, RasaClient, RasaNotReady, RasaUnavailable
 from bot.rasa_pool import RasaPool, connect_rasa, rendezvous_order, replica_urls
 
 URLS = ["http://rasa-1.test", "http://rasa-2.test", "http://rasa-3.test"]
@@ -185,6 +185,29 @@ def test_resume_and_tracker_go_to_the_conversations_replica_or_the_next() -> Non
         return tracker
 
     assert asyncio.run(talk()) == {"sender_id": sender, "heard": 1}
+
+
+def test_a_dead_replica_costs_one_request_before_the_next_is_asked() -> None:
+    """No retry delays on a replica while another is left to ask; the last one keeps its retries."""
+    replicas = FakeReplicas()
+    pool = replicas.pool()
+    sender = "widget-6"
+    home, second, last = rendezvous_order(sender, URLS)
+
+    async def talk() -> None:
+        replicas.state[home] = "refuse"
+        assert await pool.tracker(sender) == {"sender_id": sender, "heard": 0}
+        assert replicas.requests[home] == 1 and replicas.requests[second] == 1
+        replicas.state = dict.fromkeys(URLS, "refuse")
+        with pytest.raises(RasaUnavailable):
+            await pool.resume(sender)
+        await pool.close()
+
+    asyncio.run(talk())
+    # resume: home is marked down, so it is asked last: second and last once each, home with its
+    # retries (first try + RETRIES), after its one request for the tracker
+    assert replicas.requests[second] == 2 and replicas.requests[last] == 1
+    assert replicas.requests[home] == 1 + 1 + RETRIES
 
 
 def test_a_new_model_goes_to_every_replica_and_one_down_is_not_fatal() -> None:
