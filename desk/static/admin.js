@@ -214,8 +214,8 @@
     tr.appendChild(el("td", "example-text", example.text));
     tr.appendChild(el("td", null, example.intent));
     tr.appendChild(el("td", null, example.entities.join(", ") || "–"));
-    var when = example.annotated_at ? new Date(example.annotated_at).toLocaleDateString("nl-NL") : "";
-    tr.appendChild(el("td", null, (example.annotated_by || "–") + (when ? ", " + when : "")));
+    var day = example.annotated_at ? new Date(example.annotated_at).toLocaleDateString("nl-NL") : "";
+    tr.appendChild(el("td", null, (example.annotated_by || "–") + (day ? ", " + day : "")));
     var actions = el("td");
     var remove = el("button", null, "Verwijderen");
     remove.type = "button";
