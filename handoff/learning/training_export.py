@@ -14,6 +14,12 @@ Words the admin marked as entities become Rasa markup (`[vesteda](creditor)`) an
 for the entity ruler in the merged copy; a phrase that masking would change (personal data)
 never becomes either, and a phrase with digits is markup only (the ruler's number rules
 find amounts).
+
+How long an example is kept: while it is training data. It goes when an admin deletes it
+(the admin page), or with the citizen's erasure as long as the conversation it came from
+exists; conversation retention (90 days after closing by default) only cuts that link,
+after which the example is masked text tied to nobody in Baken. Models trained earlier keep
+what they learned from it; the next training goes without it.
 """
 
 from __future__ import annotations
