@@ -15,7 +15,7 @@ from bot.rasa_client import RasaApi
 from desk import errors, health, log_privacy, pages
 from desk.body_limit import BodyLimit
 from desk.lifespan import lifespan
-from handoff.admin import dashboard_api, gemeente_api, privacy_api, workers_api
+from handoff.admin import dashboard_api, gemeente_api, privacy_api, teams_api, workers_api
 from handoff.config import DeskSettings, settings
 from handoff.inbox import api as inbox_api
 from handoff.inbox import attachments_api, auth_api
@@ -38,6 +38,7 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app.include_router(workers_api.router)
     app.include_router(gemeente_api.router)
     app.include_router(privacy_api.router)
+    app.include_router(teams_api.router)
     pages.install(app, desk.widget_origin_list())
     app.include_router(attachments_api.router)
     app.include_router(health.router)

@@ -1,6 +1,11 @@
 """The worker inbox's JSON API: queue, claim, transcript, reply, notes, hand back, transfer,
-close, colleagues, standard replies, the live stream. Every view, claim, transfer and close
-goes to the audit log. (Logging in: auth_api.py.)"""
+close, colleagues, teams, standard replies, the live stream. Every view, claim, transfer and
+close goes to the audit log. (Logging in: auth_api.py.)
+
+Teams (issue 15, handoff/store/teams.py): the queue comes crisis first (every crisis, for
+everyone), then the worker's own teams and the conversations of no team, then the other
+teams' ("help elsewhere"); each item names its team. A transfer goes to a colleague or
+back to the queue of a team, with a note the receiving side reads with the summary."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +27,20 @@ from handoff import auth, sse, worker_sessions
 from handoff.deps import ConversationId, CurrentWorker, Desk, get_or_404
 from handoff.inbox import access, replies
 from handoff.store import conversations as convs
+from handoff.store import queue_info, teams
 from handoff.store.db import MAX_ID
-from handoff.store.models import Author, Conversation, ConversationStatus, Outcome, Role, Worker, utcnow
+from handoff.store.models import (
+    Author,
+    Conversation,
+    ConversationStatus,
+    Outcome,
+    Presence,
+    Role,
+    Team,
+    TeamMember,
+    Worker,
+    utcnow,
+)
 
 GONE = "Dit gesprek bestaat niet (meer): de inwoner kan het hebben gewist, of de bewaartermijn is voorbij."
 router = APIRouter(prefix="/api", tags=["inbox"])
@@ -33,6 +50,8 @@ CLAIMED = (
     "{name} leest wat je al schreef."
 )
 CLOSED = "De medewerker heeft het gesprek afgesloten. Je kunt altijd een nieuw gesprek beginnen door iets te typen."
+TO_COLLEAGUE = "Je gesprek gaat nu naar {name} (medewerker). Je hoeft je verhaal niet opnieuw te vertellen."
+TO_TEAM = "Je gesprek gaat naar {team}. Je hoeft je verhaal niet opnieuw te vertellen."
 
 
 # No NUL characters: PostgreSQL text cannot hold them (a 422, not a database error).
@@ -51,11 +70,27 @@ class QueueItem(BaseModel):
     summary: str
     waiting_seconds: int
     worker_id: int | None
+    team_id: int | None = None
+    team_name: str | None = None
+    my_team: bool = True
+    """One of the worker's teams, or no team (the shared queue); false: another team's ("help elsewhere")."""
+    note: str | None = None
+    """The note of the last transfer, for the receiving side."""
+
+
+class TeamTab(BaseModel):
+    id: int
+    name: str
+    mine: bool
+    waiting: int
+    online: int
 
 
 class Inbox(BaseModel):
     waiting: list[QueueItem]
     mine: list[QueueItem]
+    teams: list[TeamTab] = []
+    """Active teams, the worker's own first, with how many wait and how many are online."""
 
 
 class TranscriptMessage(BaseModel):
@@ -74,6 +109,10 @@ class Transcript(BaseModel):
     worker_id: int | None
     summary: str | None
     messages: list[TranscriptMessage]
+    team_id: int | None = None
+    team_name: str | None = None
+    note: str | None = None
+    """The note of the last transfer (with the summary: for whoever may read that)."""
     access: Literal["own", "reason", "queue", "none"] = "own"
     """own: yours; reason: opened with a reason; queue: waiting, summary only until you claim
     it; none: not yours, opens only with a reason (POST …/read). See handoff/inbox/access.py."""
@@ -98,11 +137,34 @@ class Close(BaseModel):
 
 
 class Transfer(BaseModel):
-    to_worker_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    """To a colleague (`to_worker_id`) or to a team's queue (`to_team_id`), with a note."""
+
+    to_worker_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
+    to_team_id: Annotated[int | None, Field(ge=1, le=MAX_ID)] = None
+    note: Annotated[str, Field(max_length=1000, pattern=NO_NUL)] = ""
+
+    @model_validator(mode="after")
+    def one_target(self) -> Transfer:
+        if (self.to_worker_id is None) == (self.to_team_id is None):
+            raise ValueError("kies een collega of een team (één van beide)")
+        return self
 
 
-def _item(conversation: Conversation, now: dt.datetime, session: Session) -> QueueItem:
+def _team_names(session: Session) -> dict[int, str]:
+    return {team.id: team.name for team in session.scalars(select(Team))}
+
+
+def _item(
+    conversation: Conversation,
+    now: dt.datetime,
+    session: Session,
+    my_teams: frozenset[int] = frozenset(),
+    names: dict[int, str] | None = None,
+) -> QueueItem:
     handoff = convs.open_handoff(session, conversation)
+    team_id = conversation.team_id
+    if names is None:
+        names = _team_names(session) if team_id is not None else {}
     queued_at = handoff.queued_at if handoff else conversation.updated_at
     if queued_at.tzinfo is None:  # SQLite returns naive UTC
         queued_at = queued_at.replace(tzinfo=dt.timezone.utc)
@@ -118,7 +180,32 @@ def _item(conversation: Conversation, now: dt.datetime, session: Session) -> Que
         summary=handoff.summary if handoff else "",
         waiting_seconds=max(0, int((now - queued_at).total_seconds())),
         worker_id=conversation.worker_id,
+        team_id=team_id,
+        team_name=names.get(team_id) if team_id is not None else None,
+        my_team=team_id is None or team_id in my_teams,
+        note=handoff.note if handoff else None,
     )
+
+
+def _team_tabs(session: Session, my_teams: frozenset[int], waiting: list[QueueItem]) -> list[TeamTab]:
+    online: dict[int, int] = {}
+    for team_id in session.scalars(
+        select(TeamMember.team_id)
+        .join(Worker, Worker.id == TeamMember.worker_id)
+        .where(Worker.presence == Presence.online, Worker.disabled.is_(False))
+    ):
+        online[team_id] = online.get(team_id, 0) + 1
+    tabs = [
+        TeamTab(
+            id=team.id,
+            name=team.name,
+            mine=team.id in my_teams,
+            waiting=sum(1 for item in waiting if item.team_id == team.id),
+            online=online.get(team.id, 0),
+        )
+        for team in session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.name))
+    ]
+    return sorted(tabs, key=lambda tab: not tab.mine)
 
 
 @router.get(
@@ -128,16 +215,19 @@ async def inbox(worker: CurrentWorker, desk: Desk) -> Any:
     now = utcnow()
     with desk.sessions.begin() as session:
         access.audit_once(session, "view_queue", worker)
-        waiting = [_item(h.conversation, now, session) for h in convs.waiting(session)]
+        my_teams = frozenset(teams.team_ids_of(session, worker.id))
+        names = _team_names(session)
+        waiting = [_item(h.conversation, now, session, my_teams, names) for h in convs.waiting(session, list(my_teams))]
         mine = [
-            _item(c, now, session)
+            _item(c, now, session, my_teams, names)
             for c in session.scalars(
                 select(Conversation).where(
                     Conversation.worker_id == worker.id, Conversation.status == ConversationStatus.with_worker
                 )
             )
         ]
-    return Inbox(waiting=waiting, mine=mine)
+        tabs = _team_tabs(session, my_teams, waiting)
+    return Inbox(waiting=waiting, mine=mine, teams=tabs)
 
 
 def _conversation(session: Session, conversation_id: int) -> Conversation:
@@ -146,12 +236,16 @@ def _conversation(session: Session, conversation_id: int) -> Conversation:
 
 def _transcript(session: Session, conversation: Conversation, access: str, *, full: bool) -> Transcript:
     handoff = convs.open_handoff(session, conversation)
+    team = teams.team_of(session, conversation)
     return Transcript(
         conversation_id=conversation.id,
         status=conversation.status.value,
         channel=conversation.channel.value,
         worker_id=conversation.worker_id,
         summary=handoff.summary if handoff and access != "none" else None,
+        team_id=team.id if team else None,
+        team_name=team.name if team else None,
+        note=handoff.note if handoff and access != "none" else None,
         access=access,  # type: ignore[arg-type]
         messages=[
             TranscriptMessage(
@@ -258,20 +352,61 @@ async def hand_back(conversation_id: ConversationId, worker: CurrentWorker, desk
     desk.wake_outbox(channel)
 
 
-@router.post("/inbox/conversations/{conversation_id}/transfer", status_code=204, summary="Transfer to a colleague")
+@router.post(
+    "/inbox/conversations/{conversation_id}/transfer",
+    status_code=204,
+    summary="Transfer your conversation to a colleague or to a team's queue, with a note (audited)",
+)
 async def transfer(conversation_id: ConversationId, body: Transfer, worker: CurrentWorker, desk: Desk) -> None:
+    """Only the worker who has the conversation transfers it (as closing needs the claim). The
+    note is stored as an internal note and with the handoff, so the receiving side reads it
+    with the summary; the citizen hears who answers now (for a team: when, by its hours)."""
+    to_team = body.to_team_id is not None
     with desk.sessions.begin() as session:
         conversation = _conversation(session, conversation_id)
-        source, target = session.get(Worker, worker.id), session.get(Worker, body.to_worker_id)
-        if source is None or target is None or target.disabled:
-            raise HTTPException(404, "Deze collega bestaat niet of is niet actief.")
-        try:
-            convs.transfer(session, conversation, source, target)
-        except convs.IllegalTransition:
-            raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je overdragen.") from None
-        except convs.LimitReached:
-            raise HTTPException(409, "Je collega heeft al het maximale aantal gesprekken.") from None
-    desk.bus.publish({"type": "transferred", "conversation_id": conversation_id, "to": body.to_worker_id})
+        source = session.get(Worker, worker.id)
+        assert source is not None
+        if not (access.is_own(conversation, worker) and conversation.status is ConversationStatus.with_worker):
+            raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je overdragen. Pak het eerst op.")
+        note = body.note.strip()
+        if body.to_team_id is not None:
+            team = session.get(Team, body.to_team_id)
+            if team is None or not team.active:
+                raise HTTPException(404, "Dit team bestaat niet of is niet actief.")
+            try:
+                convs.transfer_to_team(session, conversation, source, team, note)
+            except convs.IllegalTransition:
+                raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je overdragen.") from None
+            label, told = f"team {team.name}", TO_TEAM.format(team=team.name)
+            wait = queue_info.describe(session, conversation.id, desk.hours.current, utcnow())
+            if wait:
+                told = f"{told} {wait.removeprefix(f'Je vraag ligt bij {team.name}. ')}"
+        else:
+            target = session.get(Worker, body.to_worker_id)
+            if target is None or target.disabled:
+                raise HTTPException(404, "Deze collega bestaat niet of is niet actief.")
+            if target.id == source.id:
+                raise HTTPException(409, "Dit gesprek ligt al bij jou. Kies een collega.")
+            try:
+                convs.transfer(session, conversation, source, target, note)
+            except convs.IllegalTransition:
+                raise HTTPException(409, "Alleen een gesprek dat bij jou ligt kun je overdragen.") from None
+            except convs.LimitReached:
+                raise HTTPException(409, "Je collega heeft al het maximale aantal gesprekken.") from None
+            label, told = target.name, TO_COLLEAGUE.format(name=target.name)
+        text = f"Overgedragen aan {label}." + (f" Notitie: {note}" if note else "")
+        convs.record_message(session, conversation, Author.worker, text, worker=source, internal=True)
+        convs.record_message(session, conversation, Author.system, told)
+        channel, citizen_id = conversation.channel, conversation.citizen_id
+    event: dict[str, Any] = {"type": "transferred", "conversation_id": conversation_id, "citizen_id": citizen_id}
+    if to_team:
+        event["team_id"] = body.to_team_id
+    else:
+        event["worker_id"] = body.to_worker_id
+    desk.bus.publish(event)
+    if to_team:
+        desk.bus.publish({"type": "queued", "conversation_id": conversation_id, "citizen_id": citizen_id})
+    desk.wake_outbox(channel)
 
 
 @router.post("/inbox/conversations/{conversation_id}/close", status_code=204, summary="Close with an outcome")
@@ -353,7 +488,11 @@ async def stream(worker: CurrentWorker, desk: Desk, request: Request) -> Streami
     async def render(event: dict[str, Any] | None) -> list[str]:
         if event is None:
             return [sse.event("hello", {"worker_id": worker.id})]
-        public = {k: v for k, v in event.items() if k in ("type", "conversation_id", "urgency", "author", "worker_id")}
+        public = {
+            k: v
+            for k, v in event.items()
+            if k in ("type", "conversation_id", "urgency", "author", "worker_id", "team_id")
+        }
         return [sse.event(str(event.get("type", "update")), public)]
 
     token = auth.read(desk.secret_key, request.cookies.get(auth.COOKIE))
