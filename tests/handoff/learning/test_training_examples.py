@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -39,6 +40,16 @@ from tests.handoff.learning.test_nlu_inbox import VALID_BSN, T, citizen_message,
 
 WSNP = "wat is dat wsnp traject nou precies voor iemand als ik"
 VESTEDA = "[NAAM]Vesteda stuurt steeds  brieven over de huur"
+
+
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of data/ as the data folder (BAKEN_DATA_DIR), as a deployment has one: the
+    checks that nothing in it changes do not race other work on the repository's data/."""
+    folder = tmp_path / "data-folder"
+    shutil.copytree(PROJECT_ROOT / "data", folder)
+    monkeypatch.setenv("BAKEN_DATA_DIR", str(folder))
+    return folder
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -122,7 +133,7 @@ def test_the_merged_copy_holds_the_examples_and_the_marked_words(
 
 def test_every_guard_holds_when_storing(sessions: sessionmaker[Session]) -> None:
     heldout = json.loads((PROJECT_ROOT / "data" / "evaluation" / "heldout.jsonl").read_text().splitlines()[0])["text"]
-    trained = examples_of(PROJECT_ROOT / "data" / "nlu" / "schulden.yml", "ask_deurwaarder")[0]
+    trained = examples_of(data_dir() / "nlu" / "schulden.yml", "ask_deurwaarder")[0]
     with sessions.begin() as session:
         leaky = annotate(session, "ik heb schulden", "report_schulden", "a")
         item = session.get(NluInboxItem, leaky)
@@ -247,7 +258,6 @@ def test_the_training_job_trains_on_the_merged_copy_and_removes_it(
         (fake / name).write_text(script)
         (fake / name).chmod((fake / name).stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("FAKE_RECORD", str(record))
-    monkeypatch.delenv("BAKEN_DATA_DIR", raising=False)
     before = snapshot(data_dir())
     with sessions.begin() as session:
         annotate(
@@ -278,5 +288,5 @@ def test_the_training_job_trains_on_the_merged_copy_and_removes_it(
     assert (record / "validate-data-dir").read_text().strip() == str(folder)
     assert f"--data {folder}" in (record / "validate-args").read_text()
     assert not folder.exists() and not folder.is_relative_to(PROJECT_ROOT)  # outside git, gone after the job
-    assert snapshot(data_dir()) == before
-    assert os.environ.get("BAKEN_DATA_DIR") is None
+    assert snapshot(data_dir()) == before and folder != data_dir()
+    assert os.environ.get("BAKEN_DATA_DIR") == str(data_dir())  # the job's own folder went to Rasa only
