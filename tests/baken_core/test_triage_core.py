@@ -43,6 +43,8 @@ CRISIS = [
     "volgende week spring ik",
     "mijn broer stuurde 'sorry voor alles' en reageert niet meer",
     "ze schreef: het ga jullie goed",
+    "ik ga nu naar het spoor",
+    "ik stop ermee, voorgoed",
     # danger now in another language: answered in Dutch, but never missed
     "sorry my dutch is not good, i dont want to live anymore",
     "I want to kill myself",
@@ -79,6 +81,8 @@ NOT_CRISIS = [
     "mijn kinderen vermoorden me nog met hun wensen voor sinterklaas",
     "ik spring even langs bij het loket",
     "sorry voor de late reactie",
+    "ik stop ermee, die cursus is niks voor mij",
+    "ik ga naar het station",
 ]
 
 

@@ -70,8 +70,8 @@ HELDOUT_FILES = [
     ("heldout_fresh4.jsonl", 200, 20),
     ("heldout_fresh5.jsonl", 200, 20),
     ("heldout_fresh6.jsonl", 400, 60),  # issue 12's first honest set (read since 2026-12-04)
-    ("heldout_fresh7.jsonl", 400, 60),  # issue 12's second honest set: >= 400 messages, >= 60 crisis
-    ("heldout_fresh8.jsonl", 400, 60),  # issue 12's third honest set: not measured yet, not read
+    ("heldout_fresh7.jsonl", 400, 60),  # issue 12's second honest set (read since 2026-12-06)
+    ("heldout_fresh8.jsonl", 400, 60),  # issue 12's third honest set: the targets are judged on it (bench-nlu)
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
 
