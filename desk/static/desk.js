@@ -32,6 +32,7 @@
         var detail = data && typeof data.detail === "string" ? data.detail : "Er ging iets mis (" + response.status + "). Probeer het opnieuw.";
         var error = new Error(detail);
         error.status = response.status;
+        error.problems = data && Array.isArray(data.problems) ? data.problems : [];
         throw error;
       }
       return data;

@@ -92,25 +92,88 @@
     list.textContent = "";
     $(countId).textContent = String(items.length);
     $(emptyId).hidden = items.length > 0;
-    items.forEach(function (item) {
-      var li = el("li", "item urgency-" + item.urgency);
-      var button = el("button", "item-button");
-      button.type = "button";
-      button.setAttribute("data-conversation", String(item.conversation_id));
-      if (item.conversation_id === openId) button.setAttribute("aria-current", "true");
-      var top = el("span", "item-top");
-      top.appendChild(el("span", "urgency urgency-" + item.urgency, URGENCY[item.urgency] || item.urgency));
-      top.appendChild(el("span", "channel", (CHANNEL[item.channel] || item.channel) + (item.source ? " · " + item.source : "")));
-      top.appendChild(el("span", "wait", "wacht " + minutes(item.waiting_seconds)));
-      button.appendChild(top);
-      if (item.domain_labels.length) button.appendChild(el("span", "domains", item.domain_labels.join(", ")));
-      button.appendChild(el("span", "reason", REASON[item.reason] || item.reason));
-      var words = (item.summary || "").split("\n").filter(function (l) { return l.indexOf('- "') === 0; })[0];
-      if (words) button.appendChild(el("span", "item-summary", words.slice(2)));
-      button.addEventListener("click", function () { openConversation(item.conversation_id); });
-      li.appendChild(button);
-      list.appendChild(li);
+    items.forEach(function (item) { list.appendChild(itemNode(item)); });
+  }
+
+  // The queue per team (issue 15): every crisis first, for everyone; then my teams; then the
+  // conversations of no team; then the other teams, where I can still help. The filter shows
+  // one team's queue (a crisis stays in view whatever the filter).
+  function teamFilterOptions(tabs) {
+    var select = $("team-filter");
+    var chosen = select.value;
+    select.length = 1;
+    tabs.forEach(function (t) {
+      var option = el("option", null, t.name + (t.mine ? " (mijn team)" : "") + " – " + t.waiting + " wachtend, " + t.online + " online");
+      option.value = String(t.id);
+      select.appendChild(option);
     });
+    var none = el("option", null, "Zonder team");
+    none.value = "none";
+    select.appendChild(none);
+    select.value = chosen;
+    if (select.value !== chosen) select.value = "";
+    $("team-filter-box").hidden = !tabs.length;
+  }
+
+  function groupHead(text, hint) {
+    var li = el("li", "group-head", text);
+    if (hint) li.appendChild(el("span", "group-hint", hint));
+    return li;
+  }
+
+  function renderWaiting(inbox) {
+    var tabs = inbox.teams || [];
+    teamFilterOptions(tabs);
+    var filter = $("team-filter").value;
+    var shown = inbox.waiting.filter(function (i) {
+      if (i.urgency === "crisis" || !filter) return true;
+      return filter === "none" ? i.team_id === null : String(i.team_id) === filter;
+    });
+    var list = $("waiting");
+    list.textContent = "";
+    $("waiting-count").textContent = String(shown.length);
+    $("waiting-empty").hidden = shown.length > 0;
+    if (!tabs.length) { shown.forEach(function (item) { list.appendChild(itemNode(item)); }); return; }
+    var groups = [{ head: "Crisis – voor iedereen", hint: "Pak dit direct op, welk team het ook is.",
+      items: shown.filter(function (i) { return i.urgency === "crisis"; }) }];
+    var rest = shown.filter(function (i) { return i.urgency !== "crisis"; });
+    tabs.filter(function (t) { return t.mine; }).forEach(function (t) {
+      groups.push({ head: t.name + " (mijn team)", items: rest.filter(function (i) { return i.team_id === t.id; }) });
+    });
+    groups.push({ head: "Zonder team", items: rest.filter(function (i) { return i.team_id === null; }) });
+    tabs.filter(function (t) { return !t.mine; }).forEach(function (t) {
+      groups.push({ head: t.name, hint: "Ander team: je kunt hier ook helpen.",
+        items: rest.filter(function (i) { return i.team_id === t.id; }) });
+    });
+    groups.forEach(function (g) {
+      if (!g.items.length) return;
+      list.appendChild(groupHead(g.head, g.hint));
+      g.items.forEach(function (item) { list.appendChild(itemNode(item)); });
+    });
+  }
+
+  $("team-filter").addEventListener("change", function () { renderWaiting(lastInbox); });
+
+  function itemNode(item) {
+    var li = el("li", "item urgency-" + item.urgency);
+    var button = el("button", "item-button");
+    button.type = "button";
+    button.setAttribute("data-conversation", String(item.conversation_id));
+    if (item.conversation_id === openId) button.setAttribute("aria-current", "true");
+    var top = el("span", "item-top");
+    top.appendChild(el("span", "urgency urgency-" + item.urgency, URGENCY[item.urgency] || item.urgency));
+    top.appendChild(el("span", "channel", (CHANNEL[item.channel] || item.channel) + (item.source ? " · " + item.source : "")));
+    top.appendChild(el("span", "wait", "wacht " + minutes(item.waiting_seconds)));
+    button.appendChild(top);
+    if (item.team_name) button.appendChild(el("span", "team", "Team: " + item.team_name));
+    if (item.domain_labels.length) button.appendChild(el("span", "domains", item.domain_labels.join(", ")));
+    button.appendChild(el("span", "reason", REASON[item.reason] || item.reason));
+    var words = (item.summary || "").split("\n").filter(function (l) { return l.indexOf('- "') === 0; })[0];
+    if (words) button.appendChild(el("span", "item-summary", words.slice(2)));
+    if (item.note) button.appendChild(el("span", "item-note", "Notitie: " + item.note));
+    button.addEventListener("click", function () { openConversation(item.conversation_id); });
+    li.appendChild(button);
+    return li;
   }
 
   function renderCrisis(waiting) {
@@ -141,7 +204,7 @@
     try {
       var inbox = await api("GET", "/api/inbox");
       lastInbox = inbox;
-      renderList("waiting", "waiting-empty", "waiting-count", inbox.waiting);
+      renderWaiting(inbox);
       renderList("mine", "mine-empty", "mine-count", inbox.mine);
       renderCrisis(inbox.waiting);
     } catch (err) { /* shown on the next action; the list stays as it was */ }
@@ -213,7 +276,10 @@
     $("detail-empty").hidden = true;
     $("conversation").hidden = false;
     $("conv-title").textContent = "Gesprek " + conv.conversation_id;
-    $("conv-meta").textContent = (CHANNEL[conv.channel] || conv.channel) + " · " + (STATUS[conv.status] || conv.status);
+    $("conv-meta").textContent = (CHANNEL[conv.channel] || conv.channel) + " · " + (STATUS[conv.status] || conv.status) +
+      (conv.team_name ? " · team " + conv.team_name : "");
+    $("conv-note").textContent = conv.note || "";
+    $("conv-note-box").hidden = !conv.note;
     var full = conv.access === "own" || conv.access === "reason";
     $("conv-summary").textContent = conv.summary || (full ? "Geen samenvatting: lees het gesprek hieronder." : "Geen samenvatting.");
     renderTranscript(conv);
@@ -341,31 +407,56 @@
     $("canned").value = "";
   });
 
+  // Colleagues keep their plain id as the option's value; a team's is "team:<id>".
   async function loadColleagues() {
     try {
       var people = await api("GET", "/api/inbox/workers");
       var select = $("transfer-to");
       select.textContent = "";
+      var tabs = (lastInbox && lastInbox.teams) || [];
+      if (tabs.length) {
+        var teamGroup = el("optgroup");
+        teamGroup.label = "Teams (terug in hun wachtrij)";
+        tabs.forEach(function (t) {
+          var option = el("option", null, "Team " + t.name + " (" + t.online + " online)");
+          option.value = "team:" + t.id;
+          teamGroup.appendChild(option);
+        });
+        select.appendChild(teamGroup);
+      }
+      var peopleGroup = el("optgroup");
+      peopleGroup.label = "Collega's";
       people.filter(function (p) { return !me || p.id !== me.id; }).forEach(function (p) {
         var full = p.active_chats >= p.max_concurrent;
         var option = el("option", null, p.name + " (" + (p.presence === "online" ? "online" : "afwezig") + ", " + p.active_chats + "/" + p.max_concurrent + " gesprekken)");
         option.value = String(p.id);
         option.disabled = full;
-        select.appendChild(option);
+        peopleGroup.appendChild(option);
       });
+      select.appendChild(peopleGroup);
       $("transfer").disabled = !select.options.length;
     } catch (err) { /* transfer stays unavailable */ }
   }
 
   $("transfer").addEventListener("click", async function () {
-    var to = Number($("transfer-to").value);
-    if (!to) return;
+    var button = $("transfer");
+    var value = $("transfer-to").value;
+    if (!value || button.disabled || openId === null) return;
+    var body = { note: $("transfer-note").value.trim() };
+    if (value.indexOf("team:") === 0) body.to_team_id = Number(value.slice(5));
+    else body.to_worker_id = Number(value);
+    button.disabled = true; // a double click sends one transfer
     try {
-      await api("POST", "/api/inbox/conversations/" + openId + "/transfer", { to_worker_id: to });
+      await api("POST", "/api/inbox/conversations/" + openId + "/transfer", body);
+      $("transfer-note").value = "";
       showError("");
       await openConversation(openId);
       refresh();
-    } catch (err) { showError(err.message); }
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      button.disabled = false;
+    }
   });
 
   $("hand-back").addEventListener("click", async function () {
