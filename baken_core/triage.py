@@ -48,6 +48,10 @@ class RuleSet:
     crisis_min_confidence: float
     writer_patterns: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
     """Who seems to be writing (`writer_child`): adds a line to a reply, never an urgency."""
+    crisis_domain_patterns: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    """A crisis that no rule named a domain for (the model found it): these words decide ..."""
+    crisis_default_domains: tuple[str, ...] = ()
+    """... and without them, these domains."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,19 @@ def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
             signal: _compile(patterns or [], f"writer/{signal}")
             for signal, patterns in (raw.get("writer") or {}).items()
         },
+        crisis_domain_patterns={
+            slug: _compile(patterns or [], f"crisis_domains/{slug}")
+            for slug, patterns in _check_domain_keys((raw.get("crisis_domains") or {}).get("patterns") or {})
+        },
+        crisis_default_domains=_check_domains(
+            (raw.get("crisis_domains") or {}).get("default") or [], "crisis_domains/default"
+        ),
     )
+
+
+def _check_domain_keys(mapping: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    _check_domains(mapping, "crisis_domains/patterns")
+    return mapping.items()
 
 
 def load_rules(path: Path | None = None) -> RuleSet:
@@ -210,4 +226,22 @@ def assess(
         if intent:
             domains.update(ruleset.intent_domains.get(intent, ()))
 
+    if urgency == "crisis":
+        domains.update(_crisis_domains(ruleset, folded, domains))
+
     return Triage(domains=tuple(ordered_domains(domains)), urgency=urgency, signals=tuple(signals))
+
+
+CRISIS_DOMAINS = frozenset({"geestelijke_gezondheid", "huiselijke_relaties"})
+"""A crisis is danger to life or safety: it always shows at least one of these."""
+
+
+def _crisis_domains(ruleset: RuleSet, folded: str, domains: set[str]) -> set[str]:
+    """A crisis's own domains: violence words point home; a crisis that shows neither home nor
+    the mind yet (the model found it, no rule named a domain) gets the default (the mind)."""
+    found = {
+        slug for slug, patterns in ruleset.crisis_domain_patterns.items() if any(p.search(folded) for p in patterns)
+    }
+    if not (domains | found) & CRISIS_DOMAINS:
+        found.update(ruleset.crisis_default_domains)
+    return found

@@ -230,3 +230,51 @@ def test_dying_of_nerves_is_an_idiom() -> None:
 
 def test_no_way_out_of_a_debt_is_not_crisis_by_itself() -> None:
     assert assess("ik zie geen uitweg meer voor de schulden bij de belastingdienst").urgency == "normal"
+
+
+def test_a_crisis_the_model_found_always_names_a_domain() -> None:
+    """No rule fired, the intent ranking said crisis: violence words point home, else the mind."""
+    assert assess("het gaat helemaal mis met me", intent="report_crisis").domains == ("geestelijke_gezondheid",)
+    home = assess("ik zit in de badkamer, hij is dronken en schreeuwt", intent="report_crisis")
+    assert home.urgency == "crisis" and "huiselijke_relaties" in home.domains
+    assert assess("het gaat helemaal mis met me", intent="express_stress").domains == ("geestelijke_gezondheid",)
+
+
+@pytest.mark.parametrize(
+    ("intent", "domain"),
+    [
+        ("ask_ww", "werk_opleiding"),
+        ("ask_cjib_boete", "justitie"),
+        ("ask_schuldsanering", "financien"),
+        ("report_zorgverzekering_achterstand", "financien"),
+        ("ask_hersteloperatie", "financien"),
+        ("ask_bezwaar", "financien"),
+    ],
+)
+def test_the_topics_of_issue_10_imply_their_domains(intent: str, domain: str) -> None:
+    assert domain in assess("hoe zit dat precies", intent=intent).domains
+
+
+def test_a_money_question_in_another_language_shows_financien() -> None:
+    assert assess("I got a letter about my rent allowance", intent="foreign_language").domains == ("financien",)
+    assert assess("hello", intent="foreign_language").domains == ()
+
+
+@pytest.mark.parametrize("text", ["Mein Mann schlägt mich", "my husband is hitting me", "on grozi, że mnie zabije"])
+def test_violence_in_more_languages_is_a_crisis_at_home(text: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "crisis" and "huiselijke_relaties" in triage.domains
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("ik heb te veel gegokt", "middelengebruik"),
+        ("ik drink elke avond om te vergeten", "middelengebruik"),
+        ("ik kan slecht lopen sinds de operatie", "lichamelijke_gezondheid"),
+        ("mijn man deed altijd de papieren", "instrumentele_adl"),
+        ("ik voel me zo alleen", "sociaal_netwerk"),
+    ],
+)
+def test_more_everyday_words_show_their_domain(text: str, domain: str) -> None:
+    assert domain in assess(text, intent="express_stress").domains
