@@ -103,7 +103,8 @@
     var chosen = select.value;
     select.length = 1;
     tabs.forEach(function (t) {
-      var option = el("option", null, t.name + (t.mine ? " (mijn team)" : "") + " – " + t.waiting + " wachtend, " + t.online + " online");
+      var option = el("option", null, t.name + (t.mine ? " (mijn team)" : "") + (t.active === false ? " (uit)" : "") +
+        " – " + t.waiting + " wachtend, " + t.online + " online");
       option.value = String(t.id);
       select.appendChild(option);
     });
@@ -142,7 +143,7 @@
     });
     groups.push({ head: "Zonder team", items: rest.filter(function (i) { return i.team_id === null; }) });
     tabs.filter(function (t) { return !t.mine; }).forEach(function (t) {
-      groups.push({ head: t.name, hint: "Ander team: je kunt hier ook helpen.",
+      groups.push({ head: t.name + (t.active === false ? " (team staat uit)" : ""), hint: "Ander team: je kunt hier ook helpen.",
         items: rest.filter(function (i) { return i.team_id === t.id; }) });
     });
     groups.forEach(function (g) {
@@ -417,7 +418,7 @@
       if (tabs.length) {
         var teamGroup = el("optgroup");
         teamGroup.label = "Teams (terug in hun wachtrij)";
-        tabs.forEach(function (t) {
+        tabs.filter(function (t) { return t.active !== false; }).forEach(function (t) {
           var option = el("option", null, "Team " + t.name + " (" + t.online + " online)");
           option.value = "team:" + t.id;
           teamGroup.appendChild(option);

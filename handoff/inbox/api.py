@@ -84,13 +84,16 @@ class TeamTab(BaseModel):
     mine: bool
     waiting: int
     online: int
+    active: bool = True
+    """A team the admin switched off is listed while conversations still wait for it."""
 
 
 class Inbox(BaseModel):
     waiting: list[QueueItem]
     mine: list[QueueItem]
     teams: list[TeamTab] = []
-    """Active teams, the worker's own first, with how many wait and how many are online."""
+    """Active teams (and switched-off ones that still have waiting conversations), the worker's
+    own first, with how many wait and how many are online."""
 
 
 class TranscriptMessage(BaseModel):
@@ -195,6 +198,7 @@ def _team_tabs(session: Session, my_teams: frozenset[int], waiting: list[QueueIt
         .where(Worker.presence == Presence.online, Worker.disabled.is_(False))
     ):
         online[team_id] = online.get(team_id, 0) + 1
+    waiting_for = {item.team_id for item in waiting}
     tabs = [
         TeamTab(
             id=team.id,
@@ -202,8 +206,10 @@ def _team_tabs(session: Session, my_teams: frozenset[int], waiting: list[QueueIt
             mine=team.id in my_teams,
             waiting=sum(1 for item in waiting if item.team_id == team.id),
             online=online.get(team.id, 0),
+            active=team.active,
         )
-        for team in session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.name))
+        for team in session.scalars(select(Team).order_by(Team.name))
+        if team.active or team.id in waiting_for
     ]
     return sorted(tabs, key=lambda tab: not tab.mine)
 

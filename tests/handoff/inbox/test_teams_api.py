@@ -77,7 +77,7 @@ def rows(url: str, model: Any, *where: Any) -> list[Any]:
 
 
 def test_the_queue_comes_per_team_crisis_first_then_mine_then_the_others(desk: Desk) -> None:
-    client, url, _ids, _ = desk
+    client, url, ids, _ = desk
     money = queue(url, "1", ["financien"], minutes_ago=30)
     house = queue(url, "2", ["huisvesting"], minutes_ago=10)
     crisis = queue(url, "3", ["financien"], Urgency.crisis)
@@ -96,6 +96,15 @@ def test_the_queue_comes_per_team_crisis_first_then_mine_then_the_others(desk: D
     ]
     for_bram = as_worker(client, bram, "GET", "/api/inbox").json()
     assert [i["conversation_id"] for i in for_bram["waiting"]] == [crisis, money, house]
+    # a team switched off while conversations wait for it stays listed until they are taken
+    engine = create_engine(url)
+    with session_factory(engine).begin() as session:
+        team = session.get(Team, ids["wijk"])
+        assert team is not None
+        team.active = False
+    engine.dispose()
+    tabs = as_worker(client, anna, "GET", "/api/inbox").json()["teams"]
+    assert [(t["name"], t["active"]) for t in tabs] == [("Wijkteam", False), ("Schuldhulp", True)]
     # anna helps elsewhere: she can claim Schuldhulp's conversation
     assert as_worker(client, anna, "POST", f"/api/inbox/conversations/{money}/claim").status_code == 200
 

@@ -4,6 +4,7 @@ transfers and the citizen's line in the store, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from baken_core.gemeente import gemeente
+from desk.cli import ensure_demo
+from handoff.admin.teams_api import NewTeam
 from handoff.store import conversations as convs
 from handoff.store import queue_info, teams
 from handoff.store.models import (
@@ -283,3 +287,36 @@ def test_default_teams_are_added_once(sessions: sessionmaker[Session]) -> None:
         assert len(teams.team_ids_of(session, demo.id)) == 2
         schuld = session.scalar(select(Team).where(Team.name == "Schuldhulp"))
         assert schuld is not None and teams.team_hours(schuld, OFFICE).week[0] == ((dt.time(9), dt.time(12)),)
+
+
+def test_ensure_demo_adds_the_default_teams_of_gemeente_voorbeeld_once(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The fictional defaults in data/gemeente.yml pass the admin's own checks, and the demo
+    worker is in every team; a second run (or a desk with teams) adds nothing."""
+    login = tmp_path / "demo-login.txt"
+    assert ensure_demo(sessions, login) == 0
+    assert ensure_demo(sessions, login) == 0
+    defaults = gemeente()["default_teams"]
+    with sessions() as session:
+        stored = list(session.scalars(select(Team).order_by(Team.id)))
+        demo = session.scalar(select(Worker).where(Worker.name == "demo"))
+        assert demo is not None
+        assert [t.name for t in stored] == [d["name"] for d in defaults] == ["Wijkteam", "Schuldhulp", "Jongerenwerk"]
+        assert [t.fallback for t in stored] == [True, False, False]
+        assert set(teams.team_ids_of(session, demo.id)) == {t.id for t in stored}
+        for team in stored:
+            NewTeam.model_validate(
+                {
+                    "name": team.name,
+                    "description": team.description,
+                    "hours": team.hours,
+                    "domains": team.domains,
+                    "urgencies": team.urgencies,
+                    "sources": team.sources,
+                }
+            )
+        youth = stored[2]
+        assert teams.team_hours(youth, OFFICE).week[0] == ((dt.time(13), dt.time(21)),)
+        routed = route(teams.specs(session, OFFICE), ["werk_opleiding"], "normal", "widget", "jongerenwerk", TUESDAY_10)
+        assert routed.team_id == youth.id  # closed at 10.00, but open the same day: it waits for them
