@@ -155,9 +155,14 @@ def test_queueing_routes_and_audits_the_team(sessions: sessionmaker[Session]) ->
         money = queued(session, "1", ["financien"])
         house = queued(session, "2", ["huisvesting"])
         urgent = queued(session, "3", ["financien"], Urgency.urgent)  # nobody of Schuldhulp online
+        crisis = queued(session, "4", ["financien"], Urgency.crisis)
         assert (money.team_id, house.team_id, urgent.team_id) == (schuld.id, wijk.id, wijk.id)
+        assert crisis.team_id == wijk.id  # Schuldhulp is not there: the wijkteam follows it up
         details = session.scalars(select(AuditLog.detail).where(AuditLog.action == "queue").order_by(AuditLog.id))
-        assert [d["route"] for d in details if d] == ["fits", "fits", "fallback_not_there"]
+        assert [d["route"] for d in details if d] == ["fits", "fits", "fallback_not_there", "fallback_not_there"]
+        # and it waits for nobody: first in line for bram (Schuldhulp) and for a worker in no team
+        assert convs.waiting(session, teams.team_ids_of(session, bram.id))[0].conversation_id == crisis.id
+        assert convs.waiting(session)[0].conversation_id == crisis.id
 
 
 def test_without_teams_there_is_one_shared_queue_as_before(sessions: sessionmaker[Session]) -> None:
