@@ -4,9 +4,11 @@ Runs the Rasa side as subprocesses from .venv-rasa (the desk never imports Rasa)
 the registry row up to date (stage, progress %), so the admin page can show a progress
 bar. Training output is read for progress only; it is not logged (it may quote data).
 
-The model is trained on a merged copy of data/ in a temporary folder of the job's own
-(training_data.py: the git-tracked data plus the database's annotated examples), passed to
-Rasa as `BAKEN_DATA_DIR` and deleted when the job ends; the repository's data/ is only read.
+The model is trained on a merged copy of data/ in a folder of the job's own (training_data.py:
+the git-tracked data plus the database's annotated examples), passed to Rasa as
+`BAKEN_DATA_DIR` and deleted when the job ends; the repository's data/ is only read. The
+folder sits beside the registry's models (`<MODELS_DIR>/.training-data/`, outside git); what
+a job killed halfway left there goes when the next training starts (one runs at a time).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -176,6 +179,18 @@ def _finish(sessions: sessionmaker[Session], version_id: int, scores: dict[str, 
         version.status, version.stage, version.progress = ModelStatus.ready, "klaar", 100
 
 
+TRAINING_DATA = ".training-data"
+
+
+def merge_folder(models_dir: Path) -> tempfile.TemporaryDirectory[str]:
+    """A new folder for this job's merged data, after removing what a killed job left: the
+    merged copy holds citizens' (masked) words and must not outlive its training."""
+    parent = models_dir / TRAINING_DATA
+    shutil.rmtree(parent, ignore_errors=True)
+    parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix="job-", dir=parent)
+
+
 HEARTBEAT_S = 20.0
 """How often a running training shows it is alive (model_registry.STALE_AFTER)."""
 
@@ -216,7 +231,7 @@ async def _run_job(sessions: sessionmaker[Session], version_id: int, settings: J
         model_path, config = Path(version.path), PROJECT_ROOT / version.config
     try:
         progress.set("trainingsdata bijwerken", 2)
-        with tempfile.TemporaryDirectory(prefix="baken-training-data-") as folder:
+        with merge_folder(model_path.parent) as folder:
             data = Path(folder) / "data"
             with sessions.begin() as session:
                 training_export.export_annotated(session)

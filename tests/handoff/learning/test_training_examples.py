@@ -259,6 +259,9 @@ def test_the_training_job_trains_on_the_merged_copy_and_removes_it(
         (fake / name).chmod((fake / name).stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("FAKE_RECORD", str(record))
     before = snapshot(data_dir())
+    leftover = tmp_path / "models" / training_job.TRAINING_DATA / "job-killed" / "data" / "nlu" / "schulden.yml"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("- a citizen's words from a training that was killed halfway\n")
     with sessions.begin() as session:
         annotate(
             session,
@@ -287,6 +290,7 @@ def test_the_training_job_trains_on_the_merged_copy_and_removes_it(
     folder = Path((record / "data-dir").read_text().strip())
     assert (record / "validate-data-dir").read_text().strip() == str(folder)
     assert f"--data {folder}" in (record / "validate-args").read_text()
-    assert not folder.exists() and not folder.is_relative_to(PROJECT_ROOT)  # outside git, gone after the job
+    assert folder.is_relative_to(tmp_path / "models" / training_job.TRAINING_DATA)  # beside the models
+    assert not folder.exists() and not leftover.exists()  # gone after the job, and what a killed one left
     assert snapshot(data_dir()) == before and folder != data_dir()
     assert os.environ.get("BAKEN_DATA_DIR") == str(data_dir())  # the job's own folder went to Rasa only
