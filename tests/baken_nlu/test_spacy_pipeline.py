@@ -44,7 +44,9 @@ def test_patterns_file_expands_to_labelled_patterns() -> None:
 
 def test_a_model_trained_by_the_desk_gets_a_pipeline_of_its_own(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
     """A phrase the admin marked is recognised by the next model's pipeline; the pipeline is
-    built per pattern set, so an older model keeps the patterns it was trained with."""
+    built per pattern set, so an older model keeps the patterns it was trained with. The desk's
+    training job adds the phrases to its merged copy of data/ the same way and passes the copy
+    as BAKEN_DATA_DIR (handoff/learning/training_data.py), as this test does."""
     data = tmp_path / "data"
     shutil.copytree(PROJECT_ROOT / "data" / "nlp", data / "nlp")
     monkeypatch.setenv("BAKEN_DATA_DIR", str(data))
