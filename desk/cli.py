@@ -2,7 +2,7 @@
 
 scripts/desk create-user --role worker|admin --name NAME   (password on stdin)
 scripts/desk migrate
-scripts/desk nlu-export                                     annotated NLU inbox items -> data/nlu/*.yml
+scripts/desk nlu-export                                     annotated NLU inbox items -> training examples (database)
 scripts/desk models                                         the model registry
 scripts/desk train-model --admin NAME                       retrain (progress bar), evaluate
 scripts/desk promote-model ID --admin NAME [--override WHY] put a model live, or roll back to it
@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     create.add_argument("--role", choices=[r.value for r in Role], default=Role.worker.value)
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("ensure-demo", help="create the demo worker if there is no worker yet; print its login")
-    commands.add_parser("nlu-export", help="write annotated NLU inbox items to data/nlu/<topic>.yml")
+    commands.add_parser("nlu-export", help="store annotated NLU inbox items as training examples in the database")
     commands.add_parser("models", help="list the model registry")
     train = commands.add_parser("train-model", help="retrain and evaluate a new model")
     train.add_argument("--admin", required=True)

@@ -447,7 +447,7 @@
       tr.appendChild(el("td", null, k.kept));
       tr.appendChild(el("td", null, String(k.due_now)));
       tr.appendChild(el("td", null, String(k.due_within_week)));
-      tr.appendChild(el("td", null, when(k.next_at)));
+      tr.appendChild(el("td", null, k.automatic === false ? "niet vanzelf (" + k.stored + " bewaard)" : when(k.next_at)));
       body.appendChild(tr);
     });
     $("retention-note").textContent =

@@ -28,6 +28,7 @@ from handoff.store.models import (
     Message,
     NluInboxItem,
     PurgeTask,
+    TrainingExample,
     as_utc,
     utcnow,
 )
@@ -45,7 +46,11 @@ class Kind(BaseModel):
     """Goes at the next round of the retention job."""
     due_within_week: int
     next_at: dt.datetime | None
-    """When the first item still kept goes (None: nothing kept)."""
+    """When the first item still kept goes (None: nothing kept, or nothing goes by itself)."""
+    automatic: bool = True
+    """False: retention never deletes this kind by itself (a person or an erasure does)."""
+    stored: int | None = None
+    """How many are kept now, for a kind that does not go by itself."""
 
 
 class Retention(BaseModel):
@@ -164,6 +169,19 @@ async def retention_overview(admin: CurrentAdmin, desk: Desk) -> Any:
                 NluInboxItem.expires_at,
                 dt.timedelta(0),
                 now,
+            ),
+            Kind(
+                kind="training_examples",
+                label="Trainingsvoorbeelden (gemaskeerd, met het juiste antwoord)",
+                kept=(
+                    "Zolang ze trainingsdata zijn; weg als een beheerder ze verwijdert, "
+                    "of met het gesprek als de inwoner wist"
+                ),
+                due_now=0,
+                due_within_week=0,
+                next_at=None,
+                automatic=False,
+                stored=int(session.scalar(select(func.count()).select_from(TrainingExample)) or 0),
             ),
             _kind(
                 session,

@@ -17,7 +17,7 @@ from desk.app import create_app
 from handoff import auth
 from handoff.config import DeskSettings
 from handoff.store.db import create_engine, session_factory
-from handoff.store.models import AuditLog, Conversation, JobLease, Message, Role
+from handoff.store.models import AuditLog, Conversation, JobLease, Message, Role, TrainingExample
 from tests.handoff.inbox.test_api import PASSWORD, as_worker, citizen_says, login
 from tests.rasa_stub import StubRasa
 
@@ -51,12 +51,25 @@ def test_the_retention_overview_says_what_goes_when(desk: tuple[TestClient, str]
         conversation = session.scalars(select(Conversation)).one()
         conversation.status = conversation.status.closed
         conversation.closed_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=85)
+        session.add(TrainingExample(intent="ask_huurtoeslag", text="hoe vraag ik huurtoeslag aan"))
     engine.dispose()
     anna, bram = login(client, "anna"), login(client, "bram")
     assert as_worker(client, anna, "GET", "/api/admin/retention").status_code == 403
     overview = as_worker(client, bram, "GET", "/api/admin/retention").json()
     kinds = {k["kind"]: k for k in overview["kinds"]}
-    assert set(kinds) == {"attachments", "summaries", "conversations", "idle", "trackers", "nlu_inbox", "audit"}
+    assert set(kinds) == {
+        "attachments",
+        "summaries",
+        "conversations",
+        "idle",
+        "trackers",
+        "nlu_inbox",
+        "training_examples",
+        "audit",
+    }
+    examples = kinds["training_examples"]
+    assert examples["automatic"] is False and examples["stored"] == 1 and examples["due_now"] == 0
+    assert "beheerder" in examples["kept"] and "wist" in examples["kept"]
     assert kinds["conversations"]["kept"] == "90 dagen na het sluiten"
     assert (kinds["conversations"]["due_now"], kinds["conversations"]["due_within_week"]) == (0, 1)
     next_at = dt.datetime.fromisoformat(kinds["conversations"]["next_at"])
