@@ -14,7 +14,7 @@ online), the handoff's life domains, urgency and source, and the time. The rules
    when the chosen team is not there now (closed, or nobody online) and the fallback team
    is; `normal` goes to the fallback team when the chosen team opens more than
    `TOO_LONG_NORMAL` later than the fallback team (Wgs: a first conversation within four
-   weeks, within three werkdagen in a bedreigende situatie; domain/facts.md §2.1).
+   weeks, within three werkdagen in a bedreigende situatie; ../shared/domain/facts.md §2.1).
    A team with nobody online is not skipped for a `normal` handoff: presence changes at
    every lunch break, and colleagues of other teams can still help ("help elsewhere").
 
