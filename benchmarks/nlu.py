@@ -397,6 +397,7 @@ def render(
     cv_base: Dict[str, float] | None,
     folds: int,
     fallback_lines: List[str],
+    load: Tuple[float, float],
 ) -> str:
     import rasa
 
@@ -488,7 +489,10 @@ def render(
     lines += [
         "",
         f"Training time: Baken full (NLU + dialogue) {train_s:.0f} s; without the sentence vector, NLU only "
-        f"{without_train_s:.0f} s; rasa init baseline, NLU only {base_train_s:.0f} s.",
+        f"{without_train_s:.0f} s; rasa init baseline, NLU only {base_train_s:.0f} s. The machine's load "
+        f"average (1 minute, {os.cpu_count()} cores) was {load[0]:.1f} when Baken's training started and "
+        f"{load[1]:.1f} when it ended: above the core count, other work shared the CPU and the time is longer "
+        "than on a quiet machine.",
     ]
     lines += fallback_lines
     if cv_ours:
@@ -559,7 +563,9 @@ def main(argv: List[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="baken-bench-") as tmp:
         work = Path(tmp)
         print("training Baken (full, from scratch) ...", flush=True)
+        load_before = os.getloadavg()[0]
         ours_path, train_s = train_full(work)
+        load = (load_before, os.getloadavg()[0])
         ours_model = Model(ours_path)
         for item in dev_items[:20]:  # warm up
             ours_model.parse(item["text"])
@@ -622,6 +628,7 @@ def main(argv: List[str]) -> int:
         cv_base,
         args.folds,
         fallback_section(read_rows, OUR_CONFIG) + crisis_section(read_rows, OUR_CONFIG),
+        load,
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

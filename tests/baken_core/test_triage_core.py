@@ -45,6 +45,8 @@ CRISIS = [
     "ze schreef: het ga jullie goed",
     "ik ga nu naar het spoor",
     "ik stop ermee, voorgoed",
+    "bij de bovenburen wordt al een uur geschreeuwd en er vallen dingen",
+    "het kindje van hiernaast zit al uren buiten in de kou",
     # danger now in another language: answered in Dutch, but never missed
     "sorry my dutch is not good, i dont want to live anymore",
     "I want to kill myself",
