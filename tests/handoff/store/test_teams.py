@@ -3,13 +3,15 @@ transfers and the citizen's line in the store, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.gemeente import gemeente
@@ -17,6 +19,8 @@ from desk.cli import ensure_demo
 from handoff.admin.teams_api import NewTeam
 from handoff.store import conversations as convs
 from handoff.store import queue_info, teams
+from handoff.store.db import create_engine
+from handoff.store.migrate import upgrade
 from handoff.store.models import (
     AuditLog,
     Channel,
@@ -29,6 +33,7 @@ from handoff.store.models import (
 )
 from handoff.store.office_hours import OfficeHours
 from handoff.store.teams import TeamSpec, route
+from tests.databases import sqlite_url, temporary_postgres_database
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
@@ -325,3 +330,39 @@ def test_ensure_demo_adds_the_default_teams_of_gemeente_voorbeeld_once(
         assert teams.team_hours(youth, OFFICE).week[0] == ((dt.time(13), dt.time(21)),)
         routed = route(teams.specs(session, OFFICE), ["werk_opleiding"], "normal", "widget", "jongerenwerk", TUESDAY_10)
         assert routed.team_id == youth.id  # closed at 10.00, but open the same day: it waits for them
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_teams_migration_keeps_a_desk_with_conversations_working(database: str, tmp_path: Path) -> None:
+    """0009 on a database that has conversations and messages (on SQLite a batch migration
+    would copy and drop the conversations table, which the messages' foreign keys forbid)."""
+    with contextlib.ExitStack() as stack:
+        url = sqlite_url(tmp_path) if database == "sqlite" else stack.enter_context(temporary_postgres_database())
+        upgrade(url, "0008")
+        engine = create_engine(url)
+        stack.callback(engine.dispose)
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO citizens (id, channel, external_id, created_at) VALUES (1, 'widget', 'v', :at)"),
+                {"at": TUESDAY_10},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO conversations (id, citizen_id, channel, status, rasa_sender_id, created_at,"
+                    " updated_at) VALUES (1, 1, 'widget', 'queued', 's', :at, :at)"
+                ),
+                {"at": TUESDAY_10},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, author, text, internal, created_at, attempts, crisis,"
+                    " delivery_attempts, parts_sent) VALUES (1, 'citizen', 'hoi', false, :at, 0, false, 0, 0)"
+                ),
+                {"at": TUESDAY_10},
+            )
+        upgrade(url, "0009")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM messages")).scalar() == 1
+            assert conn.execute(text("SELECT team_id FROM conversations")).scalar() is None
+        with pytest.raises(IntegrityError), engine.begin() as conn:  # the foreign key holds
+            conn.execute(text("UPDATE conversations SET team_id = 999"))

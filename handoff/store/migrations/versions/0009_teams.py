@@ -43,19 +43,25 @@ def upgrade() -> None:
             "worker_id", sa.Integer(), sa.ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True, index=True
         ),
     )
-    with op.batch_alter_table("conversations") as batch:
-        batch.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_conversations_team_id_teams", "teams", ["team_id"], ["id"])
-        batch.create_index("ix_conversations_team_id", ["team_id"])
-    with op.batch_alter_table("handoffs") as batch:
-        batch.add_column(sa.Column("note", sa.Text(), nullable=True))
+    # Not a batch: on SQLite a batch copies and DROPs the conversations table, which the foreign
+    # keys of its messages forbid once it has rows. SQLite takes the REFERENCES in ADD COLUMN.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE conversations ADD COLUMN team_id INTEGER "
+            "CONSTRAINT fk_conversations_team_id_teams REFERENCES teams (id)"
+        )
+    else:
+        op.add_column("conversations", sa.Column("team_id", sa.Integer(), nullable=True))
+        op.create_foreign_key("fk_conversations_team_id_teams", "conversations", "teams", ["team_id"], ["id"])
+    op.create_index("ix_conversations_team_id", "conversations", ["team_id"])
+    op.add_column("handoffs", sa.Column("note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("handoffs") as batch:
         batch.drop_column("note")
-    with op.batch_alter_table("conversations") as batch:
-        batch.drop_index("ix_conversations_team_id")
+    op.drop_index("ix_conversations_team_id", "conversations")
+    with op.batch_alter_table("conversations") as batch:  # SQLite recreates it (an empty desk only)
         batch.drop_constraint("fk_conversations_team_id_teams", type_="foreignkey")
         batch.drop_column("team_id")
     op.drop_table("team_members")
