@@ -62,10 +62,11 @@ class Result:
 
 
 def say(page: Page, text: str, count: int) -> None:
-    page.get_by_label("Typ je bericht").fill(text)
-    page.get_by_label("Typ je bericht").press("Enter")
-    expect(page.locator("#baken-widget .msg-citizen")).to_have_count(count, timeout=60_000)
-    expect(page.locator("#baken-widget .msg-bot").last).to_be_visible(timeout=60_000)
+    chat = page.frame_locator("#baken-widget iframe")  # the chat runs in the desk's frame
+    chat.get_by_label("Typ je bericht").fill(text)
+    chat.get_by_label("Typ je bericht").press("Enter")
+    expect(chat.locator(".msg-citizen")).to_have_count(count, timeout=60_000)
+    expect(chat.locator(".msg-bot").last).to_be_visible(timeout=60_000)
 
 
 def run(folder: Path) -> Result:

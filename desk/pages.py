@@ -2,20 +2,26 @@
 
 Pages are plain HTML + JavaScript from `desk/static/` (no build step). Every page gets a
 strict Content-Security-Policy: scripts and styles only from the desk itself, so even a
-message that slipped past escaping could not run a script. The widget API answers the
-host sites configured in WIDGET_ORIGINS (a municipality's or a huisarts' site that embeds
-the widget), no others; the inbox API answers no other site at all.
+message that slipped past escaping could not run a script.
+
+The widget's chat runs in a frame served here (`/widget/frame`), so its visitor id lives in
+the desk origin's storage, not the host site's. The frame's own CSP allows it to be embedded
+only by the sites in WIDGET_ORIGINS (a municipality's or a huisarts' site) and the desk's own
+pages (`frame-ancestors`). Since every widget API call now comes from that frame, on the
+desk's own origin, no API answers another site (no CORS): a host page's script gets no
+readable answer from the widget API, just as from the inbox API.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC = Path(__file__).parent / "static"
@@ -23,7 +29,23 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
-WIDGET_PREFIXES = ("/api/widget/",)
+FRAME_PATH = "/widget/frame"
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def frame_ancestors(widget_origins: Sequence[str]) -> list[str]:
+    """The sites that may embed the chat's frame: the desk's own pages and WIDGET_ORIGINS
+    (only well-formed origins: anything else could widen or break the policy)."""
+    return [origin for origin in widget_origins if ORIGIN.match(origin)]
+
+
+def frame_csp(widget_origins: Sequence[str]) -> str:
+    ancestors = " ".join(["'self'", *frame_ancestors(widget_origins)])
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        f"connect-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
+
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,17 +71,11 @@ async def admin() -> FileResponse:
 
 
 class SecurityHeaders:
-    """CSP and friends on every response; the widget API also answers other origins."""
+    """CSP and friends on every response (a page that sets its own CSP keeps it: the widget's
+    frame). No CORS: every API, the widget's too, answers the desk's own pages only."""
 
-    def __init__(self, app: ASGIApp, widget_origins: Sequence[str] = ()) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.widget_cors = CORSMiddleware(
-            app,
-            allow_origins=list(widget_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Last-Event-ID", "X-Baken-Visitor"],
-            max_age=600,
-        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,17 +91,25 @@ class SecurityHeaders:
                     b"referrer-policy": b"no-referrer",
                     b"content-security-policy": CSP.encode(),
                 }
-                if not str(scope["path"]).startswith("/static/widget"):
+                if not str(scope["path"]).startswith(("/static/widget", FRAME_PATH)):
                     extra[b"x-frame-options"] = b"DENY"
                 headers.extend((k, v) for k, v in extra.items() if k not in names)
                 message["headers"] = headers
             await send(message)
 
-        inner = self.widget_cors if str(scope["path"]).startswith(WIDGET_PREFIXES) else self.app
-        await inner(scope, receive, with_headers)
+        await self.app(scope, receive, with_headers)
 
 
 def install(app: FastAPI, widget_origins: Sequence[str] = ()) -> None:
     app.include_router(router)
+    page = (STATIC / "widget_frame.html").read_text(encoding="utf-8")
+    page = page.replace("{{ORIGINS}}", html.escape(" ".join(frame_ancestors(widget_origins))))
+    csp = frame_csp(widget_origins)
+
+    async def widget_frame() -> HTMLResponse:
+        """The chat itself, in a frame on the host site (widget.js draws it there)."""
+        return HTMLResponse(page, headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache"})
+
+    app.add_api_route(FRAME_PATH, widget_frame, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(SecurityHeaders, widget_origins=widget_origins)
+    app.add_middleware(SecurityHeaders)

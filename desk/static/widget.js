@@ -4,12 +4,15 @@
  *   <script src="https://DESK/static/widget.js" data-source="huisarts" defer></script>
  *
  * data-source  where the widget was opened (letters, digits, _ . -), recorded with the chat
- * data-title   the panel's title (optional)
+ * data-title   the chat's title (optional)
  *
- * Everything is drawn in a shadow root so the host page's styles cannot break it, and all
- * text goes in with textContent: a message is never parsed as HTML. Messages that are not
- * yet confirmed by the desk wait in localStorage and are resent with the same id after a
- * network drop or a reload; the desk recognises the id, so nothing is lost or doubled.
+ * This script only draws the "Chat met ons" button and a frame with the chat, served by the
+ * desk itself (/widget/frame). The chat's visitor id (it opens the conversation) and the
+ * messages not yet sent live in that frame's storage, on the desk's origin: no script of the
+ * host page can read them. The host page and the frame talk through postMessage only, with
+ * the origin checked both ways, and only about opening, closing and the number of unread
+ * messages. The desk allows the frame only on the sites in WIDGET_ORIGINS
+ * (Content-Security-Policy: frame-ancestors).
  */
 (function () {
   "use strict";
@@ -19,53 +22,16 @@
   window.__bakenWidget = true;
 
   var base = new URL(script.src, location.href);
-  var API = base.origin + "/api/widget";
-  var CSS = new URL("widget.css", base).href;
-  var SOURCE = (script.getAttribute("data-source") || "").replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 64) || null;
-  var TITLE = script.getAttribute("data-title") || "Baken: hulp bij geld en meer";
-  var STORE_KEY = "baken.widget.v1";
-  var MAX_CHARS = 10000;
+  var DESK = base.origin;
+  var SOURCE = (script.getAttribute("data-source") || "").replace(/[^A-Za-z0-9_.-]/g, "").slice(0, 64);
+  var TITLE = (script.getAttribute("data-title") || "").slice(0, 120);
+  var LEGACY_KEY = "baken.widget.v1";
 
-  var AUTHOR_LABEL = { citizen: "Jij", bot: "Digitale assistent", worker: "Medewerker", system: "Bericht" };
-  var STATUS_TEXT = {
-    queued: "Je gesprek wacht op een medewerker.",
-    with_worker: "Je praat nu met een medewerker.",
-    closed: "Dit gesprek is afgesloten. Typ een bericht om een nieuw gesprek te beginnen."
-  };
+  // Before the chat moved into a frame, it kept its visitor id in this site's localStorage,
+  // where any script of the site could read it. Forget it here: the chat starts afresh in
+  // the frame (the old conversation stays with the desk until its retention or erasure).
+  try { localStorage.removeItem(LEGACY_KEY); } catch (e) { /* storage blocked: nothing kept */ }
 
-  // ---- storage (a browser that blocks localStorage still works, for this page view) ----
-  var memoryStore = {};
-  function load() {
-    try {
-      return JSON.parse(localStorage.getItem(STORE_KEY) || "{}") || {};
-    } catch (e) {
-      return memoryStore;
-    }
-  }
-  function save() {
-    try {
-      localStorage.setItem(STORE_KEY, JSON.stringify(state));
-    } catch (e) {
-      memoryStore = state;
-    }
-  }
-  var state = load();
-  state.outbox = Array.isArray(state.outbox) ? state.outbox : [];
-
-  function randomId(bytes) {
-    var a = new Uint8Array(bytes);
-    crypto.getRandomValues(a);
-    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
-  function visitor() {
-    if (!state.visitor) {
-      state.visitor = randomId(16);
-      save();
-    }
-    return state.visitor;
-  }
-
-  // ---- DOM ----
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -75,385 +41,76 @@
 
   var host = el("div", { id: "baken-widget" });
   var root = host.attachShadow({ mode: "open" });
-  root.appendChild(el("link", { rel: "stylesheet", href: CSS }));
+  root.appendChild(el("link", { rel: "stylesheet", href: new URL("widget_host.css", base).href }));
 
-  var launcher = el("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "baken-panel" });
+  var launcher = el("button", { type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "baken-frame" });
   launcher.appendChild(el("span", { class: "launcher-text" }, "Chat met ons"));
   var badge = el("span", { class: "badge", hidden: "" }, "");
   launcher.appendChild(badge);
 
-  var panel = el("section", { id: "baken-panel", class: "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "baken-title", hidden: "" });
-  var header = el("header", { class: "header" });
-  var titleBox = el("div", { class: "titles" });
-  titleBox.appendChild(el("h2", { id: "baken-title" }, TITLE));
-  var subtitle = el("p", { class: "subtitle" }, "Je praat met de digitale assistent. Je kunt ook vragen om een medewerker.");
-  titleBox.appendChild(subtitle);
-  header.appendChild(titleBox);
-  var menuButton = el("button", { type: "button", class: "icon", "aria-label": "Wis mijn gesprek", title: "Wis mijn gesprek, ook bij ons" }, "Wissen");
-  var closeButton = el("button", { type: "button", class: "icon", "aria-label": "Chat sluiten" }, "×");
-  header.appendChild(menuButton);
-  header.appendChild(closeButton);
-
-  var connection = el("p", { class: "connection", role: "status", hidden: "" }, "");
-  var statusBar = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: "" }, "");
-  var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0", "aria-label": "Berichten" });
-  var intro = el("p", { class: "intro" }, "Hoi! Stel je vraag over toeslagen, bijstand, schulden of iets anders waar je mee zit. Je hoeft je naam of BSN niet te geven.");
-  log.appendChild(intro);
-  var typing = el("p", { class: "typing", role: "status", hidden: "" }, "De assistent is aan het typen…");
-
-  var form = el("form", { class: "composer", novalidate: "" });
-  var label = el("label", { for: "baken-input", class: "visually-hidden" }, "Typ je bericht");
-  var input = el("textarea", { id: "baken-input", rows: "2", maxlength: String(MAX_CHARS), placeholder: "Typ je bericht…", autocomplete: "off" });
-  var sendButton = el("button", { type: "submit", class: "send" }, "Verstuur");
-  var hint = el("p", { class: "hint", role: "alert", hidden: "" }, "");
-  form.appendChild(label);
-  form.appendChild(input);
-  form.appendChild(sendButton);
-
-  panel.appendChild(header);
-  panel.appendChild(connection);
-  panel.appendChild(statusBar);
-  panel.appendChild(log);
-  panel.appendChild(typing);
-  panel.appendChild(hint);
-  panel.appendChild(form);
-  root.appendChild(panel);
+  var query = new URLSearchParams({ host: location.origin });
+  if (SOURCE) query.set("source", SOURCE);
+  if (TITLE) query.set("title", TITLE);
+  var frame = el("iframe", {
+    id: "baken-frame",
+    class: "frame",
+    title: "Chat met Baken",
+    src: DESK + "/widget/frame?" + query.toString(),
+    referrerpolicy: "no-referrer",
+    hidden: ""
+  });
+  root.appendChild(frame);
   root.appendChild(launcher);
 
-  // ---- rendering ----
-  var shown = {}; // message id -> element
-  var lastId = 0;
-  var unread = 0;
-
-  function linkify(node, text) {
-    var pattern = /(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])/g;
-    var at = 0;
-    var match;
-    while ((match = pattern.exec(text)) !== null) {
-      if (match.index > at) node.appendChild(document.createTextNode(text.slice(at, match.index)));
-      var a = el("a", { href: match[0], target: "_blank", rel: "noopener noreferrer" }, match[0]);
-      node.appendChild(a);
-      at = match.index + match[0].length;
-    }
-    if (at < text.length) node.appendChild(document.createTextNode(text.slice(at)));
+  var ready = false;
+  var waiting = [];
+  function tellFrame(type) {
+    if (!ready) { waiting.push(type); return; }
+    frame.contentWindow.postMessage({ baken: "widget", type: type }, DESK);
   }
 
-  function bubble(author, text) {
-    var item = el("div", { class: "msg msg-" + author });
-    item.appendChild(el("span", { class: "visually-hidden" }, (AUTHOR_LABEL[author] || "Bericht") + ": "));
-    var body = el("p", { class: "text" });
-    linkify(body, text);
-    item.appendChild(body);
-    return item;
+  function setUnread(count) {
+    var n = Math.max(0, Math.min(Number(count) || 0, 999));
+    badge.textContent = String(n);
+    badge.hidden = n === 0 || !frame.hidden;
+    launcher.setAttribute("aria-label", n && frame.hidden
+      ? "Chat met ons, " + n + " nieuw" + (n === 1 ? " bericht" : "e berichten")
+      : "Chat met ons");
   }
 
-  // Messages stay in id order whichever way they arrive (the POST answer or the stream);
-  // messages still being sent stay at the end.
-  function placeFor(id) {
-    var nodes = log.querySelectorAll(".msg[data-id], .msg-pending");
-    for (var i = 0; i < nodes.length; i++) {
-      var other = nodes[i].getAttribute("data-id");
-      if (other === null || Number(other) > id) return nodes[i];
-    }
-    return null;
-  }
-
-  function clearButtons() {
-    Array.prototype.forEach.call(log.querySelectorAll(".choices"), function (c) { c.remove(); });
-  }
-
-  function addMessage(m) {
-    if (shown[m.id]) return;
-    var item = bubble(m.author, m.text);
-    item.setAttribute("data-id", String(m.id));
-    if (m.author !== "citizen") {
-      item.insertBefore(el("span", { class: "who", "aria-hidden": "true" }, AUTHOR_LABEL[m.author] || ""), item.firstChild);
-    }
-    shown[m.id] = item;
-    if (m.id > lastId) lastId = m.id;
-    if (m.author === "citizen") clearButtons();
-    if (m.client_message_id) {
-      var draft = log.querySelector('[data-cid="' + m.client_message_id + '"]');
-      if (draft) draft.remove();
-    }
-    log.insertBefore(item, placeFor(m.id));
-    if (m.buttons && m.buttons.length) {
-      clearButtons();
-      var group = el("div", { class: "choices", role: "group", "aria-label": "Kies een antwoord" });
-      m.buttons.forEach(function (b) {
-        var button = el("button", { type: "button", class: "choice" }, b.title);
-        button.addEventListener("click", function () { send(b.payload, b.title); });
-        group.appendChild(button);
-      });
-      item.appendChild(group);
-    }
-    if (m.author !== "citizen" && panel.hidden) {
-      unread += 1;
-      badge.textContent = String(unread);
-      badge.hidden = false;
-      launcher.setAttribute("aria-label", "Chat met ons, " + unread + " nieuw" + (unread === 1 ? " bericht" : "e berichten"));
-    }
-    scrollDown();
-  }
-
-  function scrollDown() {
-    log.scrollTop = log.scrollHeight;
-  }
-
-  function setStatus(s) {
-    if (!s) return;
-    var text = STATUS_TEXT[s.status] || "";
-    if (s.status === "queued" && s.queue_text) text += " " + s.queue_text;
-    statusBar.textContent = text;
-    statusBar.hidden = !text;
-    statusBar.setAttribute("data-status", s.status || "");
-    subtitle.textContent = s.status === "with_worker"
-      ? "Een medewerker van het wijkteam leest mee."
-      : s.status === "queued"
-        ? "Je gesprek wacht op een medewerker van het wijkteam."
-        : "Je praat met de digitale assistent. Je kunt ook vragen om een medewerker.";
-  }
-
-  function setOnline(online) {
-    connection.hidden = online;
-    connection.textContent = online ? "" : "Geen verbinding. Je berichten zijn bewaard; we proberen het opnieuw…";
-  }
-
-  function showHint(text) {
-    hint.textContent = text;
-    hint.hidden = !text;
-  }
-
-  // ---- sending: outbox with stable ids, retried until the desk confirms ----
-  var flushing = false;
-
-  function send(text, shownText) {
-    var clean = (text || "").replace(/\u0000/g, "");
-    if (!clean.trim()) {
-      showHint("Typ eerst een bericht.");
-      input.focus();
-      return;
-    }
-    showHint("");
-    var item = { cid: randomId(12), text: clean.slice(0, MAX_CHARS), shown: (shownText || clean).slice(0, MAX_CHARS) };
-    state.outbox.push(item);
-    save();
-    renderPending(item);
-    clearButtons();
-    flush();
-  }
-
-  function renderPending(item) {
-    var node = bubble("citizen", item.shown);
-    node.classList.add("msg-pending");
-    node.setAttribute("data-cid", item.cid);
-    node.appendChild(el("span", { class: "sending" }, "wordt verstuurd…"));
-    log.appendChild(node);
-    scrollDown();
-  }
-
-  function sleep(ms) {
-    return new Promise(function (resolve) { setTimeout(resolve, ms); });
-  }
-
-  async function flush() {
-    if (flushing) return;
-    flushing = true;
-    var backoff = 1000;
-    try {
-      while (state.outbox.length) {
-        var item = state.outbox[0];
-        typing.hidden = false;
-        var response;
-        try {
-          response = await fetch(API + "/messages", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ visitor_id: visitor(), client_message_id: item.cid, text: item.text, source: SOURCE })
-          });
-        } catch (e) {
-          response = null;
-        }
-        if (!response || response.status >= 500) {
-          typing.hidden = true;
-          setOnline(false);
-          await sleep(backoff);
-          backoff = Math.min(backoff * 2, 15000);
-          continue;
-        }
-        setOnline(true);
-        backoff = 1000;
-        if (response.status === 429) {
-          // too many messages at once: the message stays in the outbox and goes when the desk allows it
-          var busy = await response.json().catch(function () { return {}; });
-          showHint(typeof busy.detail === "string" ? busy.detail : "Even wachten, je bericht gaat zo.");
-          typing.hidden = true;
-          await sleep(Math.min(Number(response.headers.get("Retry-After")) || 20, 120) * 1000);
-          showHint("");
-          continue;
-        }
-        var pending = log.querySelector('[data-cid="' + item.cid + '"]');
-        if (!response.ok) {
-          var problem = await response.json().catch(function () { return {}; });
-          if (pending) pending.remove();
-          showHint(typeof problem.detail === "string" ? problem.detail : "Dit bericht kon niet worden verstuurd. Probeer het anders te schrijven.");
-        } else {
-          var data = await response.json();
-          if (pending) pending.remove();
-          data.messages.forEach(addMessage);
-          setStatus({ status: data.status, queue_text: data.queue_text });
-          ensureStream();
-        }
-        state.outbox.shift();
-        save();
-      }
-    } finally {
-      typing.hidden = true;
-      flushing = false;
-    }
-  }
-
-  // ---- receiving: history once, then a live stream that resumes by message id ----
-  var stream = null;
-  var streamRetry = null;
-
-  // The visitor id never goes in a URL: EventSource cannot send a header, so the widget
-  // trades it (in a header) for a ticket that opens the stream within a minute.
-  var connecting = false;
-  async function ensureStream() {
-    if (stream || connecting || !state.visitor || typeof EventSource === "undefined") return;
-    connecting = true;
-    var ticket = null;
-    try {
-      var response = await fetch(API + "/stream-ticket", { method: "POST", headers: { "X-Baken-Visitor": state.visitor } });
-      if (response.ok) ticket = (await response.json()).ticket;
-    } catch (e) { ticket = null; }
-    connecting = false;
-    if (!ticket) {
-      clearTimeout(streamRetry);
-      streamRetry = setTimeout(ensureStream, 5000);
-      return;
-    }
-    if (stream) return;
-    stream = new EventSource(API + "/stream?ticket=" + encodeURIComponent(ticket) + "&after=" + lastId);
-    stream.addEventListener("message", function (e) {
-      addMessage(JSON.parse(e.data));
-    });
-    stream.addEventListener("status", function (e) { setStatus(JSON.parse(e.data)); });
-    stream.addEventListener("open", function () { setOnline(true); });
-    stream.onerror = function () {
-      if (stream && stream.readyState === EventSource.CLOSED) {
-        stream = null;
-        clearTimeout(streamRetry);
-        streamRetry = setTimeout(ensureStream, 3000);
-      }
-      if (!navigator.onLine) setOnline(false);
-    };
-  }
-
-  async function loadHistory() {
-    if (!state.visitor) return;
-    try {
-      var response = await fetch(API + "/messages", { headers: { "X-Baken-Visitor": state.visitor } });
-      if (response.ok) {
-        var data = await response.json();
-        data.messages.forEach(addMessage);
-        setStatus({ status: data.status, queue_text: data.queue_text });
-        unread = 0;
-        badge.hidden = true;
-      }
-    } catch (e) {
-      setOnline(false);
-    }
-  }
-
-  // ---- panel ----
-  function openPanel() {
-    panel.hidden = false;
+  function openChat() {
+    frame.hidden = false;
+    host.setAttribute("data-open", "");
     launcher.setAttribute("aria-expanded", "true");
-    unread = 0;
-    badge.hidden = true;
-    launcher.setAttribute("aria-label", "Chat met ons");
-    state.open = true;
-    save();
-    scrollDown();
-    input.focus();
+    setUnread(0);
+    frame.focus();
+    tellFrame("open");
   }
-  function closePanel() {
-    panel.hidden = true;
+  function closeChat(fromFrame) {
+    frame.hidden = true;
+    host.removeAttribute("data-open");
     launcher.setAttribute("aria-expanded", "false");
-    state.open = false;
-    save();
+    if (!fromFrame) tellFrame("close");
     launcher.focus();
   }
 
-  launcher.addEventListener("click", function () { if (panel.hidden) openPanel(); else closePanel(); });
-  closeButton.addEventListener("click", closePanel);
-  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") closePanel(); });
-  form.addEventListener("submit", function (e) {
-    e.preventDefault();
-    var text = input.value;
-    if (!text.trim()) {
-      showHint("Typ eerst een bericht.");
-      return;
-    }
-    input.value = "";
-    send(text);
-    input.focus();
-  });
-  input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
-    }
-  });
-  input.addEventListener("input", function () { if (input.value.trim()) showHint(""); });
-  // "Wis mijn gesprek": erased on the server first (AVG art. 17); only then does this device
-  // forget the visitor id (a failed request keeps it, so the citizen can still reach it).
-  var ERASE_ASK = "Wil je je gesprek wissen? Je berichten en bestanden worden dan ook bij ons verwijderd. " +
-    "Een medewerker kan ze daarna niet meer lezen. Dit kun je niet ongedaan maken.";
-  menuButton.addEventListener("click", async function () {
-    if (!window.confirm(ERASE_ASK)) return;
-    menuButton.disabled = true;
-    var said = "";
-    try {
-      if (state.visitor) {
-        var response = await fetch(API + "/erase", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ visitor_id: state.visitor })
-        });
-        if (!response.ok) throw new Error("status " + response.status);
-        said = (await response.json()).text || "";
-      }
-    } catch (e) {
-      showHint("Wissen lukte nu niet. Je gesprek is nog bewaard. Probeer het zo nog eens.");
-      menuButton.disabled = false;
-      return;
-    }
-    menuButton.disabled = false;
-    if (stream) stream.close();
-    stream = null;
-    state = { outbox: [], open: state.open };
-    save();
-    shown = {};
-    lastId = 0;
-    Array.prototype.forEach.call(log.querySelectorAll(".msg"), function (m) { m.remove(); });
-    setStatus({ status: "bot" });
-    statusBar.hidden = true;
-    showHint(said || "Je gesprek is gewist.");
-  });
-  window.addEventListener("online", function () { setOnline(true); flush(); ensureStream(); });
-  window.addEventListener("offline", function () { setOnline(false); });
+  launcher.addEventListener("click", function () { if (frame.hidden) openChat(); else closeChat(false); });
 
-  function start() {
-    document.body.appendChild(host);
-    loadHistory().then(function () {
-      state.outbox.forEach(renderPending);
-      flush();
-      ensureStream();
-    });
-    if (state.open) openPanel();
-  }
+  window.addEventListener("message", function (e) {
+    if (e.source !== frame.contentWindow || e.origin !== DESK) return;
+    var data = e.data || {};
+    if (data.baken !== "widget") return;
+    if (data.type === "ready") {
+      ready = true;
+      if (data.open && frame.hidden) openChat();
+      waiting.splice(0).forEach(tellFrame);
+    } else if (data.type === "close") {
+      closeChat(true);
+    } else if (data.type === "unread") {
+      setUnread(data.count);
+    }
+  });
+
+  function start() { document.body.appendChild(host); }
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
 })();

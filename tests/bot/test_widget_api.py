@@ -203,15 +203,36 @@ def test_a_strange_last_event_id_is_ignored_or_capped_not_a_500(header: str, exp
     assert sse.last_event_id(request, 7) == expected
 
 
-def test_the_widget_api_answers_the_configured_sites_only_and_the_inbox_api_none(
+def test_the_chat_frame_may_be_embedded_by_the_configured_sites_only_and_no_api_answers_another_site(
     tmp_path: Path, stub_rasa: StubRasa
 ) -> None:
+    """The chat runs in a frame on the desk's origin (its visitor id in the desk's storage, not
+    the host site's): the frame's CSP names who may embed it, and since the widget API is
+    called from that frame only, no API (widget or inbox) answers another site."""
     settings = DeskSettings(
         database_url=f"sqlite:///{tmp_path / 'desk.db'}",
         secret_key_file=str(tmp_path / "secret"),
-        widget_origins="https://www.huisarts-voorbeeld.example, https://www.gemeente-voorbeeld.example/",
+        widget_origins="https://www.huisarts-voorbeeld.example, https://www.gemeente-voorbeeld.example/, bad origin;x",
     )
     with TestClient(create_app(settings, rasa_client=stub_rasa.client)) as client:
+        frame = client.get(
+            "/widget/frame", params={"source": "huisarts", "host": "https://www.huisarts-voorbeeld.example"}
+        )
+        assert frame.status_code == 200 and frame.headers["content-type"].startswith("text/html")
+        policy = dict(
+            part.strip().split(" ", 1) for part in frame.headers["content-security-policy"].split(";") if part.strip()
+        )
+        assert policy["frame-ancestors"].split() == [
+            "'self'",
+            "https://www.huisarts-voorbeeld.example",
+            "https://www.gemeente-voorbeeld.example",
+        ]  # the malformed entry is left out, not pasted into the policy
+        assert policy["script-src"] == "'self'" and policy["connect-src"] == "'self'"
+        assert "x-frame-options" not in frame.headers  # frame-ancestors decides
+        assert 'data-origins="https://www.huisarts-voorbeeld.example https://www.gemeente-voorbeeld.example"' in (
+            frame.text
+        )
+        assert "/static/widget_chat.js" in frame.text and "<script>" not in frame.text  # no inline script
         origin = {"Origin": "https://www.huisarts-voorbeeld.example"}
         preflight = client.options(
             "/api/widget/messages",
@@ -221,18 +242,18 @@ def test_the_widget_api_answers_the_configured_sites_only_and_the_inbox_api_none
                 "Access-Control-Request-Headers": "x-baken-visitor",
             },
         )
-        assert preflight.status_code == 200
-        assert preflight.headers["access-control-allow-origin"] == "https://www.huisarts-voorbeeld.example"
-        assert "x-baken-visitor" in preflight.headers["access-control-allow-headers"].lower()
+        assert "access-control-allow-origin" not in preflight.headers
         history = client.get("/api/widget/messages", headers={**origin, "X-Baken-Visitor": visitor()})
-        assert history.headers["access-control-allow-origin"] == "https://www.huisarts-voorbeeld.example"
-        elsewhere = client.get(
-            "/api/widget/messages", headers={"Origin": "https://evil.example", "X-Baken-Visitor": visitor()}
-        )
-        assert "access-control-allow-origin" not in elsewhere.headers  # a site nobody configured
+        assert "access-control-allow-origin" not in history.headers  # not even a configured host site
         inbox = client.get("/api/inbox", headers=origin)
         assert "access-control-allow-origin" not in inbox.headers  # workers' data never to another site
         _pages_are_locked_down(client)
+
+
+def test_without_widget_origins_only_the_desks_own_pages_embed_the_frame(client: TestClient) -> None:
+    policy = client.get("/widget/frame").headers["content-security-policy"]
+    assert "frame-ancestors 'self';" in policy
+    assert "frame-ancestors 'none'" in client.get("/demo").headers["content-security-policy"]
 
 
 def test_the_visitor_id_never_goes_in_a_url_and_opens_only_the_current_conversation(client: TestClient) -> None:
@@ -270,6 +291,10 @@ def _pages_are_locked_down(client: TestClient) -> None:
     assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
     widget = client.get("/static/widget.js")
     assert widget.status_code == 200 and "x-frame-options" not in widget.headers
+    loader = widget.text
+    assert "/widget/frame" in loader and "localStorage.setItem" not in loader  # the host page keeps nothing
+    for name in ("widget_chat.js", "widget.css", "widget_host.css"):
+        assert client.get(f"/static/{name}").status_code == 200
 
 
 def test_wis_mijn_gesprek_erases_everything_of_the_visitor_on_the_server(client_on_both: TestClient) -> None:

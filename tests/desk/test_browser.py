@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Frame, FrameLocator, Page, expect
 from sqlalchemy import func, select
 
 from handoff import auth
@@ -63,20 +63,32 @@ def new_page(browser: Browser, desk: tuple[str, str]) -> Iterator[NewPage]:
         context.close()
 
 
+def chat(page: Page) -> FrameLocator:
+    """The chat: in its frame on the desk's origin, drawn on the host page by widget.js."""
+    return page.frame_locator("#baken-widget iframe")
+
+
+def chat_frame(page: Page) -> Frame:
+    """The same frame, for running a script in it (its storage is the desk origin's)."""
+    frame = page.frame(url=re.compile(r"/widget/frame"))
+    assert frame is not None
+    return frame
+
+
 def open_widget(page: Page, base: str) -> None:
     page.goto(f"{base}/demo")
     page.get_by_role("button", name=re.compile("Chat met ons")).click()
-    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(chat(page).get_by_role("dialog")).to_be_visible()
 
 
 def citizen_types(page: Page, text: str) -> None:
-    box = page.get_by_label("Typ je bericht")
+    box = chat(page).get_by_label("Typ je bericht")
     box.fill(text)
     box.press("Enter")
 
 
 def messages(page: Page, author: str) -> Any:
-    return page.locator(f"#baken-widget .msg-{author}")
+    return chat(page).locator(f".msg-{author}")
 
 
 def log_in(page: Page, base: str, name: str) -> None:
@@ -97,10 +109,10 @@ def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[s
     citizen = new_page()
     open_widget(citizen, base)
     citizen_types(citizen, "hoe vraag ik huurtoeslag aan")
-    expect(citizen.locator("#baken-widget .msg-bot a[href*='toeslagen.nl']").first).to_be_visible(timeout=WAIT_MS)
+    expect(chat(citizen).locator(".msg-bot a[href*='toeslagen.nl']").first).to_be_visible(timeout=WAIT_MS)
 
     citizen_types(citizen, "ik wil met een medewerker praten")
-    status = citizen.locator("#baken-widget .status")
+    status = chat(citizen).locator(".status")
     expect(status).to_contain_text("Je gesprek wacht op een medewerker", timeout=WAIT_MS)
 
     worker = new_page()
@@ -118,7 +130,7 @@ def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[s
     expect(worker.locator("#read-form")).to_be_hidden()
 
     # the citizen hears it live, without a reload
-    expect(citizen.locator("#baken-widget .status")).to_contain_text("Je praat nu met een medewerker", timeout=WAIT_MS)
+    expect(chat(citizen).locator(".status")).to_contain_text("Je praat nu met een medewerker", timeout=WAIT_MS)
     expect(messages(citizen, "system").last).to_contain_text("anna (medewerker) neemt het gesprek nu over")
 
     worker.get_by_label("Antwoord aan de inwoner").fill("Hoi, ik ben Anna. Ik help je verder met de huur.")
@@ -128,11 +140,11 @@ def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[s
     citizen_types(citizen, "Fijn, dank je wel")
     expect(worker.locator("#transcript")).to_contain_text("Fijn, dank je wel", timeout=WAIT_MS)
 
-    ids_before = citizen.locator("#baken-widget .msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
+    ids_before = chat(citizen).locator(".msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
     citizen.reload()
-    expect(citizen.get_by_role("dialog")).to_be_visible()  # it stays open over a reload
-    expect(citizen.locator("#baken-widget .msg[data-id]")).to_have_count(len(ids_before))
-    ids_after = citizen.locator("#baken-widget .msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
+    expect(chat(citizen).get_by_role("dialog")).to_be_visible()  # it stays open over a reload
+    expect(chat(citizen).locator(".msg[data-id]")).to_have_count(len(ids_before))
+    ids_after = chat(citizen).locator(".msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
     assert ids_after == ids_before and len(set(ids_after)) == len(ids_after)
     expect(messages(citizen, "worker")).to_have_text(re.compile("Hoi, ik ben Anna"))
 
@@ -140,7 +152,7 @@ def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[s
     worker.get_by_label("Uitkomst").select_option("resolved")
     worker.get_by_label("Korte notitie voor het dossier").fill("Uitgelegd hoe huurtoeslag werkt.")
     worker.get_by_role("button", name="Gesprek afsluiten").click()
-    expect(citizen.locator("#baken-widget .status")).to_contain_text("afgesloten", timeout=WAIT_MS)
+    expect(chat(citizen).locator(".status")).to_contain_text("afgesloten", timeout=WAIT_MS)
     expect(worker.locator("#mine .item-button")).to_have_count(0)
 
     with session_factory(create_engine(url))() as session:
@@ -154,7 +166,7 @@ def test_citizen_text_is_never_html(new_page: NewPage, desk: tuple[str, str]) ->
     citizen = new_page()
     open_widget(citizen, base)
     citizen_types(citizen, "ik wil een medewerker " + payload)
-    expect(citizen.locator("#baken-widget .status")).to_contain_text("medewerker", timeout=WAIT_MS)
+    expect(chat(citizen).locator(".status")).to_contain_text("medewerker", timeout=WAIT_MS)
     expect(messages(citizen, "citizen").first).to_contain_text("<img src=x")
     worker = new_page()
     log_in(worker, base, "anna")
@@ -164,8 +176,9 @@ def test_citizen_text_is_never_html(new_page: NewPage, desk: tuple[str, str]) ->
     worker.get_by_role("button", name="Gesprek lezen").click()
     expect(worker.locator("#transcript")).to_contain_text('<img src=x onerror="window.__xss=1">')
     assert worker.locator("#transcript img, #waiting img, #conv-summary img").count() == 0
-    assert citizen.locator("#baken-widget img").count() == 0
+    assert chat(citizen).locator("img").count() == 0
     assert worker.evaluate("window.__xss") is None and citizen.evaluate("window.__xss") is None
+    assert chat_frame(citizen).evaluate("window.__xss") is None
     assert "script-src 'self'" in _csp(worker, base)
 
 
@@ -179,7 +192,7 @@ def test_double_click_claim_and_a_colleague_too_late(new_page: NewPage, desk: tu
     citizen = new_page()
     open_widget(citizen, base)
     citizen_types(citizen, "ik wil een medewerker spreken")
-    expect(citizen.locator("#baken-widget .status")).to_contain_text("medewerker", timeout=WAIT_MS)
+    expect(chat(citizen).locator(".status")).to_contain_text("medewerker", timeout=WAIT_MS)
 
     anna, bram = new_page(), new_page()
     log_in(anna, base, "anna")
@@ -210,15 +223,15 @@ def test_network_drop_while_sending_loses_and_doubles_nothing(new_page: NewPage,
 
     context.set_offline(True)
     citizen_types(citizen, "wat is kwijtschelding van gemeentelijke belastingen")
-    expect(citizen.locator("#baken-widget .msg-pending")).to_contain_text("wordt verstuurd")
-    expect(citizen.locator("#baken-widget .connection")).to_be_visible(timeout=WAIT_MS)
+    expect(chat(citizen).locator(".msg-pending")).to_contain_text("wordt verstuurd")
+    expect(chat(citizen).locator(".connection")).to_be_visible(timeout=WAIT_MS)
     assert count_messages(url) == stored  # nothing arrived yet
 
     # a reload while offline keeps the unsent message (it waits in the browser)
     context.set_offline(False)
     citizen.reload()
-    expect(citizen.locator("#baken-widget .msg-citizen", has_text="kwijtschelding")).to_have_count(1, timeout=WAIT_MS)
-    expect(citizen.locator("#baken-widget .msg-pending")).to_have_count(0, timeout=WAIT_MS)
+    expect(chat(citizen).locator(".msg-citizen", has_text="kwijtschelding")).to_have_count(1, timeout=WAIT_MS)
+    expect(chat(citizen).locator(".msg-pending")).to_have_count(0, timeout=WAIT_MS)
     expect(messages(citizen, "bot").filter(has_text="wijtschelding").first).to_be_visible(timeout=WAIT_MS)
     with session_factory(create_engine(url))() as session:
         texts = list(session.scalars(select(Message.text).where(Message.text.like("%kwijtschelding van%"))))
@@ -232,9 +245,9 @@ def test_keyboard_only_and_phone_screen(new_page: NewPage, desk: tuple[str, str]
     launcher = page.get_by_role("button", name=re.compile("Chat met ons"))
     launcher.focus()
     page.keyboard.press("Enter")
-    dialog = page.get_by_role("dialog")
+    dialog = chat(page).get_by_role("dialog")
     expect(dialog).to_be_visible()
-    expect(page.get_by_label("Typ je bericht")).to_be_focused()
+    expect(chat(page).get_by_label("Typ je bericht")).to_be_focused()
     box = dialog.bounding_box()
     assert box is not None and box["width"] >= 370 and box["height"] >= 600  # the whole phone screen
     page.keyboard.type("wat is de zorgtoeslag")
@@ -243,17 +256,18 @@ def test_keyboard_only_and_phone_screen(new_page: NewPage, desk: tuple[str, str]
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(launcher).to_be_focused()
-    assert page.locator("#baken-widget [role=log][aria-live=polite]").count() == 1
+    assert chat(page).locator("[role=log][aria-live=polite]").count() == 1
 
     # an empty message is not sent; the citizen is told kindly
     launcher.click()
-    page.get_by_role("button", name="Verstuur").click()
-    expect(page.locator("#baken-widget .hint")).to_have_text("Typ eerst een bericht.")
+    chat(page).get_by_role("button", name="Verstuur").click()
+    expect(chat(page).locator(".hint")).to_have_text("Typ eerst een bericht.")
 
 
 CONTRAST_JS = """
 (selectors) => {
-  const root = document.querySelector('#baken-widget').shadowRoot;
+  const host = document.querySelector('#baken-widget');
+  const root = host ? host.shadowRoot : document;
   const rgb = (c) => c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
   const channel = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
   const lum = (c) => { const v = rgb(c).map(channel); return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
@@ -278,8 +292,9 @@ def test_widget_text_contrast_meets_wcag_aa(new_page: NewPage, desk: tuple[str, 
     open_widget(page, base)
     citizen_types(page, "hoi")
     expect(messages(page, "bot").first).to_be_visible(timeout=WAIT_MS)
-    selectors = [".launcher", ".header h2", ".subtitle", ".intro", ".msg-citizen .text", ".msg-bot .text", ".send"]
-    ratios = dict(page.evaluate(CONTRAST_JS, selectors))
+    selectors = [".header h2", ".subtitle", ".intro", ".msg-citizen .text", ".msg-bot .text", ".send"]
+    ratios = dict(chat_frame(page).evaluate(CONTRAST_JS, selectors))
+    ratios.update(dict(page.evaluate(CONTRAST_JS, [".launcher"])))  # on the host page
     assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
 
 
@@ -299,43 +314,45 @@ def test_crisis_while_queued_alerts_the_inbox_live(new_page: NewPage, desk: tupl
     assert worker.title().startswith("(!)")
 
 
+VISITOR_JS = "() => JSON.parse(localStorage.getItem('baken.chat.v2') || '{}').visitor || null"
+
+
 def test_wis_mijn_gesprek_erases_on_the_server_and_the_worker_sees_it(new_page: NewPage, desk: tuple[str, str]) -> None:
     base, url = desk
     citizen = new_page()
     open_widget(citizen, base)
     citizen_types(citizen, "ik wil met een medewerker praten over mijn huurschuld")
-    expect(citizen.locator("#baken-widget .status")).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
-    visitor = citizen.evaluate("() => JSON.parse(localStorage.getItem('baken.widget.v1') || '{}').visitor")
+    expect(chat(citizen).locator(".status")).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
+    visitor = chat_frame(citizen).evaluate(VISITOR_JS)
+    assert visitor
     worker = new_page()
     log_in(worker, base, "anna")
     worker.locator("#waiting .item-button").first.click()
     expect(worker.locator("#conv-summary")).to_contain_text("huurschuld")
 
-    asked: list[str] = []
+    # it asks first, in the chat itself; "nee" does nothing
+    chat(citizen).get_by_role("button", name="Wis mijn gesprek").click()
+    ask = chat(citizen).get_by_role("alertdialog")
+    expect(ask).to_contain_text("niet ongedaan maken")
+    expect(ask.get_by_role("button", name="Nee, niet wissen")).to_be_focused()
+    ask.get_by_role("button", name="Nee, niet wissen").click()
+    expect(ask).to_be_hidden()
+    expect(messages(citizen, "citizen")).to_have_count(1)
 
-    def say_no(dialog: Dialog) -> None:
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    citizen.once("dialog", say_no)
-    citizen.get_by_role("button", name="Wis mijn gesprek").click()
-    expect(messages(citizen, "citizen")).to_have_count(1)  # "nee": nothing happens
-    assert "niet ongedaan maken" in asked[0]
-
-    citizen.once("dialog", lambda dialog: dialog.accept())
-    citizen.get_by_role("button", name="Wis mijn gesprek").click()
-    expect(citizen.locator("#baken-widget .hint")).to_contain_text("gewist", timeout=WAIT_MS)
-    expect(citizen.locator("#baken-widget .msg")).to_have_count(0)
+    chat(citizen).get_by_role("button", name="Wis mijn gesprek").click()
+    chat(citizen).get_by_role("button", name="Ja, wis alles").click()
+    expect(chat(citizen).locator(".hint")).to_contain_text("gewist", timeout=WAIT_MS)
+    expect(chat(citizen).locator(".msg")).to_have_count(0)
     expect(worker.locator("#detail-empty")).to_contain_text("De inwoner heeft het gesprek gewist", timeout=WAIT_MS)
     expect(worker.locator("#waiting .item-button")).to_have_count(0)
     with session_factory(create_engine(url))() as session:
         texts = session.scalars(select(Message.text)).all()
     assert not any("huurschuld" in t for t in texts)
-    assert citizen.evaluate("() => JSON.parse(localStorage.getItem('baken.widget.v1') || '{}').visitor") != visitor
+    assert chat_frame(citizen).evaluate(VISITOR_JS) != visitor
 
     citizen.reload()  # a new start: the old conversation is not there
-    expect(citizen.get_by_role("dialog")).to_be_visible()
-    expect(citizen.locator("#baken-widget .msg")).to_have_count(0)
+    expect(chat(citizen).get_by_role("dialog")).to_be_visible()
+    expect(chat(citizen).locator(".msg")).to_have_count(0)
 
 
 def test_the_admin_sees_what_goes_when_and_erases_on_request(new_page: NewPage, desk: tuple[str, str]) -> None:
@@ -345,7 +362,7 @@ def test_the_admin_sees_what_goes_when_and_erases_on_request(new_page: NewPage, 
     citizen = new_page()
     open_widget(citizen, base)
     citizen_types(citizen, "ik wil met een medewerker praten over <b>mijn</b> beslag")
-    expect(citizen.locator("#baken-widget .status")).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
+    expect(chat(citizen).locator(".status")).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
     with session_factory(create_engine(url))() as session:
         conversation_id = session.scalars(select(Conversation.id)).one()
 
@@ -353,7 +370,8 @@ def test_the_admin_sees_what_goes_when_and_erases_on_request(new_page: NewPage, 
     log_in(admin, base, "carla")
     admin.goto(f"{base}/admin")
     rows = admin.locator("#retention tr")
-    expect(rows).to_have_count(7)
+    expect(rows).to_have_count(8)
+    expect(admin.locator("#retention tr[data-kind=training_examples]")).to_contain_text("niet vanzelf (0 bewaard)")
     expect(admin.locator("#retention tr[data-kind=conversations]")).to_contain_text("90 dagen na het sluiten")
     expect(admin.locator("#retention-note")).to_contain_text(
         "Wachten op of bij een medewerker (niet vanzelf gewist): 1"

@@ -96,9 +96,10 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         citizen = browser.new_context().new_page()
         citizen.goto(f"{base}/demo")
         citizen.get_by_role("button", name=re.compile("Chat met ons")).click()
-        citizen.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
-        citizen.get_by_label("Typ je bericht").press("Enter")
-        expect(citizen.locator("#baken-widget .msg-bot").first).to_be_visible(timeout=30_000)
+        chat = citizen.frame_locator("#baken-widget iframe")  # the chat runs in the desk's frame
+        chat.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
+        chat.get_by_label("Typ je bericht").press("Enter")
+        expect(chat.locator(".msg-bot").first).to_be_visible(timeout=30_000)
         first = parse_of(url, NEW_WORDS + " dan", 1)
         before = first["intent"]
         assert before != TARGET and first["entities"] == []
@@ -147,19 +148,19 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         admin.get_by_role("button", name="Zet dit model live").click()
         expect(admin.locator("#models-status")).to_contain_text("Het model is live", timeout=120_000)
 
-        citizen.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
-        citizen.get_by_label("Typ je bericht").press("Enter")
-        expect(citizen.locator("#baken-widget .msg-citizen")).to_have_count(2, timeout=30_000)
-        expect(citizen.locator("#baken-widget .msg-bot").last).to_be_visible(timeout=30_000)
+        chat.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
+        chat.get_by_label("Typ je bericht").press("Enter")
+        expect(chat.locator(".msg-citizen")).to_have_count(2, timeout=30_000)
+        expect(chat.locator(".msg-bot").last).to_be_visible(timeout=30_000)
         now = parse_of(url, NEW_WORDS + " dan", 2)
         assert now["intent"] == TARGET and now["entities"] == ["benefit"]  # understood now, through the widget
 
         admin.locator("#models tr", has_text="start-").get_by_role("button", name="Terugzetten").click()
         expect(admin.locator("#models tr", has_text="start-")).to_contain_text("live", timeout=120_000)
-        citizen.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
-        citizen.get_by_label("Typ je bericht").press("Enter")
-        expect(citizen.locator("#baken-widget .msg-citizen")).to_have_count(3, timeout=30_000)
-        expect(citizen.locator("#baken-widget .msg-bot").last).to_be_visible(timeout=30_000)
+        chat.get_by_label("Typ je bericht").fill(NEW_WORDS + " dan")
+        chat.get_by_label("Typ je bericht").press("Enter")
+        expect(chat.locator(".msg-citizen")).to_have_count(3, timeout=30_000)
+        expect(chat.locator(".msg-bot").last).to_be_visible(timeout=30_000)
         rolled_back = parse_of(url, NEW_WORDS + " dan", 3)
         # rolled back: the old model, with the patterns it was trained with
         assert rolled_back["intent"] == before and rolled_back["entities"] == []
