@@ -470,6 +470,63 @@
     } catch (err) { $("privacy-status").textContent = err.message; }
   });
 
+  // ---- privacy: finding a conversation's number for an erasure request ----
+  var CHANNEL = { telegram: "Telegram", widget: "Website" };
+  var STATUS = { bot: "bij de assistent", queued: "wacht op een medewerker", with_worker: "bij een medewerker", closed: "gesloten" };
+
+  async function eraseFound(id, reason) {
+    if (!window.confirm("Alles van de inwoner van gesprek " + id + " wissen? Dit kan niet ongedaan worden.")) return;
+    try {
+      var result = await api("POST", "/api/admin/erase", { conversation_id: id, reason: reason });
+      var n = result.erased_conversations.length;
+      $("lookup-status").textContent = n + (n === 1 ? " gesprek is" : " gesprekken zijn") + " gewist.";
+      $("lookup-results").textContent = "";
+      $("lookup-table").hidden = true;
+      await loadRetention();
+    } catch (err) { $("lookup-status").textContent = err.message; }
+  }
+
+  $("lookup-form").addEventListener("submit", async function (e) {
+    e.preventDefault();
+    var reason = $("lookup-reason").value.trim();
+    var channel = $("lookup-channel").value;
+    var body = {
+      channel: channel,
+      date_from: $("lookup-from").value,
+      date_to: $("lookup-to").value,
+      first_name: channel === "telegram" ? ($("lookup-name").value.trim() || null) : null,
+      reason: reason
+    };
+    var rows = $("lookup-results");
+    rows.textContent = "";
+    $("lookup-table").hidden = true;
+    try {
+      var found = await api("POST", "/api/admin/erase/lookup", body);
+      found.conversations.forEach(function (c) {
+        var tr = el("tr");
+        tr.setAttribute("data-id", String(c.id));
+        tr.appendChild(el("td", null, String(c.id)));
+        tr.appendChild(el("td", null, CHANNEL[c.channel] || c.channel));
+        tr.appendChild(el("td", null, when(c.started)));
+        tr.appendChild(el("td", null, STATUS[c.status] || c.status));
+        tr.appendChild(el("td", null, c.summary_start || "(geen samenvatting)"));
+        var cell = el("td");
+        var button = el("button", null, "Wis alles van deze inwoner");
+        button.type = "button";
+        button.setAttribute("aria-label", "Wis alles van de inwoner van gesprek " + c.id);
+        button.addEventListener("click", function () { eraseFound(c.id, reason); });
+        cell.appendChild(button);
+        tr.appendChild(cell);
+        rows.appendChild(tr);
+      });
+      $("lookup-table").hidden = found.conversations.length === 0;
+      var n = found.conversations.length;
+      $("lookup-status").textContent = n === 0 ? "Geen gesprekken gevonden." :
+        n + (n === 1 ? " gesprek gevonden." : " gesprekken gevonden.") +
+        (found.more ? " Er zijn er meer: maak de periode kleiner." : "");
+    } catch (err) { $("lookup-status").textContent = err.message; }
+  });
+
   // ---- workers and admins ----
   var myId = null;
   function workersStatus(text) { $("workers-status").textContent = text; }

@@ -4,12 +4,20 @@
 goes at the next round, how much within a week, and when the first of it goes. `POST
 /api/admin/erase` erases the citizen of a conversation (all their conversations) with a
 reason that goes into the audit log.
+
+A citizen who asks by phone or letter rarely knows a conversation number: `POST
+/api/admin/erase/lookup` finds it by channel and date range (and, for Telegram, the first
+name Telegram gave us), with a reason in the audit log first, as the inbox's need-to-know
+rules ask for reading anything that is not one's own (handoff/inbox/access.py). It shows
+only what is needed to recognise the conversation: number, channel, dates, status and the
+first words of the summary; the audit entry holds the reason and the numbers shown, not the
+name that was searched for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -17,10 +25,13 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from handoff.deps import CurrentAdmin, Desk, get_or_404
+from handoff.store import conversations as convs
 from handoff.store import retention
 from handoff.store.db import MAX_ID
 from handoff.store.models import (
     AuditLog,
+    Channel,
+    Citizen,
     Conversation,
     ConversationStatus,
     Handoff,
@@ -229,3 +240,112 @@ async def erase(body: EraseRequest, admin: CurrentAdmin, desk: Desk) -> Any:
         raise HTTPException(503, "Wissen kan nu niet. Probeer het zo nog eens.")
     erased = await desk.erase(channel, external_id, worker=admin, reason=body.reason.strip())
     return EraseResult(erased_conversations=list(getattr(erased, "conversation_ids", [])))
+
+
+LOOKUP_LIMIT = 50
+FIRST_WORDS = 8
+Reason = Annotated[str, Field(min_length=5, max_length=500, pattern=r"^[^\x00]*$")]
+
+
+class LookupRequest(BaseModel):
+    channel: Literal["telegram", "widget"]
+    date_from: dt.date
+    date_to: dt.date
+    """Days in the municipality's time zone, both included: conversations that ran on any of them."""
+    first_name: Annotated[str | None, Field(max_length=128, pattern=r"^[^\x00]*$")] = None
+    """Telegram only: the first name as Telegram gave it (case does not matter)."""
+    reason: Reason
+
+
+class Found(BaseModel):
+    id: int
+    channel: str
+    started: dt.datetime
+    closed: dt.datetime | None
+    status: str
+    summary_start: str | None
+    """The first words of what the citizen wrote in the summary (or of the summary), if any."""
+
+
+class LookupResult(BaseModel):
+    conversations: list[Found]
+    more: bool
+    """More than the list shows: make the period shorter."""
+
+
+def _first_words(summary: str) -> str | None:
+    """From a handoff summary (baken_core/summary.py): the citizen's first quoted line if there
+    is one (that is what a caller recognises), else the summary's first line; a few words only."""
+    lines = [line.strip() for line in summary.splitlines() if line.strip()]
+    if not lines:
+        return None
+    quoted = [line for line in lines if line.startswith('- "')]
+    text = quoted[0][3:].rstrip('"') if quoted else lines[0]
+    words = text.split()
+    return " ".join(words[:FIRST_WORDS]) + (" …" if len(words) > FIRST_WORDS else "")
+
+
+@router.post("/erase/lookup", response_model=LookupResult, summary="Find a citizen's conversations to erase them")
+async def erase_lookup(body: LookupRequest, admin: CurrentAdmin, desk: Desk) -> Any:
+    """Conversations of one channel that ran on the given days (newest first, at most 50),
+    for Telegram optionally only those of a first name. The reason goes into the audit log
+    with the numbers shown; the searched name does not. A POST, so no name is in a URL."""
+    if body.date_to < body.date_from:
+        raise HTTPException(422, "De einddatum ligt voor de begindatum.")
+    if (body.first_name or "").strip() and body.channel != "telegram":
+        raise HTTPException(422, "Een voornaam kennen we alleen van Telegram. Zoek bij de website zonder naam.")
+    if body.date_to - body.date_from > dt.timedelta(days=366):
+        raise HTTPException(422, "Kies een periode van hoogstens een jaar.")
+    zone = desk.hours.current.timezone
+    start = dt.datetime.combine(body.date_from, dt.time(), zone)
+    end = dt.datetime.combine(body.date_to + dt.timedelta(days=1), dt.time(), zone)
+    name = (body.first_name or "").strip().casefold()
+    found: list[Found] = []
+    more = False
+    with desk.sessions.begin() as session:
+        rows = session.execute(
+            select(Conversation, Citizen.display_name)
+            .join(Citizen, Citizen.id == Conversation.citizen_id)
+            .where(
+                Conversation.channel == Channel(body.channel),
+                Conversation.created_at < end,
+                (Conversation.closed_at.is_(None)) | (Conversation.closed_at >= start),
+            )
+            .order_by(Conversation.id.desc())
+        )
+        for conversation, display_name in rows:
+            if name and (display_name or "").strip().casefold() != name:
+                continue
+            if len(found) == LOOKUP_LIMIT:
+                more = True
+                break
+            summary = session.scalar(
+                select(Handoff.summary)
+                .where(Handoff.conversation_id == conversation.id, Handoff.summary != "")
+                .order_by(Handoff.id.desc())
+                .limit(1)
+            )
+            found.append(
+                Found(
+                    id=conversation.id,
+                    channel=conversation.channel.value,
+                    started=as_utc(conversation.created_at),
+                    closed=as_utc(conversation.closed_at) if conversation.closed_at else None,
+                    status=conversation.status.value,
+                    summary_start=_first_words(summary) if summary else None,
+                )
+            )
+        convs.audit(
+            session,
+            "erase_lookup",
+            worker=admin,
+            detail={
+                "reason": body.reason.strip(),
+                "channel": body.channel,
+                "from": body.date_from.isoformat(),
+                "to": body.date_to.isoformat(),
+                "by_first_name": bool(name),
+                "conversations": [f.id for f in found],
+            },
+        )
+    return LookupResult(conversations=found, more=more)

@@ -8,6 +8,7 @@ a network drop while sending, keyboard use, a phone-size screen, contrast, crisi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -387,3 +388,40 @@ def test_the_admin_sees_what_goes_when_and_erases_on_request(new_page: NewPage, 
         assert not any("beslag" in t for t in session.scalars(select(Message.text)))
         reasons = [e.detail or {} for e in session.scalars(select(AuditLog).where(AuditLog.action == "erase"))]
     assert reasons and reasons[0]["reason"] == "verzoek per brief van 2 december"
+
+
+def test_the_admin_finds_a_conversation_number_by_date_with_a_reason_and_erases_it(
+    new_page: NewPage, desk: tuple[str, str]
+) -> None:
+    base, url = desk
+    with session_factory(create_engine(url)).begin() as session:
+        auth.create_worker(session, "carla", PASSWORD, Role.admin)
+    citizen = new_page()
+    open_widget(citizen, base)
+    citizen_types(citizen, "ik wil met een medewerker praten over <b>mijn</b> beslag")
+    expect(chat(citizen).locator(".status")).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
+    with session_factory(create_engine(url))() as session:
+        conversation_id = session.scalars(select(Conversation.id)).one()
+
+    admin = new_page()
+    log_in(admin, base, "carla")
+    admin.goto(f"{base}/admin")
+    today = dt.date.today()
+    admin.get_by_label("Kanaal").select_option("widget")
+    admin.get_by_label("Van (datum)").fill((today - dt.timedelta(days=1)).isoformat())
+    admin.get_by_label("Tot en met (datum)").fill((today + dt.timedelta(days=1)).isoformat())
+    admin.get_by_role("button", name="Zoek gesprekken").click()  # no reason: the browser asks for one
+    expect(admin.locator("#lookup-results tr")).to_have_count(0)
+    admin.get_by_label("Reden van het zoeken (komt in het logboek)").fill("verzoek per telefoon van 5 december")
+    admin.get_by_role("button", name="Zoek gesprekken").click()
+    row = admin.locator(f"#lookup-results tr[data-id='{conversation_id}']")
+    expect(row).to_contain_text("wacht op een medewerker", timeout=WAIT_MS)
+    expect(row).to_contain_text("<b>mijn</b>")  # the first words, as text
+    assert admin.locator("#lookup-results b").count() == 0
+    admin.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=f"Wis alles van de inwoner van gesprek {conversation_id}").click()
+    expect(admin.locator("#lookup-status")).to_have_text("1 gesprek is gewist.", timeout=WAIT_MS)
+    with session_factory(create_engine(url))() as session:
+        assert not any("beslag" in t for t in session.scalars(select(Message.text)))
+        actions = [e.action for e in session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert actions.index("erase_lookup") < actions.index("erase")
