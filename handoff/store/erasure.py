@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from handoff.store import conversations as convs
+from handoff.store import followups
 from handoff.store.forget import forget
 from handoff.store.models import Citizen, Conversation, ConversationStatus, Worker
 
@@ -60,6 +61,7 @@ def erase_citizen(
     }
     if reason:
         detail["reason"] = reason
+    followups.delete_for_citizen(session, erased.citizen_id)  # no check-in after an erasure
     forget(session, conversations, erase_inbox=True)
     session.execute(delete(Citizen).where(Citizen.id == erased.citizen_id))  # also one without conversations
     convs.audit(session, "erase", worker=worker, detail=detail)

@@ -432,3 +432,60 @@ class TeamMember(Base):
 
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class FollowUpKind(str, enum.Enum):
+    checkin = "checkin"
+    """A check-in the citizen agreed to ("Zal ik over een week vragen hoe het ging?")."""
+    reminder = "reminder"
+    """A worker's own "ik kom er op <datum> op terug": a reminder in their inbox."""
+
+
+class FollowUpState(str, enum.Enum):
+    offered = "offered"
+    """Asked, not answered: nothing is scheduled without a yes."""
+    declined = "declined"
+    scheduled = "scheduled"
+    """Due at `due_at` (moved out of quiet hours when it comes)."""
+    sent = "sent"
+    """The check-in was stored for the citizen (the outbox delivers it); a reminder was shown."""
+    answered = "answered"
+    cancelled = "cancelled"
+    """The citizen said stop, or the worker cancelled their reminder."""
+
+
+class FollowUp(Base):
+    """A consented check-in or a worker's reminder (handoff/store/followups.py).
+
+    No citizen text: the citizen's answer is `outcome` ("gelukt", "lukt_niet", "gestopt"),
+    which the dashboard can count; a worker's reminder has the worker's short `note`. Goes
+    with the conversation (retention) and the citizen (erasure): ON DELETE CASCADE."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[FollowUpKind] = mapped_column(_enum(FollowUpKind, "followup_kind"), index=True)
+    state: Mapped[FollowUpState] = mapped_column(_enum(FollowUpState, "followup_state"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    """The conversation it was offered (or the reminder set) in."""
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    """The conversation's team when it was offered: "het lukt niet" goes back to its queue."""
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id", ondelete="SET NULL"), index=True)
+    """Who offered it (a close) or whose reminder it is; None: the assistant offered it."""
+    reason: Mapped[str] = mapped_column(String(16))
+    """Where it came from: "next_step" (the assistant's answer), "closed" (a worker), "worker" (a reminder)."""
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    note: Mapped[str | None] = mapped_column(String(300))
+    """A worker's reminder: their own short note. Check-ins have none."""
+    tell_citizen: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A worker's reminder: the citizen was told the date ("Je hoort uiterlijk … van ons")."""
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    """The citizen's answer to the check-in: "gelukt", "lukt_niet" or "gestopt"."""
+    checkin_conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    """Where the check-in was delivered (the citizen's open conversation, or a new one)."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    scheduled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the citizen answered, declined or stopped (or the worker cancelled)."""
