@@ -44,11 +44,10 @@ def render_answer(topic: Topic, today: dt.date | None = None) -> list[Message]:
     ]
     more = {"title": f"Meer over: {topic.title}", "payload": f'/{topic.intent}{{"detail":"{DETAIL}"}}'}
     person = {"title": "Praat met een medewerker", "payload": "/request_human"}
-    return [
-        {"text": topic.answer},
-        {"text": f"Is het voor jou? {topic.for_whom}"},
-        {"text": "\n".join(todo), "buttons": [person] if topic.unknown else [more]},
-    ]
+    todo_message: Message = {"text": "\n".join(todo), "buttons": [person] if topic.unknown else [more]}
+    if topic.next_step:  # the desk may offer a check-in later (handoff/store/followups.py)
+        todo_message["json_message"] = {"next_step": True}
+    return [{"text": topic.answer}, {"text": f"Is het voor jou? {topic.for_whom}"}, todo_message]
 
 
 def render_details(topic: Topic, today: dt.date | None = None) -> str:

@@ -74,6 +74,9 @@ class Topic:
     urgent: bool = False
     unknown: bool = False
     """facts.md has nothing checked on this topic: the answer says so and offers a person."""
+    next_step: bool = False
+    """The answer ends with something concrete the citizen does (apply, call, go to the
+    voedselbank): the desk may offer one check-in a week later (handoff/store/followups.py)."""
     local_link: str | None = None
     """Key of the municipality's own page for this topic in gemeente.yml `links` (shown when set there)."""
     facts: tuple[Fact, ...] = field(default=())
@@ -146,6 +149,7 @@ def _topic(entry: dict[str, Any], source: str) -> Topic:
         checked_on=checked,
         local=bool(entry.get("local")),
         urgent=bool(entry.get("urgent")),
+        next_step=bool(entry.get("next_step")),
         unknown=bool(entry.get("unknown")),
         local_link=str(entry["local_link"]) if entry.get("local_link") else None,
         facts=tuple(_fact(f, where) for f in entry.get("facts") or []),

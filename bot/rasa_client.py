@@ -54,6 +54,9 @@ class BotReply:
     """How the assistant understood the message: intent, confidence, ranking, triage."""
     replayed: bool = False
     """Rasa had already handled this message id; these are its first answers again."""
+    next_step: bool = False
+    """An answer with a concrete next step (the action server's custom `{"next_step": true}`):
+    the desk may offer a check-in later (handoff/store/followups.py)."""
 
 
 def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
@@ -62,6 +65,8 @@ def parse_reply(messages: list[dict[str, Any]]) -> BotReply:
         custom = message.get("custom")
         if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):
             reply.handoff = custom["handoff"]
+        if isinstance(custom, dict) and custom.get("next_step") is True:
+            reply.next_step = True
         if message.get("text"):
             item: dict[str, Any] = {"text": str(message["text"])}
             if isinstance(custom, dict) and isinstance(custom.get("handoff"), dict):

@@ -24,13 +24,13 @@ from handoff.config import DeskSettings
 from handoff.deps import DeskState, LearningState
 from handoff.learning import model_registry, nlu_inbox, training_job
 from handoff.rate_limits import RateLimits
-from handoff.store import forget, retention, tracker_retention
+from handoff.store import followups, forget, retention, tracker_retention
 from handoff.store.attachments import AttachmentStore
 from handoff.store.db import create_engine, is_postgresql_url, session_factory
 from handoff.store.events import EventBus
 from handoff.store.job_leases import Leases
 from handoff.store.migrate import upgrade
-from handoff.store.models import Channel
+from handoff.store.models import Channel, FollowUpKind
 from handoff.store.office_hours import HoursInForce, OfficeHours
 from handoff.store.pg_events import PgEventBus
 
@@ -97,6 +97,7 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
         jobs.every("retention", 3600.0, retention_round)
         jobs.every("purge tasks", 60.0, purge)  # what a crash or an unreachable tracker store left
         jobs.every("stale trainings", 60.0, in_thread(state.sessions, model_registry.fail_stale))
+        jobs.every("follow-ups", FOLLOWUP_INTERVAL_S, followup_round(state.sessions, state.bus))
         yield
         await jobs.stop()
         if telegram is not None:
@@ -108,6 +109,41 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
         engine.dispose()
 
     return run
+
+
+FOLLOWUP_INTERVAL_S = 60.0
+"""How often due check-ins and reminders are looked for (handoff/store/followups.py)."""
+
+
+def followup_round(sessions: sessionmaker[Session], bus: EventBus) -> Callable[[], Awaitable[None]]:
+    """Due check-ins stored for the citizen (the Telegram outbox wakes on the message event,
+    the widget shows it when opened), due reminders announced to their worker's inbox."""
+
+    def deliver() -> list[followups.Delivered]:
+        with sessions.begin() as session:
+            return followups.deliver_due(session)
+
+    async def job() -> None:
+        for done in await asyncio.to_thread(deliver):
+            if done.kind is FollowUpKind.checkin:
+                bus.publish(
+                    {
+                        "type": "message",
+                        "conversation_id": done.conversation_id,
+                        "citizen_id": done.citizen_id,
+                        "author": "system",
+                    }
+                )
+            else:
+                bus.publish(
+                    {
+                        "type": "followup_reminder",
+                        "conversation_id": done.conversation_id,
+                        "worker_id": done.worker_id,
+                    }
+                )
+
+    return job
 
 
 def in_thread(sessions: sessionmaker[Session], work: Callable[[Session], object]) -> Callable[[], Awaitable[None]]:

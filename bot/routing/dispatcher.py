@@ -31,7 +31,7 @@ from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACH
 from handoff.learning import nlu_inbox
 from handoff.rate_limits import RateLimits, Refused
 from handoff.store import conversations as convs
-from handoff.store import processing, queue_info, teams
+from handoff.store import followups, processing, queue_info, teams
 from handoff.store.erasure import Erased, erase_citizen
 from handoff.store.events import EventBus
 from handoff.store.models import (
@@ -42,6 +42,7 @@ from handoff.store.models import (
     Message,
     Outcome,
     Processing,
+    Team,
     Urgency,
     Worker,
     utcnow,
@@ -107,6 +108,9 @@ class Dispatcher:
         # no NUL (PostgreSQL text cannot hold it), no bidi or zero-width tricks in the inbox
         text = strip_invisible(message.text or "")[:MAX_TEXT_CHARS]
         display_name = strip_invisible(message.display_name or "").strip()[:128] or None
+        pressed = followups.parse_payload(text)
+        if pressed is not None:  # a follow-up button: the desk answers it, the assistant never sees it
+            return self._followup_answer(message, *pressed)
         crisis = bool(crisis_signals(text))
         if not crisis:  # a crisis message is never refused by a limit
             self._within_limits(message)
@@ -312,6 +316,28 @@ class Dispatcher:
         if work.attachments and not (reply.handoff or work.crisis):  # the caption was answered, not the file
             replies.append(Outgoing(ATTACHMENT_WITH_BOT, author=Author.system))
         self._finish(result, work, replies, reply=reply, queue=queue)
+        if queue is None and not crisis and not any(r.buttons for r in replies):
+            self._offer_when_calm(result, work, reply)
+
+    def _offer_when_calm(self, result: InboundResult, work: Work, reply: BotReply) -> None:
+        """After an answer with a concrete next step, one check-in is offered (two buttons;
+        nothing is scheduled without a yes) at the first calm moment: the citizen says no
+        more, thanks or bye, and the assistant's reply asks nothing with buttons itself. Not
+        on top of the assistant's own question about what else is going on."""
+        if str((reply.parse or {}).get("intent") or "") not in CALM_INTENTS:
+            return
+        with self.sessions.begin() as session:
+            conversation = session.get(Conversation, work.conversation_id)
+            if conversation is None or conversation.status is not ConversationStatus.bot:
+                return
+            if not _had_next_step(session, conversation.id):
+                return
+            followup = followups.offer(session, conversation, "next_step")
+            if followup is None:
+                return
+            outgoing = Outgoing(followups.OFFER, followups.buttons(followup.id, "ja", "nee"), author=Author.system)
+        result.replies.append(outgoing)
+        self._publish_message(work.conversation_id, work.citizen_id, "system")
 
     def _rasa_text(self, work: Work) -> str:
         """What Rasa gets: a pressed button's payload, not the title shown in the transcript."""
@@ -507,6 +533,8 @@ class Dispatcher:
         if message is None:
             return
         nlu_inbox.record_parse(session, message, reply.parse, self.thresholds)
+        if reply.next_step:  # remembered with the message: the offer waits for a calm moment
+            message.nlu = {**(message.nlu or {}), "next_step": True}
         if (reply.handoff or {}).get("reason") == "misunderstanding":
             nlu_inbox.add(session, message, "handoff_misunderstanding", self.thresholds)
 
@@ -538,6 +566,11 @@ class Dispatcher:
             hours=self.hours,
             now=now,
         )
+        if request.team_id is not None and conversation.team_id != request.team_id:
+            team = session.get(Team, request.team_id)
+            if team is not None and team.active:  # a follow-up goes back to the team it came from
+                conversation.team_id = team.id
+                convs.audit(session, "followup_team", conversation=conversation, detail={"team": team.id})
         events.append(
             {
                 "type": "queued",
@@ -571,15 +604,47 @@ class Dispatcher:
             )
         ]
 
+    # ----------------------------------------------------------------- follow-up buttons
+
+    def _followup_answer(self, message: Inbound, choice: str, followup_id: int) -> InboundResult:
+        """A pressed follow-up button (handoff/store/followups.py): the choice and the reply are
+        stored in the conversation that asked; "het lukt niet" puts the conversation in the
+        queue of the team it came from, with the earlier conversation's summary."""
+        events: list[dict[str, Any]] = []
+        now = self.clock()
+        with self.sessions.begin() as session:
+            citizen = convs.citizen_for(session, message.channel, message.external_id)
+            answer = followups.answer(session, citizen, followup_id, choice, dedupe_key=message.dedupe_key, now=now)
+            conversation = answer.conversation
+            result = InboundResult(conversation.id, conversation.status, duplicate=answer.duplicate)
+            result.citizen_id, result.message_id = citizen.id, answer.message_id
+            result.replies = [Outgoing(text, author=Author.system) for text in answer.replies]
+            if answer.help_again is not None:
+                request = _help_again(session, answer.help_again.conversation_id, answer.help_again.team_id)
+                for notice in self._queue_in(session, conversation, request, now, result, events):
+                    convs.record_message(session, conversation, notice.author, notice.text, reply_to=answer.message_id)
+                    result.replies.append(notice)
+            result.status = conversation.status
+        if not answer.duplicate:
+            self._publish_message(result.conversation_id, citizen.id, "citizen")
+        for event in events:
+            self.bus.publish(event)
+        if result.replies:
+            self._publish_message(result.conversation_id, citizen.id, "bot")
+        return result
+
     def _publish_message(self, conversation_id: int, citizen_id: int, author: str) -> None:
         self.bus.publish(
             {"type": "message", "conversation_id": conversation_id, "citizen_id": citizen_id, "author": author}
         )
 
     async def stop(self, channel: Channel, external_id: str) -> None:
-        """The citizen ends the conversation (/stop): closed, with nothing lost."""
+        """The citizen ends the conversation (/stop): closed, with nothing lost. Stop means
+        stop: no check-in comes after it (handoff/store/followups.py)."""
         with self.sessions.begin() as session:
             citizen = convs.find_citizen(session, channel, external_id)
+            if citizen is not None:
+                followups.cancel_for_citizen(session, citizen.id, self.clock())
             conversation = convs.open_conversation(session, citizen) if citizen else None
             if conversation is None:
                 return
@@ -642,6 +707,38 @@ def _button_payload(session: Session, message: Message) -> str | None:
         if isinstance(button, dict) and button.get("title") == message.text and button.get("payload"):
             return str(button["payload"])
     return None
+
+
+CALM_INTENTS = frozenset({"deny", "thank", "goodbye"})
+"""A turn after which a check-in may be offered (see Dispatcher._offer_when_calm)."""
+
+
+def _had_next_step(session: Session, conversation_id: int) -> bool:
+    """The assistant gave an answer with a concrete next step in this conversation."""
+    rows = session.scalars(
+        select(Message.nlu).where(
+            Message.conversation_id == conversation_id, Message.author == Author.citizen, Message.nlu.is_not(None)
+        )
+    ).all()
+    return any(isinstance(nlu, dict) and nlu.get("next_step") is True for nlu in rows)
+
+
+FOLLOWUP_SUMMARY = "Vervolgvraag: de inwoner liet een week later weten dat het niet lukte (eerder gesprek nr. {id})."
+
+
+def _help_again(session: Session, origin_id: int, team_id: int | None) -> QueueRequest:
+    """ "Het lukt niet": back to the team's queue with the earlier conversation's summary (or
+    the citizen's words there, when the assistant answered it alone)."""
+    origin = session.get(Conversation, origin_id)
+    handoff = origin.handoffs[-1] if origin is not None and origin.handoffs else None
+    domains = list(handoff.domains) if handoff is not None else []
+    earlier = handoff.summary if handoff is not None and handoff.summary else ""
+    if not earlier and origin is not None:
+        earlier = build_summary(
+            TriageRecord(urgency="normal", domains=domains, citizen_words=_citizen_words(session, origin))
+        )
+    summary = "\n\n".join(part for part in (FOLLOWUP_SUMMARY.format(id=origin_id), earlier) if part)
+    return QueueRequest("followup", Urgency.normal, domains, summary=summary, team_id=team_id)
 
 
 def _citizen_words(session: Session, conversation: Conversation, limit: int = 6) -> list[str]:

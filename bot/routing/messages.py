@@ -76,3 +76,5 @@ class QueueRequest:
     urgency: Urgency
     domains: Sequence[str]
     summary: str = ""
+    team_id: int | None = None
+    """Queue for this team instead of routing anew (a follow-up goes back to its team)."""

@@ -130,16 +130,12 @@ def offer(
     session: Session, conversation: Conversation, reason: str, *, worker: Worker | None = None
 ) -> FollowUp | None:
     """Ask the citizen whether they want one check-in (two buttons); None when it was not
-    asked: one is already offered or pending for this conversation, or the citizen said stop."""
+    asked: it was asked in this conversation before, or the citizen said stop."""
     if stopped(session, conversation.citizen_id):
         return None
-    already = session.scalar(
+    already = session.scalar(  # asked once per conversation: a "no" is not asked again
         select(FollowUp.id)
-        .where(
-            FollowUp.conversation_id == conversation.id,
-            FollowUp.kind == FollowUpKind.checkin,
-            FollowUp.state.in_(PENDING),
-        )
+        .where(FollowUp.conversation_id == conversation.id, FollowUp.kind == FollowUpKind.checkin)
         .limit(1)
     )
     if already is not None:

@@ -174,3 +174,15 @@ def test_the_municipalitys_own_page_is_shown_where_it_belongs_and_an_empty_one_i
     monkeypatch.setenv("BAKEN_DATA_DIR", str(tmp_path))
     messages, _ = run_action(ActionAnswerQuestion(), make_tracker(intent="ask_kwijtschelding"))
     assert "Bij Gemeente Voorbeeld" not in messages[2]["text"] and "kwijtschelding:" not in messages[2]["text"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "next_step"), [("ask_huurtoeslag", True), ("ask_voedselbank", True), ("ask_beslag", False)]
+)
+def test_an_answer_with_a_concrete_next_step_tells_the_desk_so(intent: str, next_step: bool) -> None:
+    """The desk may offer a check-in a week later (handoff/store/followups.py) only after an
+    answer whose knowledge entry has `next_step: true`; the citizen reads nothing of it."""
+    messages, _ = run_action(ActionAnswerQuestion(), make_tracker(intent=intent))
+    assert knowledge()[intent].next_step is next_step
+    assert (messages[2].get("custom") == {"next_step": True}) is next_step, messages[2]
+    assert all("next_step" not in m["text"] for m in messages)

@@ -70,7 +70,12 @@ def domain_texts() -> Iterator[tuple[str, str]]:
 def desk_texts() -> Iterator[tuple[str, str]]:
     """Module-level text constants of the desk (read from the source: the desk's own packages
     do not import in the Rasa environment)."""
-    desk = [("bot", "routing", "texts.py"), ("handoff", "inbox", "api.py"), ("handoff", "inbox", "replies.py")]
+    desk = [
+        ("bot", "routing", "texts.py"),
+        ("handoff", "inbox", "api.py"),
+        ("handoff", "inbox", "replies.py"),
+        ("handoff", "store", "followups.py"),
+    ]
     for path in [PROJECT_ROOT.joinpath(*parts) for parts in desk]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
