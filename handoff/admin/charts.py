@@ -5,6 +5,7 @@ Drawn as plain SVG text (no plotting library in the desk); every label is XML-es
 
 from __future__ import annotations
 
+import math
 from xml.sax.saxutils import escape
 
 FONT = "font-family='system-ui, sans-serif' font-size='11'"
@@ -93,3 +94,95 @@ def day_bars(counts: dict[str, int], label: str) -> str:
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def stacked_bars(rows: dict[str, dict[str, int]], parts: list[tuple[str, str, str]], label: str) -> str:
+    """One horizontal bar per row (a life domain, a team …), split into `parts`
+    ((key, Dutch label, colour)), with the counts in a legend and on hover."""
+    names = list(rows)
+    peak = max((sum(row.values()) for row in rows.values()), default=0) or 1
+    row_h, left, scale = 18, 190, 320
+    width, height = left + scale + 60, 34 + row_h * max(1, len(names))
+    out = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
+        f"aria-label='{escape(label, {chr(39): '&apos;'})}'>",
+        f"<rect width='{width}' height='{height}' fill='#fff'/>",
+    ]
+    x = 4
+    for _key, name, colour in parts:
+        out.append(f"<rect x='{x}' y='4' width='10' height='10' fill='{colour}'/>")
+        out.append(f"<text x='{x + 14}' y='13' {FONT}>{escape(name)}</text>")
+        x += 24 + 7 * len(name)
+    if not names:
+        out.append(f"<text x='4' y='40' {FONT}>Geen gegevens in deze periode.</text>")
+    for i, name in enumerate(names):
+        y = 24 + i * row_h
+        out.append(f"<text x='{left - 4}' y='{y + 12}' text-anchor='end' {FONT}>{escape(name)}</text>")
+        x0 = float(left)
+        for key, part, colour in parts:
+            value = rows[name].get(key, 0)
+            if not value:
+                continue
+            w = scale * value / peak
+            out.append(
+                f"<rect x='{x0:.1f}' y='{y + 2}' width='{w:.1f}' height='{row_h - 5}' fill='{colour}'>"
+                f"<title>{escape(name)}, {escape(part)}: {value}</title></rect>"
+            )
+            x0 += w
+        out.append(f"<text x='{x0 + 4:.1f}' y='{y + 12}' {FONT}>{sum(rows[name].values())}</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+_SCALE_MINUTES = (1.0, 60.0 * 24 * 60)
+_TICKS = ((1.0, "1 min"), (60.0, "1 uur"), (60.0 * 24, "1 dag"), (60.0 * 24 * 7, "1 week"), (60.0 * 24 * 28, "4 weken"))
+
+
+def _log_x(minutes: float, left: int, scale: int) -> float:
+    low, high = (math.log10(v) for v in _SCALE_MINUTES)
+    value = math.log10(min(max(minutes, _SCALE_MINUTES[0]), _SCALE_MINUTES[1]))
+    return left + scale * (value - low) / (high - low)
+
+
+def first_contact(rows: list[tuple[str, dict[str, float | int | None], float | None, str]], label: str) -> str:
+    """Time to the first human contact per urgency on a log time axis: a bar to the median, a
+    tick at p90, and the urgency's norm as a dashed red line with its label.
+    rows: (Dutch label, {"count", "median", "p90", "within_share"}, norm in minutes or None, norm label)."""
+    row_h, left, scale = 46, 120, 420
+    width, height = left + scale + 40, 40 + row_h * len(rows)
+    out = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
+        f"aria-label='{escape(label, {chr(39): '&apos;'})}'>",
+        f"<rect width='{width}' height='{height}' fill='#fff'/>",
+    ]
+    for minutes, name in _TICKS:
+        x = _log_x(minutes, left, scale)
+        out.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='14' y2='{height - 10}' stroke='#ddd'/>")
+        out.append(f"<text x='{x:.1f}' y='11' text-anchor='middle' {FONT}>{escape(name)}</text>")
+    for i, (name, values, norm, norm_label) in enumerate(rows):
+        y = 20 + i * row_h
+        count = int(values.get("count") or 0)
+        out.append(f"<text x='{left - 4}' y='{y + 14}' text-anchor='end' {FONT}>{escape(name)}</text>")
+        out.append(f"<text x='{left - 4}' y='{y + 28}' text-anchor='end' {FONT}>n = {count}</text>")
+        if count:
+            median, p90 = float(values.get("median") or 0), float(values.get("p90") or 0)
+            x_med, x_p90 = _log_x(median, left, scale), _log_x(p90, left, scale)
+            out.append(
+                f"<rect x='{left}' y='{y + 4}' width='{x_med - left:.1f}' height='14' fill='#0b4f8a'>"
+                f"<title>{escape(name)}: mediaan {median:.0f} minuten</title></rect>"
+            )
+            out.append(
+                f"<line x1='{x_p90:.1f}' x2='{x_p90:.1f}' y1='{y + 2}' y2='{y + 20}' stroke='#1a1a1a' stroke-width='2'>"
+                f"<title>{escape(name)}: 90% binnen {p90:.0f} minuten</title></line>"
+            )
+        if norm is not None:
+            x = _log_x(norm, left, scale)
+            out.append(
+                f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{y}' y2='{y + 24}' stroke='#8a1c1c' stroke-width='2' "
+                f"stroke-dasharray='4 2'/>"
+            )
+        share = values.get("within_share")
+        note = norm_label if share is None else f"{norm_label}: {float(share) * 100:.0f}% op tijd"
+        out.append(f"<text x='{left}' y='{y + 34}' {FONT} fill='#8a1c1c'>{escape(note)}</text>")
+    out.append("</svg>")
+    return "".join(out)

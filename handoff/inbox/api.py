@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from baken_core import help_offers
 from baken_core.crisis import CRISIS_NUMBERS, OPENING
 from baken_core.paths import data_dir
 from baken_core.zrm import DOMAINS
@@ -27,12 +28,13 @@ from handoff import auth, sse, worker_sessions
 from handoff.deps import ConversationId, CurrentWorker, Desk, get_or_404
 from handoff.inbox import access, replies
 from handoff.store import conversations as convs
-from handoff.store import queue_info, teams
+from handoff.store import outcomes, queue_info, teams
 from handoff.store.db import MAX_ID
 from handoff.store.models import (
     Author,
     Conversation,
     ConversationStatus,
+    DomainResult,
     Outcome,
     Presence,
     Role,
@@ -116,6 +118,8 @@ class Transcript(BaseModel):
     team_name: str | None = None
     note: str | None = None
     """The note of the last transfer (with the summary: for whoever may read that)."""
+    domains: list[str] = []
+    """The triage's life domains of this conversation (the close dialog asks a result for each)."""
     access: Literal["own", "reason", "queue", "none"] = "own"
     """own: yours; reason: opened with a reason; queue: waiting, summary only until you claim
     it; none: not yours, opens only with a reason (POST …/read). See handoff/inbox/access.py."""
@@ -132,9 +136,19 @@ class Reply(BaseModel):
     """The page's id for this draft: the same id again (a double click, a retry) stores nothing new."""
 
 
+class DomainOutcomeIn(BaseModel):
+    """A life domain's result (issue 15): improved / same / referred, and where to (an offer's key)."""
+
+    domain: Annotated[str, Field(max_length=32)]
+    result: Literal["improved", "same", "referred"]
+    referral: Annotated[str | None, Field(max_length=64)] = None
+
+
 class Close(BaseModel):
     outcome: Literal["resolved", "referred", "no_response"]
     case_note: Annotated[str, Field(max_length=2000, pattern=NO_NUL)] = ""
+    domain_outcomes: Annotated[list[DomainOutcomeIn], Field(max_length=len(DOMAINS))] = []
+    """Per life domain of the conversation (handoff/store/outcomes.py); optional."""
     reason: Annotated[str | None, Field(min_length=5, max_length=500, pattern=NO_NUL)] = None
     """Only for an admin closing a conversation that is not theirs (it goes into the audit log)."""
 
@@ -252,6 +266,7 @@ def _transcript(session: Session, conversation: Conversation, access: str, *, fu
         team_id=team.id if team else None,
         team_name=team.name if team else None,
         note=handoff.note if handoff and access != "none" else None,
+        domains=outcomes.triage_domains(session, conversation) if access != "none" else [],
         access=access,  # type: ignore[arg-type]
         messages=[
             TranscriptMessage(
@@ -429,6 +444,14 @@ async def close(conversation_id: ConversationId, body: Close, worker: CurrentWor
                 session, "close_with_reason", worker=worker, conversation=conversation, detail={"reason": body.reason}
             )
         was_with_worker = conversation.status is ConversationStatus.with_worker
+        if body.domain_outcomes and conversation.status is not ConversationStatus.closed:
+            results = [
+                outcomes.DomainClose(o.domain, DomainResult(o.result), o.referral or None) for o in body.domain_outcomes
+            ]
+            try:
+                outcomes.record(session, conversation, results)
+            except outcomes.OutcomeError as error:
+                raise HTTPException(422, str(error)) from None
         try:
             convs.close(session, conversation, session.get(Worker, worker.id), Outcome(body.outcome), body.case_note)
         except convs.IllegalTransition:
@@ -439,6 +462,27 @@ async def close(conversation_id: ConversationId, body: Close, worker: CurrentWor
     desk.bus.publish({"type": "closed", "conversation_id": conversation_id, "citizen_id": citizen_id})
     if was_with_worker:
         desk.wake_outbox(channel)
+
+
+class ReferralOption(BaseModel):
+    key: str
+    name: str
+    kind: Literal["formal", "informal"]
+    group: bool
+    example: bool
+    domains: list[str]
+
+
+@router.get(
+    "/inbox/referral-options",
+    response_model=list[ReferralOption],
+    summary="Where a worker can refer to, formal and informal (data/knowledge/informal_help.yml)",
+)
+async def referral_options(worker: CurrentWorker) -> Any:
+    return [
+        ReferralOption(key=o.key, name=o.name, kind=o.kind, group=o.group, example=o.example, domains=list(o.domains))
+        for o in help_offers.offers()
+    ]
 
 
 class Colleague(BaseModel):

@@ -29,12 +29,14 @@ from handoff.store.models import (
     Citizen,
     Conversation,
     ConversationStats,
+    DomainOutcome,
     Handoff,
     Message,
     NluInboxItem,
     PurgeTask,
     TrainingExample,
 )
+from handoff.store.outcomes import within_wgs_norm
 
 log = logging.getLogger(__name__)
 FALLBACK = "nlu_fallback"
@@ -86,6 +88,10 @@ def forget(session: Session, conversations: Sequence[Conversation], *, erase_inb
             update(TrainingExample).where(examples).values(conversation_id=None, message_id=None),
             execution_options={"synchronize_session": False},
         )
+    session.execute(  # results per life domain hold no text: they stay, unlinked (handoff/store/outcomes.py)
+        update(DomainOutcome).where(DomainOutcome.conversation_id.in_(ids)).values(conversation_id=None),
+        execution_options={"synchronize_session": False},
+    )
     for logged in session.scalars(select(AuditLog).where(AuditLog.conversation_id.in_(ids))):
         logged.detail = {**(logged.detail or {}), "conversation": logged.conversation_id}
         logged.conversation_id = None
@@ -114,20 +120,23 @@ def _stats(conversation: Conversation, messages: Sequence[Message], handoffs: Se
         channel=conversation.channel.value,
         citizen_messages=len(parses),
         fallbacks=sum(1 for parse in parses if parse.get("intent") == FALLBACK),
-        handoffs=[_handoff_stats(h) for h in handoffs if h.conversation_id == conversation.id],
+        handoffs=[_handoff_stats(h, conversation.team_id) for h in handoffs if h.conversation_id == conversation.id],
     )
 
 
-def _handoff_stats(handoff: Handoff) -> dict[str, object]:
-    wait = None
+def _handoff_stats(handoff: Handoff, team_id: int | None = None) -> dict[str, object]:
+    wait = within_norm = None
     if handoff.claimed_at is not None:
         wait = max(0.0, (handoff.claimed_at - handoff.queued_at).total_seconds() / 60)
+        within_norm = within_wgs_norm(handoff.urgency.value, handoff.queued_at, handoff.claimed_at)
     return {
         "queued_on": handoff.queued_at.date().isoformat(),
         "urgency": handoff.urgency.value,
         "domains": list(handoff.domains or []),
         "wait_minutes": wait,
         "outcome": handoff.outcome.value if handoff.outcome else None,
+        "team_id": team_id,
+        "within_norm": within_norm,
     }
 
 

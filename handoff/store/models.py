@@ -489,3 +489,31 @@ class FollowUp(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     """When the citizen answered, declined or stopped (or the worker cancelled)."""
+
+
+class DomainResult(str, enum.Enum):
+    """A life domain's result when a worker closes a conversation (issue 15)."""
+
+    improved = "improved"
+    same = "same"
+    referred = "referred"
+
+
+class DomainOutcome(Base):
+    """One life domain's result of a closed conversation, and where to when referred: an
+    offer of data/knowledge/informal_help.yml (its key and kind, formal or informal). No free
+    text, so it is kept as it is when retention or an erasure deletes the conversation (the
+    link to it goes): handoff/store/outcomes.py, handoff/store/forget.py."""
+
+    __tablename__ = "domain_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    domain: Mapped[str] = mapped_column(String(32))
+    result: Mapped[DomainResult] = mapped_column(_enum(DomainResult, "domain_result"))
+    referral_key: Mapped[str | None] = mapped_column(String(64))
+    referral_kind: Mapped[str | None] = mapped_column(String(16))
+    """"formal" or "informal" (kept even if the offer later leaves the data file)."""
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
