@@ -18,7 +18,7 @@ from desk.lifespan import lifespan
 from handoff.admin import dashboard_api, gemeente_api, privacy_api, teams_api, workers_api
 from handoff.config import DeskSettings, settings
 from handoff.inbox import api as inbox_api
-from handoff.inbox import attachments_api, auth_api
+from handoff.inbox import attachments_api, auth_api, followups_api
 from handoff.learning import nlu_inbox_api, registry_api
 
 
@@ -32,6 +32,7 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app.include_router(telegram_webhook.router)
     app.include_router(auth_api.router)
     app.include_router(inbox_api.router)
+    app.include_router(followups_api.router)
     app.include_router(nlu_inbox_api.router)
     app.include_router(registry_api.router)
     app.include_router(dashboard_api.router)
