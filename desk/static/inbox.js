@@ -294,6 +294,7 @@
     $("claim").disabled = false;
     $("reply-form").hidden = !mine;
     $("manage").hidden = !mine;
+    if (mine && window.BakenOutcomes) window.BakenOutcomes.render(conv);
     var lists = document.querySelectorAll("[data-conversation]");
     Array.prototype.forEach.call(lists, function (b) {
       if (Number(b.getAttribute("data-conversation")) === conv.conversation_id) b.setAttribute("aria-current", "true");
@@ -474,7 +475,8 @@
     var button = $("close");
     button.disabled = true;
     try {
-      await api("POST", "/api/inbox/conversations/" + openId + "/close", { outcome: $("outcome").value, case_note: $("case-note").value });
+      var results = window.BakenOutcomes ? window.BakenOutcomes.collect() : [];
+      await api("POST", "/api/inbox/conversations/" + openId + "/close", { outcome: $("outcome").value, case_note: $("case-note").value, domain_outcomes: results });
       $("case-note").value = "";
       await openConversation(openId);
       refresh();
