@@ -208,6 +208,7 @@
       renderWaiting(inbox);
       renderList("mine", "mine-empty", "mine-count", inbox.mine);
       renderCrisis(inbox.waiting);
+      if (window.BakenFollowups) window.BakenFollowups.refresh(); // my reminders
     } catch (err) { /* shown on the next action; the list stays as it was */ }
   }
 
@@ -274,6 +275,7 @@
 
   function renderConversation(conv) {
     openConv = conv;
+    if (window.BakenFollowups) window.BakenFollowups.render(conv); // inbox_followups.js
     $("detail-empty").hidden = true;
     $("conversation").hidden = false;
     $("conv-title").textContent = "Gesprek " + conv.conversation_id;
@@ -500,7 +502,8 @@
       if (openId !== null && (data.conversation_id === openId || e.type === "resync")) openConversation(openId);
     };
     // "resync": the server missed events (a database reconnect) and everything is re-read
-    ["queued", "crisis", "claimed", "message", "closed", "handed_back", "transferred", "erased", "resync"].forEach(function (type) {
+    ["queued", "crisis", "claimed", "message", "closed", "handed_back", "transferred", "erased", "resync",
+      "followup_reminder"].forEach(function (type) {
       events.addEventListener(type, onEvent);
     });
     events.addEventListener("hello", function () { $("live").hidden = true; refreshSoon(); });
