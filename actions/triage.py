@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.content import gemeente, knowledge
 from actions.tracker_view import citizen_words, latest_triage, mentioned_entities
+from baken_core import help_offers
 from baken_core.summary import TriageRecord, build_summary, lowest_score
 from baken_core.text import fold
 from baken_core.zrm import DOMAINS, SCALE, highest_urgency, ordered_domains
@@ -192,7 +193,7 @@ class ActionOfferNextSteps(Action):
         urgency = str(tracker.get_slot("triage_urgency") or "normal")
         worst = lowest_score(collected_scores(tracker))
         worker = {"title": "Praat met een medewerker", "payload": "/request_human"}
-        informal = {"title": "Hulp van een vrijwilliger", "payload": "/choose_informal_help"}
+        informal = {"title": "Hulp van vrijwilligers of uit de buurt", "payload": "/choose_informal_help"}
         self_help = {"title": "Zelf aan de slag", "payload": "/choose_self_help"}
         if urgency in ("urgent", "crisis") or (worst is not None and worst <= 2):
             text = (
@@ -201,10 +202,16 @@ class ActionOfferNextSteps(Action):
                 "een vrijwilliger vragen, of zelf beginnen."
             )
             buttons = [worker, informal, self_help]
+        elif _network(tracker) == "nobody":  # eigen kracht: nobody around them helps now
+            text = (
+                "Wat wil je nu doen? Je hoeft het niet alleen te doen. Vrijwilligers en groepen in de "
+                "buurt helpen graag. Je kunt ook zelf aan de slag, of met een medewerker praten."
+            )
+            buttons = [informal, self_help, worker]
         else:
             text = (
                 "Wat wil je nu doen? Je kunt zelf aan de slag met tips en links, hulp krijgen van "
-                "een vrijwilliger, of met een medewerker praten."
+                "een vrijwilliger of een groep in de buurt, of met een medewerker praten."
             )
             buttons = [self_help, informal, worker]
         dispatcher.utter_message(text=text, buttons=buttons)
@@ -235,23 +242,67 @@ class ActionGiveSelfHelp(Action):
 
 
 class ActionGiveInformalHelp(Action):
-    """Informal help beside formal help: SchuldHulpMaatje, voedselbank, Geldfit."""
+    """Informal and group help beside formal help (data/knowledge/informal_help.yml), for the
+    person's life domains and in line with their own strengths: what they tried and who can
+    help them (eigen kracht). Group offers first when nobody around them helps (collectief);
+    a worker first when it is urgent. Fictional Gemeente Voorbeeld offers say "(voorbeeld)"."""
 
     def name(self) -> str:
         return "action_give_informal_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        links = gemeente().get("links") or {}
-        lines = [
-            "Hulp van vrijwilligers, naast de gemeente:",
-            "• SchuldHulpMaatje: een getrainde vrijwilliger die met je meekijkt naar je geld. "
-            "Gratis, voor iedereen: https://schuldhulpmaatje.nl",
-            "• Geldfit: bel gratis en anoniem 0800-8115. Zij luisteren en zoeken samen met jou "
-            "een vrijwilliger of andere hulp die past: https://www.geldfit.nl",
-            "• Voedselbank: voor een pakket met eten als het geld op is: "
-            + (links.get("voedselbank") or "https://www.voedselbankennederland.nl"),
-            "Ook iemand uit je buurt, familie of kerk of moskee kan soms helpen. Wil je toch met een "
-            "medewerker praten? Zeg het maar.",
-        ]
-        dispatcher.utter_message(text="\n".join(lines))
+        for text in informal_help_messages(tracker):
+            dispatcher.utter_message(text=text)
         return []
+
+
+_NOBODY = re.compile(r"^(nee|geen|niemand|niks|nee niemand)\b|\b(niemand|geen idee|sta er alleen voor|ben alleen)\b")
+
+
+def _network(tracker: Tracker) -> str:
+    """ "someone", "nobody" or "" (not asked or not answered), from the eigen kracht answer."""
+    answer = fold(str(tracker.get_slot("eigen_kracht_network") or "")).strip()
+    if not answer:
+        return ""
+    return "nobody" if _NOBODY.search(answer) else "someone"
+
+
+def offer_line(offer: help_offers.Offer) -> str:
+    links = gemeente().get("links") or {}
+    link = (links.get(offer.link_from_gemeente) if offer.link_from_gemeente else None) or offer.link
+    name = offer.name + (" (voorbeeld)" if offer.example else "")
+    return f"• {name}: {offer.text}" + (f" {link}" if link else "")
+
+
+def informal_help_messages(tracker: Tracker) -> List[str]:
+    """The messages of the informal-help step (see ActionGiveInformalHelp)."""
+    domains = ordered_domains(tracker.get_slot("triage_domains") or [])
+    urgency = str(tracker.get_slot("triage_urgency") or "normal")
+    network = _network(tracker)
+    offers = help_offers.for_domains(domains)
+    personal = [offer_line(o) for o in offers if not o.group]
+    groups = [offer_line(o) for o in offers if o.group]
+    intro: List[str] = []
+    if urgency in ("urgent", "crisis"):
+        intro.append("Wat je vertelt is dringend. Praat daarom ook met een medewerker. Dat kan naast deze hulp.")
+    if tracker.get_slot("eigen_kracht_tried"):
+        intro.append("Je hebt zelf al iets geprobeerd. Daar kun je op verder bouwen.")
+    if network == "someone":
+        intro.append("Je noemde iemand die kan helpen. Vraag die persoon gerust om mee te denken of mee te gaan.")
+    elif network == "nobody":
+        intro.append("Je staat er niet alleen voor. Hier ontmoet je mensen die hetzelfde meemaken.")
+    messages: List[str] = []
+    personal_text = "\n".join(["Hulp van vrijwilligers, naast de gemeente:", *personal]) if personal else ""
+    group_text = "\n".join(["Samen met anderen, in de buurt:", *groups]) if groups else ""
+    ordered = [group_text, personal_text] if network == "nobody" else [personal_text, group_text]
+    ordered = [t for t in ordered if t]
+    if intro and ordered:
+        ordered[0] = " ".join(intro) + "\n" + ordered[0]
+    elif intro:
+        ordered = [" ".join(intro)]
+    messages.extend(ordered)
+    closing = "Wil je toch met een medewerker praten? Zeg het maar."
+    if network == "":
+        closing = "Ook iemand uit je buurt, familie, kerk of moskee kan soms helpen. " + closing
+    messages.append(closing)
+    return messages
