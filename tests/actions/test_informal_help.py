@@ -38,7 +38,9 @@ def test_a_real_organisation_without_a_source_is_refused(tmp_path: Path) -> None
     path.write_text("offers:\n  - {key: x, name: X, kind: informal, domains: [financien]}\n", encoding="utf-8")
     with pytest.raises(ContentError, match="needs a source"):
         help_offers.load_offers(path)
-    path.write_text("offers:\n  - {key: x, name: X, kind: informal, domains: [geluk], example: true}\n", encoding="utf-8")
+    path.write_text(
+        "offers:\n  - {key: x, name: X, kind: informal, domains: [geluk], example: true}\n", encoding="utf-8"
+    )
     with pytest.raises(ContentError, match="unknown domains"):
         help_offers.load_offers(path)
 
