@@ -108,12 +108,12 @@ class Dispatcher:
         # no NUL (PostgreSQL text cannot hold it), no bidi or zero-width tricks in the inbox
         text = strip_invisible(message.text or "")[:MAX_TEXT_CHARS]
         display_name = strip_invisible(message.display_name or "").strip()[:128] or None
-        pressed = followups.parse_payload(text)
-        if pressed is not None:  # a follow-up button: the desk answers it, the assistant never sees it
-            return self._followup_answer(message, *pressed)
         crisis = bool(crisis_signals(text))
         if not crisis:  # a crisis message is never refused by a limit
             self._within_limits(message)
+        pressed = followups.parse_payload(text)
+        if pressed is not None:  # a follow-up button: the desk answers it, the assistant never sees it
+            return self._followup_answer(message, *pressed)
         with self.sessions.begin() as session:
             citizen = convs.citizen_for(session, message.channel, message.external_id, display_name)
             conversation = convs.active_conversation(session, citizen, message.source)

@@ -114,9 +114,7 @@ def telegram(tmp_path: Path, database_url: str) -> Iterator[Telegram]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    router = Dispatcher(
-        session_factory(engine), ScriptedAssistant(), HOURS, EventBus(), clock=lambda: TUESDAY_MORNING
-    )
+    router = Dispatcher(session_factory(engine), ScriptedAssistant(), HOURS, EventBus(), clock=lambda: TUESDAY_MORNING)
     application = build_application(TOKEN, fake.url, polling=True)
     channel = TelegramChannel(application, router, AttachmentStore(tmp_path / "attachments"))
     channel.outbox = Outbox(router.sessions, router.bus, split_text, channel.send_part)
