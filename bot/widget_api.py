@@ -21,7 +21,7 @@ from bot.routing import Dispatcher, Inbound, TooFast
 from handoff import sse
 from handoff.rate_limits import per_ip_key
 from handoff.store import conversations as convs
-from handoff.store import queue_info
+from handoff.store import queue_info, referral_note
 from handoff.store.db import MAX_ID
 from handoff.store.models import Author, Channel, Citizen, Conversation, ConversationStatus, Message
 
@@ -293,3 +293,29 @@ async def stream(
     if ip is not None:
         keys.append((f"ip:{ip}", limits.streams.per_ip))
     return sse.stream(request, _dispatcher(request).bus, render, wants, slot=lambda: limits.streams.hold(*keys))
+
+
+class SummaryRequest(BaseModel):
+    visitor_id: VisitorId
+    consent: bool = False
+    """The citizen said yes to "Wil je een samenvatting bewaren?" (nothing is made without it)."""
+
+
+class SummaryNote(BaseModel):
+    text: str
+    filename: str
+
+
+@router.post("/summary", response_model=SummaryNote, summary="A plain-text summary the citizen keeps (with consent)")
+async def summary(body: SummaryRequest, request: Request) -> Any:
+    """The warm referral note of the visitor's latest conversation (handoff/store/referral_note.py):
+    only after the citizen's yes; built now, not stored; the audit log notes that one was made."""
+    if not body.consent:
+        raise HTTPException(422, referral_note.CONSENT_NEEDED)
+    with _dispatcher(request).sessions.begin() as session:
+        citizen = convs.find_citizen(session, Channel.widget, body.visitor_id)
+        conversation = referral_note.latest_conversation(session, citizen.id) if citizen else None
+        if conversation is None:
+            raise HTTPException(404, "Er is nog geen gesprek om samen te vatten.")
+        convs.audit(session, "referral_note", conversation=conversation, detail={"channel": "widget"})
+        return SummaryNote(text=referral_note.note(session, conversation), filename=referral_note.FILENAME)

@@ -464,6 +464,38 @@ async def close(conversation_id: ConversationId, body: Close, worker: CurrentWor
         desk.wake_outbox(channel)
 
 
+SUMMARY_OFFER = {
+    "widget": (
+        "Wil je een korte samenvatting van dit gesprek bewaren? Die kun je meenemen naar een afspraak. "
+        "Dan hoef je je verhaal daar niet opnieuw te vertellen. Kies dan bovenaan de chat 'Samenvatting'."
+    ),
+    "telegram": (
+        "Wil je een korte samenvatting van dit gesprek bewaren? Die kun je meenemen naar een afspraak. "
+        "Dan hoef je je verhaal daar niet opnieuw te vertellen. Stuur dan /samenvatting."
+    ),
+}
+
+
+@router.post(
+    "/inbox/conversations/{conversation_id}/offer-summary",
+    status_code=204,
+    summary="Offer the citizen a summary to keep (warm referral); they say yes themselves",
+)
+async def offer_summary(conversation_id: ConversationId, worker: CurrentWorker, desk: Desk) -> None:
+    """The citizen hears how to ask for it; nothing is made until they do (handoff/store/referral_note.py)."""
+    with desk.sessions.begin() as session:
+        conversation = _conversation(session, conversation_id)
+        if not (access.is_own(conversation, worker) and conversation.status is ConversationStatus.with_worker):
+            raise HTTPException(409, "Alleen in een gesprek dat bij jou ligt kun je een samenvatting aanbieden.")
+        convs.record_message(session, conversation, Author.system, SUMMARY_OFFER[conversation.channel.value])
+        convs.audit(session, "offer_summary", worker=worker, conversation=conversation)
+        channel, citizen_id = conversation.channel, conversation.citizen_id
+    desk.bus.publish(
+        {"type": "message", "conversation_id": conversation_id, "citizen_id": citizen_id, "author": "system"}
+    )
+    desk.wake_outbox(channel)
+
+
 class ReferralOption(BaseModel):
     key: str
     name: str
