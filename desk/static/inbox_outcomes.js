@@ -83,9 +83,42 @@
   }
 
   var renderedFor = null;
+  var csrf = null;
+
+  /* "Samenvatting aanbieden" (warm referral): the citizen hears how to ask for a note to keep;
+     nothing is made until they say yes themselves. A button in the manage bar of my conversation. */
+  function offerButton(conv) {
+    var button = $("offer-summary");
+    if (!button) {
+      button = el("button", null, "Samenvatting aanbieden aan de inwoner");
+      button.type = "button";
+      button.id = "offer-summary";
+      button.addEventListener("click", async function () {
+        button.disabled = true;
+        try {
+          if (!csrf) csrf = (await (await fetch("/api/auth/me", { credentials: "same-origin" })).json()).csrf_token;
+          var api = window.BakenDesk.client({ csrf: function () { return csrf; } });
+          await api("POST", "/api/inbox/conversations/" + button.getAttribute("data-conversation") + "/offer-summary");
+          button.textContent = "Samenvatting aangeboden";
+        } catch (err) {
+          var error = $("action-error");
+          error.textContent = err.message;
+          error.hidden = false;
+          button.disabled = false;
+        }
+      });
+      $("manage").appendChild(button);
+    }
+    if (button.getAttribute("data-conversation") !== String(conv.conversation_id)) {
+      button.setAttribute("data-conversation", String(conv.conversation_id));
+      button.textContent = "Samenvatting aanbieden aan de inwoner";
+      button.disabled = false;
+    }
+  }
 
   /* Called on every refresh of the open conversation: what the worker already chose stays. */
   async function render(conv) {
+    offerButton(conv);
     await loadOptions();
     if (renderedFor !== conv.conversation_id) {
       renderedFor = conv.conversation_id;

@@ -90,6 +90,9 @@
   header.appendChild(titleBox);
   var menuButton = el("button", { type: "button", class: "icon", "aria-label": "Wis mijn gesprek", title: "Wis mijn gesprek, ook bij ons" }, "Wissen");
   var closeButton = el("button", { type: "button", class: "icon", "aria-label": "Chat sluiten" }, "×");
+  // "Samenvatting bewaren" (issue 15, warm referral): a note to take to an appointment
+  var summaryButton = el("button", { type: "button", class: "icon", "aria-label": "Samenvatting bewaren", title: "Een samenvatting van dit gesprek bewaren" }, "Samenvatting");
+  header.appendChild(summaryButton);
   header.appendChild(menuButton);
   header.appendChild(closeButton);
 
@@ -126,6 +129,27 @@
   ask.appendChild(askYes);
   ask.appendChild(askNo);
   panel.insertBefore(ask, log);
+  // the summary: asked first (consent), then shown as text to copy or download; not kept here
+  var SUMMARY_ASK = "Wil je een korte samenvatting van dit gesprek? Die kun je meenemen naar een afspraak. " +
+    "Dan hoef je je verhaal niet opnieuw te vertellen. Je kunt hem kopiëren of als tekstbestand bewaren.";
+  var summaryAsk = el("div", { class: "ask", role: "alertdialog", "aria-labelledby": "baken-summary-ask", hidden: "" });
+  summaryAsk.appendChild(el("p", { id: "baken-summary-ask" }, SUMMARY_ASK));
+  var summaryYes = el("button", { type: "button", class: "send" }, "Ja, maak een samenvatting");
+  var summaryNo = el("button", { type: "button", class: "choice" }, "Nee, liever niet");
+  summaryAsk.appendChild(summaryYes);
+  summaryAsk.appendChild(summaryNo);
+  var summaryBox = el("div", { class: "ask summary", role: "region", "aria-label": "Je samenvatting", hidden: "" });
+  var summaryText = el("pre", { class: "summary-text", tabindex: "0" }, "");
+  var summaryCopy = el("button", { type: "button", class: "choice" }, "Kopiëren");
+  var summarySave = el("button", { type: "button", class: "choice" }, "Downloaden (.txt)");
+  var summaryClose = el("button", { type: "button", class: "choice" }, "Sluiten");
+  summaryBox.appendChild(summaryText);
+  summaryBox.appendChild(summaryCopy);
+  summaryBox.appendChild(summarySave);
+  summaryBox.appendChild(summaryClose);
+  panel.insertBefore(summaryAsk, log);
+  panel.insertBefore(summaryBox, log);
+  var summaryFile = "samenvatting-baken.txt";
 
   // ---- rendering ----
   var shown = {}; // message id -> element
@@ -467,6 +491,56 @@
     statusBar.hidden = true;
     showHint(said || "Je gesprek is gewist.");
     input.focus();
+  });
+  summaryButton.addEventListener("click", function () {
+    summaryBox.hidden = true;
+    summaryAsk.hidden = false;
+    summaryNo.focus();
+  });
+  summaryNo.addEventListener("click", function () { summaryAsk.hidden = true; summaryButton.focus(); });
+  summaryYes.addEventListener("click", async function () {
+    summaryAsk.hidden = true;
+    try {
+      var response = await fetch(API + "/summary", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ visitor_id: state.visitor || "", consent: true })
+      });
+      if (response.status === 404 || response.status === 422) { showHint("Er is nog geen gesprek om samen te vatten."); return; }
+      if (!response.ok) throw new Error("status " + response.status);
+      var note = await response.json();
+      summaryText.textContent = note.text;
+      summaryFile = note.filename || summaryFile;
+      summaryBox.hidden = false;
+      summaryText.focus();
+    } catch (e) {
+      showHint("De samenvatting lukte nu niet. Probeer het zo nog eens.");
+    }
+  });
+  summaryCopy.addEventListener("click", async function () {
+    try {
+      await navigator.clipboard.writeText(summaryText.textContent);
+      showHint("De samenvatting is gekopieerd.");
+    } catch (e) {
+      var range = document.createRange();
+      range.selectNodeContents(summaryText);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+      showHint("Kopiëren lukte niet vanzelf. De tekst is geselecteerd: kopieer hem zelf.");
+    }
+  });
+  summarySave.addEventListener("click", function () {
+    var url = URL.createObjectURL(new Blob([summaryText.textContent], { type: "text/plain;charset=utf-8" }));
+    var link = el("a", { href: url, download: summaryFile });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  });
+  summaryClose.addEventListener("click", function () {
+    summaryBox.hidden = true;
+    summaryText.textContent = "";
+    summaryButton.focus();
   });
   window.addEventListener("online", function () { setOnline(true); flush(); ensureStream(); });
   window.addEventListener("offline", function () { setOnline(false); });
