@@ -371,7 +371,7 @@ def test_the_admin_sees_what_goes_when_and_erases_on_request(new_page: NewPage, 
     log_in(admin, base, "carla")
     admin.goto(f"{base}/admin")
     rows = admin.locator("#retention tr")
-    expect(rows).to_have_count(8)
+    expect(rows).to_have_count(9)
     expect(admin.locator("#retention tr[data-kind=training_examples]")).to_contain_text("niet vanzelf (0 bewaard)")
     expect(admin.locator("#retention tr[data-kind=conversations]")).to_contain_text("90 dagen na het sluiten")
     expect(admin.locator("#retention-note")).to_contain_text(

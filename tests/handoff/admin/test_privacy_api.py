@@ -25,6 +25,9 @@ from handoff.store.models import (
     Channel,
     Conversation,
     ConversationStatus,
+    FollowUp,
+    FollowUpKind,
+    FollowUpState,
     JobLease,
     Message,
     Role,
@@ -64,6 +67,16 @@ def test_the_retention_overview_says_what_goes_when(desk: tuple[TestClient, str]
         conversation.status = conversation.status.closed
         conversation.closed_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=85)
         session.add(TrainingExample(intent="ask_huurtoeslag", text="hoe vraag ik huurtoeslag aan"))
+        session.add(
+            FollowUp(
+                kind=FollowUpKind.checkin,
+                state=FollowUpState.answered,
+                conversation_id=conversation.id,
+                citizen_id=conversation.citizen_id,
+                reason="closed",
+                outcome="gelukt",
+            )
+        )
     engine.dispose()
     anna, bram = login(client, "anna"), login(client, "bram")
     assert as_worker(client, anna, "GET", "/api/admin/retention").status_code == 403
@@ -77,6 +90,7 @@ def test_the_retention_overview_says_what_goes_when(desk: tuple[TestClient, str]
         "trackers",
         "nlu_inbox",
         "training_examples",
+        "followups",
         "audit",
     }
     examples = kinds["training_examples"]
@@ -88,6 +102,8 @@ def test_the_retention_overview_says_what_goes_when(desk: tuple[TestClient, str]
     assert dt.timedelta(days=4) < next_at - dt.datetime.now(dt.timezone.utc) < dt.timedelta(days=6)
     assert kinds["trackers"]["due_now"] == 1  # 24 hours after closing
     assert kinds["audit"]["due_now"] == 0 and kinds["audit"]["kept"] == "365 dagen"
+    assert kinds["followups"]["kept"] == "Met hun gesprek: 90 dagen na het sluiten"
+    assert (kinds["followups"]["due_now"], kinds["followups"]["due_within_week"]) == (0, 1)  # with its conversation
     assert overview["never_automatic"] == 0
     for _ in range(100):  # the job's first round runs right after start, in the background
         if as_worker(client, bram, "GET", "/api/admin/retention").json()["next_run"] is not None:
