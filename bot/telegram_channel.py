@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, PhotoSize, Update
+from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, PhotoSize, Update
 from telegram import Message as TelegramMessage
 from telegram.constants import ChatAction, ChatType, MessageLimit
 from telegram.error import BadRequest, TelegramError
@@ -35,6 +35,8 @@ from telegram.ext import (
 
 from bot.outbox import Outbox
 from bot.routing import Dispatcher, Inbound, InboundResult, Outgoing, TooFast
+from handoff.store import conversations as convs
+from handoff.store import referral_note
 from handoff.store.attachments import AttachmentStore, AttachmentTooBig, refused_record, size_text, too_big_record
 from handoff.store.models import Channel
 
@@ -64,6 +66,23 @@ PRIVATE_ONLY = (
     "Stuur me een eigen bericht: open mijn naam en tik op 'Bericht'."
 )
 NOTHING_TO_FORGET = "Er was niets van je bewaard. Je kunt altijd beginnen met /start."
+SUMMARY_TEXT, SUMMARY_FILE, SUMMARY_NO = (
+    "baken:samenvatting:tekst",
+    "baken:samenvatting:bestand",
+    "baken:samenvatting:nee",
+)
+SUMMARY_ASK = (
+    "Wil je een korte samenvatting van je gesprek? Die kun je meenemen naar een afspraak. "
+    "Dan hoef je je verhaal daar niet opnieuw te vertellen."
+)
+SUMMARY_BUTTONS = [
+    {"title": "Ja, als bericht", "payload": SUMMARY_TEXT},
+    {"title": "Ja, als bestand (.txt)", "payload": SUMMARY_FILE},
+    {"title": "Nee, liever niet", "payload": SUMMARY_NO},
+]
+NO_SUMMARY = "Er is geen samenvatting gemaakt. Je kunt gewoon verder gaan."
+NOTHING_TO_SUMMARISE = "Er is nog geen gesprek om samen te vatten. Stel eerst je vraag."
+SUMMARY_CAPTION = "Je samenvatting, om te bewaren en mee te nemen."
 NOT_FORGOTTEN = "Er is niets gewist. Je kunt gewoon verder gaan."
 TOO_FAST_NOTICE_S = 60.0
 PHOTO_MIME = "image/jpeg"  # Telegram re-encodes every photo as JPEG
@@ -154,6 +173,7 @@ class TelegramChannel:
         application.add_handler(CommandHandler("start", self.on_start))
         application.add_handler(CommandHandler("stop", self.on_stop))
         application.add_handler(CommandHandler("vergeet", self.on_forget))
+        application.add_handler(CommandHandler("samenvatting", self.on_summary))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, self.on_attachment))
         application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
@@ -264,6 +284,36 @@ class TelegramChannel:
         erased = await self.dispatcher.erase(Channel.telegram, str(chat_id))
         await self.send(chat_id, Outgoing(FORGOTTEN if erased else NOTHING_TO_FORGET))
 
+    async def on_summary(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/samenvatting (warm referral): asks first; the note comes only after a yes (on_button)."""
+        chat = update.effective_chat
+        if chat is not None:
+            await self.send(chat.id, Outgoing(SUMMARY_ASK, buttons=SUMMARY_BUTTONS))
+
+    def _note(self, chat_id: int, kind: str) -> str | None:
+        """The note of the citizen's latest conversation (handoff/store/referral_note.py); audited without text."""
+        with self.dispatcher.sessions.begin() as session:
+            citizen = convs.find_citizen(session, Channel.telegram, str(chat_id))
+            conversation = referral_note.latest_conversation(session, citizen.id) if citizen else None
+            if conversation is None:
+                return None
+            convs.audit(session, "referral_note", conversation=conversation, detail={"channel": "telegram", "as": kind})
+            return referral_note.note(session, conversation)
+
+    async def _answer_summary(self, chat_id: int, choice: str) -> None:
+        if choice == SUMMARY_NO:
+            await self.send(chat_id, Outgoing(NO_SUMMARY))
+            return
+        as_file = choice == SUMMARY_FILE
+        text = await asyncio.to_thread(self._note, chat_id, "file" if as_file else "text")
+        if text is None:
+            await self.send(chat_id, Outgoing(NOTHING_TO_SUMMARISE))
+        elif as_file:
+            document = InputFile(text.encode("utf-8"), filename=referral_note.FILENAME)
+            await self.application.bot.send_document(chat_id=chat_id, document=document, caption=SUMMARY_CAPTION)
+        else:
+            await self.send(chat_id, Outgoing(text))
+
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message and update.message.text is not None:
             await self._route(update, update.message.text)
@@ -276,6 +326,9 @@ class TelegramChannel:
         chat = update.effective_chat
         if query.data in (FORGET_YES, FORGET_NO) and chat is not None:
             await self._answer_forget(chat.id, str(query.data))  # never routed, never stored
+            return
+        if query.data in (SUMMARY_TEXT, SUMMARY_FILE, SUMMARY_NO) and chat is not None:
+            await self._answer_summary(chat.id, str(query.data))  # never routed, never stored
             return
         await self._route(update, str(query.data or ""))
 

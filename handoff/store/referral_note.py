@@ -63,6 +63,16 @@ def _answered(messages: list[Message]) -> list[str]:
     return titles
 
 
+def _parsed_domains(messages: list[Message]) -> list[str]:
+    """The life domains the assistant's triage saw in the citizen's messages (also without a handoff)."""
+    found: list[str] = []
+    for message in messages:
+        domains = (message.nlu or {}).get("domains") if message.author is Author.citizen else None
+        if isinstance(domains, list):  # the parse's triage (baken_nlu/channel.py)
+            found += [d for d in domains if isinstance(d, str)]
+    return found
+
+
 def note(session: Session, conversation: Conversation, today: dt.date | None = None) -> str:
     """The note's text (Dutch, B1, plain text with short lines)."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
@@ -75,7 +85,9 @@ def note(session: Session, conversation: Conversation, today: dt.date | None = N
         )
     )
     domains = triage_domains(session, conversation)
-    domains += [r.domain for r in results if r.domain not in domains]
+    for found in [*_parsed_domains(messages), *(r.domain for r in results)]:
+        if found in DOMAINS and found not in domains:
+            domains.append(found)
     offers = help_offers.by_key()
     settings = gemeente()
     links = settings.get("links") or {}

@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -143,6 +144,9 @@ class FakeBotApi:
         form = await request.form()
         params: dict[str, Any] = {}
         for key, value in form.items():
+            if isinstance(value, UploadFile):  # sendDocument: the file's name and bytes
+                params[key] = {"filename": value.filename, "content": await value.read()}
+                continue
             text = str(value)
             try:
                 params[key] = json.loads(text) if text[:1] in "[{" else text
@@ -175,7 +179,7 @@ class FakeBotApi:
             return self._get_file(str(params.get("file_id", "")))
         if method == "getMe":
             return JSONResponse({"ok": True, "result": BOT_USER})
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendDocument"):
             with self._lock:
                 self._message_id += 1
                 message_id = self._message_id
