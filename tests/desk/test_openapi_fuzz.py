@@ -67,6 +67,7 @@ PUBLIC = {
     "/api/widget/messages",
     "/api/widget/erase",
     "/api/widget/stream-ticket",
+    "/api/widget/summary",
     "/api/auth/login",
     "/telegram/webhook",
     "/healthz",
