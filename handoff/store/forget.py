@@ -12,6 +12,7 @@ the audit log's entries, with the conversation's number in place of the link to 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from handoff.store.models import (
     NluInboxItem,
     PurgeTask,
     TrainingExample,
+    as_utc,
 )
 from handoff.store.outcomes import within_wgs_norm
 
@@ -88,10 +90,10 @@ def forget(session: Session, conversations: Sequence[Conversation], *, erase_inb
             update(TrainingExample).where(examples).values(conversation_id=None, message_id=None),
             execution_options={"synchronize_session": False},
         )
-    session.execute(  # results per life domain hold no text: they stay, unlinked (handoff/store/outcomes.py)
-        update(DomainOutcome).where(DomainOutcome.conversation_id.in_(ids)).values(conversation_id=None),
-        execution_options={"synchronize_session": False},
-    )
+    # results per life domain hold no text: they stay, unlinked and kept to the day (handoff/store/outcomes.py)
+    for result in session.scalars(select(DomainOutcome).where(DomainOutcome.conversation_id.in_(ids))):
+        result.conversation_id = None
+        result.closed_at = dt.datetime.combine(as_utc(result.closed_at).date(), dt.time.min, tzinfo=dt.timezone.utc)
     for logged in session.scalars(select(AuditLog).where(AuditLog.conversation_id.in_(ids))):
         logged.detail = {**(logged.detail or {}), "conversation": logged.conversation_id}
         logged.conversation_id = None

@@ -22,6 +22,7 @@ from handoff.store.models import (
     Handoff,
     Team,
     Urgency,
+    as_utc,
 )
 from handoff.store.outcomes import DomainClose, OutcomeError, within_wgs_norm, workdays_between
 
@@ -164,6 +165,7 @@ def test_results_survive_retention_without_text(sessions: sessionmaker[Session])
     assert after.per_domain == before.per_domain and after.referrals == before.referrals
     assert after.first_contact["crisis"] == before.first_contact["crisis"]
     assert [(k.domain, k.referral_key, k.team_id) for k in kept] == [("financien", "schuldhulpmaatje", schuldhulp)]
+    assert as_utc(kept[0].closed_at) == dt.datetime(2026, 11, 13, tzinfo=dt.timezone.utc)  # the day, not the moment
 
 
 def test_a_result_that_cannot_be_stored_is_refused() -> None:
