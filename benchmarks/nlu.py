@@ -47,7 +47,10 @@ HELDOUT_SETS = [
         "were dropped by count, unread, leaving 631 (95 crisis, 53 urgent). On 2026-12-06 new training lines "
         "were written by another writer who saw no held-out set; 14 of them equalled a held-out message (of any "
         "set) and were dropped from the training data by count, unread. Not used for any choice; measured once "
-        "by `make bench-nlu`, its errors not read.",
+        "by `make bench-nlu` on 2026-12-06 (accuracy 0.887, crisis recall 0.979, urgent recall 0.830, false "
+        "crisis 2.8 %). Right after that its 2 crisis and 9 urgent misses were read and rules written from "
+        "them (its intent errors and false alarms were not read): its crisis and urgent numbers are "
+        "optimistic from then on. The next honest set is heldout_fresh9 (not in this benchmark yet).",
     ),
     (
         "fresh7",

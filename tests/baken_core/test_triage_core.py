@@ -47,6 +47,9 @@ CRISIS = [
     "ik stop ermee, voorgoed",
     "bij de bovenburen wordt al een uur geschreeuwd en er vallen dingen",
     "het kindje van hiernaast zit al uren buiten in de kou",
+    # added 2026-12-06 after reading fresh8's two crisis misses (own wording)
+    "sinds die brief denk ik vaak aan doodgaan",
+    "ja, chcę się zabić",
     # danger now in another language: answered in Dutch, but never missed
     "sorry my dutch is not good, i dont want to live anymore",
     "I want to kill myself",
@@ -138,6 +141,16 @@ def test_crisis_by_intent_even_without_rule_words() -> None:
         "mijn verzekeraar zegt mijn zorgverzekering op",
         "vandaag hebben we geen brood meer en geen geld",
         "my landlord says we have to leave the house on friday",
+        # added 2026-12-06 after reading fresh8's urgent misses (own wording)
+        "de hospita zegt dat ik voor zondag weg moet",
+        "het energiebedrijf stopt morgen met stroom leveren",
+        "ze komen de gasmeter afsluiten",
+        "we hebben al twee dagen geen water meer",
+        "de kast is helemaal leeg en het is pas de 20e",
+        "kan ik een noodpakket krijgen",
+        "mijn zorgverzekering is gestopt omdat ik niet betaalde",
+        "my insurance was cancelled last week",
+        "elektriği kestiler",
     ],
 )
 def test_wgs_threatening_situations_are_urgent(text: str) -> None:
@@ -166,6 +179,7 @@ def test_an_energy_contract_ending_is_not_called_a_wgs_situation(text: str) -> N
         "ik wil stoppen met het gas van vattenfall",
         "we hebben bij eneco een nieuw contract afgesloten",
         "ik moet er even uit, ik ga een weekend weg",
+        "we willen geen gas meer, we gaan elektrisch koken",
     ],
 )
 def test_locks_and_switching_supplier_are_not_urgent(text: str) -> None:
