@@ -76,9 +76,10 @@ def test_close_with_results_and_see_them_on_the_dashboard(new_page: NewPage, des
     expect(admin.locator("#results-contact-table tr[data-urgency='normal']")).to_contain_text("1")  # claimed at once
     expect(admin.locator("#results-source")).to_contain_text("[ONZEKER]")
     for chart in ("results-domains", "results-teams", "results-referrals", "results-contact"):
-        admin.wait_for_function(
-            f"document.getElementById('{chart}').complete && document.getElementById('{chart}').naturalWidth > 0"
-        )
+        # no wait_for_function: its string predicate is evaluated with eval, which the page's CSP refuses
+        image = admin.locator(f"#{chart}")
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") > 0, chart
     expect(admin.locator("#results-team option", has_text="Jongerenwerk <i>")).to_have_count(1)
     assert admin.locator("#results-team i").count() == 0
     admin.get_by_label("Team", exact=True).select_option(str(other_id))
