@@ -137,7 +137,10 @@ def test_the_learning_loop_in_the_browser(desk_in_browser: tuple[str, str, Path]
         ready.get_by_role("button", name="Bekijk").click()
         expect(admin.locator("#compare tr")).to_have_count(5)
         for chart in ("#f1-chart", "#confusion-chart"):
-            admin.wait_for_function(f"document.querySelector('{chart}').naturalWidth > 0")
+            # no wait_for_function: a string predicate that needs polling is evaluated with eval,
+            # which the admin page's CSP refuses
+            expect(admin.locator(chart)).to_have_js_property("complete", True)
+            assert admin.locator(chart).evaluate("img => img.naturalWidth") > 0, chart
             src = admin.locator(chart).get_attribute("src")
             svg = admin.request.get(f"{base}{src}")
             assert svg.headers["content-type"].startswith("image/svg+xml") and TARGET in svg.text()
