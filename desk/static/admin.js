@@ -308,9 +308,18 @@
       $("train-stage").textContent = "Bezig: " + running.stage + " (" + running.progress + " %)";
       $("train-progress").value = running.progress;
       clearTimeout(pollTimer);
-      pollTimer = setTimeout(function () { loadModels().catch(function () {}); }, 2000);
+      pollTimer = setTimeout(pollModels, 2000);
     }
     return registry;
+  }
+
+  // While a training runs the page asks every 2 s; one failed request (a busy database, a
+  // dropped connection) must not freeze the progress bar: ask again a little later.
+  function pollModels() {
+    loadModels().catch(function () {
+      clearTimeout(pollTimer);
+      pollTimer = setTimeout(pollModels, 4000);
+    });
   }
 
   async function showModel(id) {
@@ -472,7 +481,7 @@
 
   // ---- privacy: finding a conversation's number for an erasure request ----
   var CHANNEL = { telegram: "Telegram", widget: "Website" };
-  var STATUS = { bot: "bij de assistent", queued: "wacht op een medewerker", with_worker: "bij een medewerker", closed: "gesloten" };
+  var CONVERSATION_STATUS = { bot: "bij de assistent", queued: "wacht op een medewerker", with_worker: "bij een medewerker", closed: "gesloten" };
 
   async function eraseFound(id, reason) {
     if (!window.confirm("Alles van de inwoner van gesprek " + id + " wissen? Dit kan niet ongedaan worden.")) return;
@@ -508,7 +517,7 @@
         tr.appendChild(el("td", null, String(c.id)));
         tr.appendChild(el("td", null, CHANNEL[c.channel] || c.channel));
         tr.appendChild(el("td", null, when(c.started)));
-        tr.appendChild(el("td", null, STATUS[c.status] || c.status));
+        tr.appendChild(el("td", null, CONVERSATION_STATUS[c.status] || c.status));
         tr.appendChild(el("td", null, c.summary_start || "(geen samenvatting)"));
         var cell = el("td");
         var button = el("button", null, "Wis alles van deze inwoner");
