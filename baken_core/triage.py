@@ -172,12 +172,21 @@ def writer_signals(text: str, rules: RuleSet | None = None) -> list[str]:
     return [signal for signal, patterns in ruleset.writer_patterns.items() if any(p.search(folded) for p in patterns)]
 
 
+FALLBACK_INTENT = "nlu_fallback"
+"""Rasa's FallbackClassifier puts this on top of the ranking when it is unsure."""
+
+
 def _crisis_by_intent(
     ruleset: RuleSet,
     intent: str | None,
     ranking: Sequence[Mapping[str, Any]],
 ) -> bool:
     if intent == ruleset.crisis_intent:
+        return True
+    # The classifier's own first choice, even below the fallback threshold: a crisis it is unsure
+    # of is still a crisis (recall first); the fallback's own entry is not the classifier's choice.
+    ranked = [item for item in ranking if item.get("name") != FALLBACK_INTENT]
+    if ranked and ranked[0].get("name") == ruleset.crisis_intent:
         return True
     return any(
         item.get("name") == ruleset.crisis_intent

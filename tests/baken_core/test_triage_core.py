@@ -50,6 +50,12 @@ CRISIS = [
     # added 2026-12-06 after reading fresh8's two crisis misses (own wording)
     "sinds die brief denk ik vaak aan doodgaan",
     "ja, chcę się zabić",
+    # added 2026-12-06 (second session) after the retrained model missed four read crisis messages
+    "ik schaam me zo dat ik niet meer verder wil leven",
+    "straks hoef ik niet meer te leven",
+    "toen hebben ze me gered, maar ik had liever gehad dat het gelukt was",
+    "ik heb het mes al naast me liggen",
+    "de pillen liggen naast me klaar",
     # danger now in another language: answered in Dutch, but never missed
     "sorry my dutch is not good, i dont want to live anymore",
     "I want to kill myself",
@@ -64,6 +70,8 @@ CRISIS = [
 ]
 NOT_CRISIS = [
     "ik schrik me dood van die brief",
+    "ik had liever gehad dat het gelukt was met die baan",
+    "ik heb mijn pas en mijn brieven naast me liggen",
     "ik ben doodmoe van al dat geregel",
     "ik word er knettergek van",
     "de deurwaarder dreigt met beslag op mijn loon",
@@ -110,6 +118,24 @@ def test_crisis_by_intent_even_without_rule_words() -> None:
     assert assess(text, intent="express_stress", ranking=ranking).urgency == "crisis"
     low = [{"name": "express_stress", "confidence": 0.9}, {"name": "report_crisis", "confidence": 0.05}]
     assert assess(text, intent="express_stress", ranking=low).urgency == "normal"
+
+
+def test_crisis_as_the_classifiers_unsure_first_choice_still_counts() -> None:
+    """Below the fallback threshold the intent is `nlu_fallback`, yet when the classifier's own
+    first choice is the crisis intent (even at 0.25) it is a crisis: recall first."""
+    text = "het gaat helemaal mis met me"
+    unsure = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "report_crisis", "confidence": 0.25},
+        {"name": "express_stress", "confidence": 0.2},
+    ]
+    assert assess(text, intent="nlu_fallback", ranking=unsure).urgency == "crisis"
+    second = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "express_stress", "confidence": 0.25},
+        {"name": "report_crisis", "confidence": 0.2},
+    ]
+    assert assess(text, intent="nlu_fallback", ranking=second).urgency == "normal"
 
 
 @pytest.mark.parametrize(
