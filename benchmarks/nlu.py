@@ -39,6 +39,15 @@ from baken_nlu.model_loader import quiet
 
 HELDOUT_SETS = [
     (
+        "fresh9",
+        "data/evaluation/heldout_fresh9.jsonl",
+        "Issue 12's fourth honest set, written on 2026-12-06 by a writer who opened only docs/intents.md, "
+        "data/intents.yml, docs/triage.md and facts.md (no training data, no other set, no model); 58 of its "
+        "650 messages equalled a training line and 46 another set's message and were dropped by count, unread, "
+        "leaving 546 (96 crisis, 55 urgent). Not used for any choice; its errors unread until its one "
+        "measurement by `make bench-nlu` on 2026-12-06.",
+    ),
+    (
         "fresh8",
         "data/evaluation/heldout_fresh8.jsonl",
         "Issue 12's third honest set, written on 2026-12-04 by a writer who saw only docs/intents.md, "
@@ -50,7 +59,9 @@ HELDOUT_SETS = [
         "by `make bench-nlu` on 2026-12-06 (accuracy 0.887, crisis recall 0.979, urgent recall 0.830, false "
         "crisis 2.8 %). Right after that its 2 crisis and 9 urgent misses were read and rules written from "
         "them (its intent errors and false alarms were not read): its crisis and urgent numbers are "
-        "optimistic from then on. The next honest set is heldout_fresh9 (not in this benchmark yet).",
+        "optimistic from then on. Its intent errors and false alarms were read later that day and 119 "
+        "training lines, two crisis rules and a DIET crisis signal written from them: all its numbers are "
+        "optimistic since.",
     ),
     (
         "fresh7",
@@ -141,7 +152,7 @@ TARGETS = {
     "p95_ms": 50.0,
     "train_s": 180.0,
 }
-HONEST = "fresh8"
+HONEST = "fresh9"
 """The set the targets are judged on: measured once, its errors not read."""
 
 
