@@ -88,9 +88,9 @@ def _dispatcher(request: Request) -> Dispatcher:
     return dispatcher
 
 
-def _latest(session: Session, citizen: Citizen) -> Conversation | None:
+def _latest(session: Session, citizen_id: int) -> Conversation | None:
     return session.scalar(
-        select(Conversation).where(Conversation.citizen_id == citizen.id).order_by(Conversation.id.desc()).limit(1)
+        select(Conversation).where(Conversation.citizen_id == citizen_id).order_by(Conversation.id.desc()).limit(1)
     )
 
 
@@ -106,10 +106,9 @@ def _status(session: Session, conversation: Conversation | None, desk: Dispatche
     )
 
 
-def _rows_after(session: Session, citizen: Citizen, after: int) -> list[ChatMessage]:
-    """The current conversation's messages after `after`: the visitor id opens that one only,
-    not every earlier conversation of this browser."""
-    latest = _latest(session, citizen)
+def _rows_after(session: Session, latest: Conversation | None, after: int) -> list[ChatMessage]:
+    """The current conversation's messages after `after`: the visitor id opens that one only
+    (`latest`, from `_latest`), not every earlier conversation of this browser."""
     if latest is None:
         return []
     rows = session.scalars(
@@ -120,13 +119,19 @@ def _rows_after(session: Session, citizen: Citizen, after: int) -> list[ChatMess
     return [_chat_message(m) for m in rows]
 
 
-def _messages_after(request: Request, visitor_id: str, after: int) -> tuple[Status, list[ChatMessage]]:
+def _messages_after(
+    request: Request, visitor_id: str, after: int, citizen_id: int | None = None
+) -> tuple[Status, list[ChatMessage]]:
+    """`citizen_id`: the visitor's citizen, when the caller knows it already (not looked up again)."""
     desk = _dispatcher(request)
     with desk.sessions() as session:
-        citizen = convs.find_citizen(session, Channel.widget, visitor_id)
-        if citizen is None:
-            return Status(status=None), []
-        return _status(session, _latest(session, citizen), desk), _rows_after(session, citizen, after)
+        if citizen_id is None:
+            citizen = convs.find_citizen(session, Channel.widget, visitor_id)
+            if citizen is None:
+                return Status(status=None), []
+            citizen_id = citizen.id
+        latest = _latest(session, citizen_id)
+        return _status(session, latest, desk), _rows_after(session, latest, after)
 
 
 def _chat_message(message: Message) -> ChatMessage:
@@ -164,7 +169,7 @@ async def send_message(body: SendMessage, request: Request) -> Any:
         raise HTTPException(
             429, too_fast.refused.text, headers={"Retry-After": str(too_fast.refused.retry_after_s)}
         ) from None
-    status, messages = _messages_after(request, body.visitor_id, (result.message_id or 0) - 1)
+    status, messages = _messages_after(request, body.visitor_id, (result.message_id or 0) - 1, result.citizen_id)
     return SendResult(
         duplicate=result.duplicate,
         status=status.status or result.status.value,
@@ -266,10 +271,11 @@ async def stream(
             if citizen is None or citizen.channel is not Channel.widget:
                 return chunks  # erased meanwhile
             seen["citizen_id"] = citizen.id
-            for message in _rows_after(session, citizen, cursor):
+            latest = _latest(session, citizen.id)
+            for message in _rows_after(session, latest, cursor):
                 chunks.append(sse.event("message", message.model_dump(), message.id))
                 cursor = message.id
-            status = _status(session, _latest(session, citizen), desk)
+            status = _status(session, latest, desk)
         seen["status"] = status.status
         if status.model_dump() != seen["sent_status"]:
             seen["sent_status"] = status.model_dump()

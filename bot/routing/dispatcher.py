@@ -37,6 +37,7 @@ from handoff.store.events import EventBus
 from handoff.store.models import (
     Author,
     Channel,
+    Citizen,
     Conversation,
     ConversationStatus,
     Message,
@@ -109,23 +110,33 @@ class Dispatcher:
         text = strip_invisible(message.text or "")[:MAX_TEXT_CHARS]
         display_name = strip_invisible(message.display_name or "").strip()[:128] or None
         crisis = bool(crisis_signals(text))
-        if not crisis:  # a crisis message is never refused by a limit
-            self._within_limits(message)
         pressed = followups.parse_payload(text)
         if pressed is not None:  # a follow-up button: the desk answers it, the assistant never sees it
+            if not crisis:
+                with self.sessions() as session:
+                    self._within_limits(session, message)
             return self._followup_answer(message, *pressed)
+        # One transaction (one connection) for the limits and the storing: the limits are
+        # checked on what it read before it writes anything, so a refused message rolls back
+        # with nothing stored. A crisis message is never refused by a limit.
         with self.sessions.begin() as session:
-            citizen = convs.citizen_for(session, message.channel, message.external_id, display_name)
+            resent, citizen = self._within_limits(session, message, check=not crisis)
+            if citizen is None:
+                citizen = convs.citizen_for(session, message.channel, message.external_id, display_name)
             conversation = convs.active_conversation(session, citizen, message.source)
-            stored, created = convs.record_message(
-                session,
-                conversation,
-                Author.citizen,
-                convs.button_title(session, conversation, text) or text,
-                dedupe_key=message.dedupe_key,
-                attachments=list(message.attachments) or None,
-                crisis=crisis,
-            )
+            if resent is not None:
+                stored, created = resent, False
+            else:
+                stored, created = convs.record_message(
+                    session,
+                    conversation,
+                    Author.citizen,
+                    convs.button_title(session, conversation, text) or text,
+                    dedupe_key=message.dedupe_key,
+                    attachments=list(message.attachments) or None,
+                    crisis=crisis,
+                    key_checked=True,
+                )
             # a resend belongs to the conversation it was first stored in
             result = InboundResult(stored.conversation_id, conversation.status, duplicate=not created)
             result.crisis = stored.crisis
@@ -144,39 +155,44 @@ class Dispatcher:
             result.in_progress = True
         return result
 
-    def _within_limits(self, message: Inbound) -> None:
-        """Raises TooFast when this citizen or address sends too much; a resend of a stored
-        message (a network drop) is not counted."""
-        if self.limits is None:
-            return
-        with self.sessions() as session:
-            if message.dedupe_key and session.scalar(
-                select(Message.id).where(Message.dedupe_key == message.dedupe_key)
-            ):
-                return
-            new = convs.find_citizen(session, message.channel, message.external_id) is None
-        refused = self.limits.citizen_message(message.channel.value, message.external_id, message.ip, new_citizen=new)
-        if refused is not None:
-            raise TooFast(refused)
+    def _within_limits(
+        self, session: Session, message: Inbound, *, check: bool = True
+    ) -> tuple[Message | None, Citizen | None]:
+        """Raises TooFast when this citizen or address sends too much (not when `check` is
+        False); a resend of a stored message (a network drop) is not counted. Returns what it
+        read for that, so the caller does not read it again: the message stored earlier with
+        this dedupe key, and the citizen (None: new, or a resend)."""
+        if message.dedupe_key:
+            resent = session.scalar(select(Message).where(Message.dedupe_key == message.dedupe_key))
+            if resent is not None:
+                return resent, None
+        citizen = convs.find_citizen(session, message.channel, message.external_id)
+        if check and self.limits is not None:
+            refused = self.limits.citizen_message(
+                message.channel.value, message.external_id, message.ip, new_citizen=citizen is None
+            )
+            if refused is not None:
+                raise TooFast(refused)
+        return None, citizen
 
     async def process(self, message_id: int, result: InboundResult | None = None) -> InboundResult | None:
         """Answer one stored citizen message, if nobody else is; None when it was not ours to do."""
-        with self.sessions.begin() as session:
+        with self.sessions.begin() as session:  # the claim and what it claimed, in one transaction
             if not processing.claim(session, message_id, lease_s=self.lease_s):
                 return None
+            work = _read_work(session, message_id, payload=True)
         renewal = asyncio.create_task(self._keep_lease(message_id))
         try:
-            with self.sessions() as session:
-                conversation_id = session.scalar(select(Message.conversation_id).where(Message.id == message_id))
-            assert conversation_id is not None
-            work = self._work(message_id)
             if result is None:
                 result = InboundResult(work.conversation_id, work.status, duplicate=True, crisis=work.crisis)
                 result.citizen_id, result.message_id = work.citizen_id, work.message_id
             if work.crisis:  # before waiting for anything, even an earlier message of this conversation
                 self._crisis_first(result, work)
-            async with self._locks.hold(conversation_id):
-                work = self._work(message_id)  # the status may have changed while it waited
+            async with self._locks.hold(work.conversation_id) as waited:
+                # Nothing awaited since the claim read the message unless it waited for the lock
+                # or the crisis reply queued the conversation: only then may the status have changed.
+                if waited or work.crisis:
+                    work = self._work(message_id)
                 result.status = work.status
                 if work.status is ConversationStatus.bot:
                     await self._with_bot(result, work)
@@ -252,21 +268,7 @@ class Dispatcher:
 
     def _work(self, message_id: int) -> Work:
         with self.sessions() as session:
-            message = session.get(Message, message_id)
-            assert message is not None
-            conversation = message.conversation
-            return Work(
-                message_id=message.id,
-                conversation_id=conversation.id,
-                citizen_id=conversation.citizen_id,
-                status=conversation.status,
-                sender=conversation.rasa_sender_id,
-                channel=conversation.channel,
-                source=conversation.source,
-                text=message.text,
-                attachments=list(message.attachments or []),
-                crisis=message.crisis,
-            )
+            return _read_work(session, message_id, payload=True)
 
     async def _keep_lease(self, message_id: int) -> None:
         while True:
@@ -341,10 +343,7 @@ class Dispatcher:
 
     def _rasa_text(self, work: Work) -> str:
         """What Rasa gets: a pressed button's payload, not the title shown in the transcript."""
-        with self.sessions() as session:
-            message = session.get(Message, work.message_id)
-            payload = _button_payload(session, message) if message is not None else None
-        return payload or work.text
+        return work.payload or work.text
 
     async def _ask_rasa(self, result: InboundResult, work: Work, text: str) -> BotReply | ConversationStatus | None:
         """Rasa's answer; a ConversationStatus when a worker has the conversation now; None
@@ -499,6 +498,8 @@ class Dispatcher:
         now = self.clock()
         replies = list(replies)
         with self.sessions.begin() as session:
+            # the parse goes on the message: both read at once, held while the session works
+            held = _with_conversation(session, work.message_id) if reply is not None else None
             conversation = session.get(Conversation, work.conversation_id)
             assert conversation is not None
             if reply is not None:
@@ -521,6 +522,7 @@ class Dispatcher:
             if done:
                 processing.finish(session, work.message_id)
             result.status = conversation.status
+            del held
         result.replies.extend(replies)
         for event in events:
             self.bus.publish(event)
@@ -691,20 +693,57 @@ class Dispatcher:
             return erase_citizen(session, citizen, worker=actor, reason=reason)
 
 
-def _button_payload(session: Session, message: Message) -> str | None:
+def _with_conversation(session: Session, message_id: int) -> tuple[Message, Conversation] | None:
+    """A message and its conversation in one statement. While the caller holds them, both
+    are in the session's identity map: `session.get` of either needs no statement (the map
+    holds objects weakly, so drop the result and they are gone)."""
+    row = session.execute(
+        select(Message, Conversation)
+        .join(Conversation, Message.conversation_id == Conversation.id)
+        .where(Message.id == message_id)
+    ).one_or_none()
+    return None if row is None else row.tuple()
+
+
+def _read_work(session: Session, message_id: int, *, payload: bool = False) -> Work:
+    """The stored message as work; with `payload`, while the conversation is with the assistant,
+    the payload of the button whose title the message is (Rasa gets that, not the title)."""
+    found = _with_conversation(session, message_id)
+    if found is None:
+        raise LookupError(f"message {message_id} is not stored (any more)")
+    message, conversation = found
+    pressed = None
+    if payload and conversation.status is ConversationStatus.bot:
+        pressed = _button_payload(session, conversation.id, message.id, message.text)
+    return Work(
+        message_id=message.id,
+        conversation_id=conversation.id,
+        citizen_id=conversation.citizen_id,
+        status=conversation.status,
+        sender=conversation.rasa_sender_id,
+        channel=conversation.channel,
+        source=conversation.source,
+        text=message.text,
+        attachments=list(message.attachments or []),
+        crisis=message.crisis,
+        payload=pressed,
+    )
+
+
+def _button_payload(session: Session, conversation_id: int, message_id: int, text: str) -> str | None:
     """The payload behind a stored button title (the transcript keeps the title)."""
     last_buttons = session.scalar(
         select(Message.buttons)
         .where(
-            Message.conversation_id == message.conversation_id,
+            Message.conversation_id == conversation_id,
             Message.buttons.is_not(None),
-            Message.id < message.id,
+            Message.id < message_id,
         )
         .order_by(Message.id.desc())
         .limit(1)
     )
     for button in last_buttons or []:
-        if isinstance(button, dict) and button.get("title") == message.text and button.get("payload"):
+        if isinstance(button, dict) and button.get("title") == text and button.get("payload"):
             return str(button["payload"])
     return None
 

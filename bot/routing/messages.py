@@ -68,6 +68,9 @@ class Work:
     text: str
     attachments: list[dict[str, Any]]
     crisis: bool
+    payload: str | None = None
+    """The payload of the button whose title `text` is (read while the conversation is with
+    the assistant): what Rasa gets instead of the title."""
 
 
 @dataclass

@@ -143,13 +143,16 @@ def record_message(
     internal: bool = False,
     reply_to: int | None = None,
     crisis: bool = False,
+    key_checked: bool = False,
 ) -> tuple[Message, bool]:
     """Store a message before anything else; (message, False) when it is a redelivery.
 
     A citizen's message starts `pending` (not answered yet). Anything for the citizen gets
     a delivery state: `pending` where the desk pushes it (Telegram), `stored` where the
-    channel reads the store (the widget). Internal notes are never delivered."""
-    if dedupe_key is not None:
+    channel reads the store (the widget). Internal notes are never delivered.
+    `key_checked`: the caller looked for `dedupe_key` in this transaction and found nothing
+    (the unique index still refuses a double that slips in between)."""
+    if dedupe_key is not None and not key_checked:
         existing = session.scalar(select(Message).where(Message.dedupe_key == dedupe_key))
         if existing is not None:
             return existing, False
