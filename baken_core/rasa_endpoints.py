@@ -7,6 +7,10 @@ tracker store, derived from the desk's DATABASE_URL unless RASA_TRACKER_URL says
 - PostgreSQL: the same server, a database of its own, `<desk database>_rasa` (Rasa
   creates it on first start through `login_db`).
 REDIS_URL, when set, gives Rasa a Redis lock store; otherwise it keeps its in-memory one.
+MODEL_SERVER_URL and MODEL_SERVER_TOKEN, when both are set, give Rasa a `models:` section:
+it loads the desk's live model over HTTP when it starts (instead of `--model`) and asks again
+every MODEL_PULL_INTERVAL_S seconds (60), so a Rasa server on another machine, or one that
+restarts, serves the promoted model (handoff/learning/model_server_api.py).
 
 Plain Python (both virtual environments use it): the desk reads `tracker_url` to delete
 the trackers of closed conversations; `python -m baken_core.rasa_endpoints OUT` writes the
@@ -115,8 +119,29 @@ def lock_store(redis_url: str | None) -> dict[str, Any] | None:
     return config
 
 
+LIVE_MODEL_PATH = "/internal/models/live.tar.gz"
+DEFAULT_PULL_INTERVAL_S = 60
+
+
+def model_server(env: dict[str, str]) -> dict[str, Any] | None:
+    """The `models:` section: Rasa 3.6 (rasa/core/agent.py) GETs `url` with these `headers`
+    and `If-None-Match: <ETag it has>`, loads a 200's body, keeps a 304's model, and repeats
+    every `wait_time_between_pulls` seconds. The token goes in a header: Rasa's own `token`
+    option would put it in the URL's query string."""
+    url, token = env.get("MODEL_SERVER_URL", "").strip(), env.get("MODEL_SERVER_TOKEN", "").strip()
+    if not url or not token:
+        return None
+    interval = env.get("MODEL_PULL_INTERVAL_S", "").strip()
+    return {
+        "url": url.rstrip("/") + LIVE_MODEL_PATH,
+        "headers": {"Authorization": f"Bearer {token}"},
+        "wait_time_between_pulls": int(interval) if interval else DEFAULT_PULL_INTERVAL_S,
+    }
+
+
 def endpoints(base: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    """`base` (the project's endpoints.yml) with the tracker store and lock store filled in."""
+    """`base` (the project's endpoints.yml) with the tracker store, the lock store and the
+    model server filled in."""
     result = dict(base)
     if env.get("ACTION_ENDPOINT_URL"):  # e.g. a balancer in front of several action servers
         result["action_endpoint"] = {**result.get("action_endpoint", {}), "url": env["ACTION_ENDPOINT_URL"]}
@@ -124,6 +149,9 @@ def endpoints(base: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     locks = lock_store(env.get("REDIS_URL"))
     if locks is not None:
         result["lock_store"] = locks
+    models = model_server(env)
+    if models is not None:
+        result["models"] = models
     return result
 
 
@@ -148,6 +176,8 @@ def main(argv: list[str]) -> int:
     if tracker.get("dialect") == "sqlite":
         Path(tracker["db"]).parent.mkdir(parents=True, exist_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(mode=0o600)
+    out.chmod(0o600)  # it may hold the database password and the model server's token
     out.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return 0
 

@@ -97,6 +97,23 @@ class RasaApi(Protocol):
     async def close(self) -> None: ...
 
 
+def model_request(model_file: str, model_token: str | None) -> dict[str, Any]:
+    """The body of Rasa's PUT /model for a path or for a download URL.
+
+    For a URL, Rasa 3.6 (rasa/server.py `load_model`) builds an `EndpointConfig` from
+    `model_server` and downloads with its `headers`, so the token goes in an Authorization
+    header (Rasa's own `token` would put it in the URL's query string). No
+    `wait_time_between_pulls`: one download now, no polling of a version's URL; a Rasa whose
+    endpoints.yml has a `models:` section ignores this body and pulls that section's URL
+    (rasa/core/agent.py `load_agent`), which serves the live model."""
+    if not model_file.startswith(("http://", "https://")):
+        return {"model_file": model_file}
+    server: dict[str, Any] = {"url": model_file, "wait_time_between_pulls": None}
+    if model_token:
+        server["headers"] = {"Authorization": f"Bearer {model_token}"}
+    return {"model_server": server}
+
+
 class RasaClient:
     """A small async client; create it in the app's lifespan, not at import."""
 
@@ -106,9 +123,12 @@ class RasaClient:
         timeout_s: float = 10.0,
         token: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        model_token: str | None = None,
     ) -> None:
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
         self._params = {"token": token} if token else {}
+        self._model_token = model_token
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -188,11 +208,13 @@ class RasaClient:
         await self._request("POST", f"/conversations/{sender_id}/tracker/events", json=events, retries=retries)
 
     async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
-        """Load another model into the running server (Rasa's PUT /model); conversations go on."""
+        """Load another model into the running server (Rasa's PUT /model); conversations go on.
+
+        `model_file` is a path on Rasa's machine, or an http(s) URL of the desk's model server
+        (handoff/learning/model_server_api.py), which Rasa downloads with the model token."""
+        body = model_request(model_file, self._model_token)
         try:
-            response = await self._client.put(
-                "/model", params=self._params, json={"model_file": model_file}, timeout=timeout_s
-            )
+            response = await self._client.put("/model", params=self._params, json=body, timeout=timeout_s)
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc)) from exc
         if response.status_code != 204:

@@ -66,12 +66,15 @@ def rendezvous_order(sender_id: str, urls: Sequence[str]) -> list[str]:
     return sorted(urls, key=weight, reverse=True)
 
 
-def connect_rasa(rasa_url: str, timeout_s: float = 10.0, token: str | None = None) -> RasaApi:
-    """The desk's Rasa from the RASA_URL setting: the plain client for one URL, a pool for several."""
+def connect_rasa(
+    rasa_url: str, timeout_s: float = 10.0, token: str | None = None, model_token: str | None = None
+) -> RasaApi:
+    """The desk's Rasa from the RASA_URL setting: the plain client for one URL, a pool for
+    several. `model_token` goes with a model download URL (MODEL_SERVER_TOKEN)."""
     urls = replica_urls(rasa_url)
     if len(urls) == 1:
-        return RasaClient(urls[0], timeout_s=timeout_s, token=token)
-    return RasaPool(urls, timeout_s=timeout_s, token=token)
+        return RasaClient(urls[0], timeout_s=timeout_s, token=token, model_token=model_token)
+    return RasaPool(urls, timeout_s=timeout_s, token=token, model_token=model_token)
 
 
 @dataclass
@@ -94,11 +97,21 @@ class RasaPool:
         retry_after_s: float = 5.0,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        model_token: str | None = None,
     ) -> None:
         if not urls:
             raise ValueError("a Rasa pool needs at least one URL")
         self.replicas = {
-            url: Replica(url, RasaClient(url, timeout_s=timeout_s, token=token, transport=(transports or {}).get(url)))
+            url: Replica(
+                url,
+                RasaClient(
+                    url,
+                    timeout_s=timeout_s,
+                    token=token,
+                    transport=(transports or {}).get(url),
+                    model_token=model_token,
+                ),
+            )
             for url in urls
         }
         self.retry_after_s = retry_after_s
@@ -212,8 +225,9 @@ class RasaPool:
         await self._idempotent(sender_id, lambda client, retries: client.resume(sender_id, retries=retries))
 
     async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
-        """Every replica loads the model; a replica that is down loads the live file when it
-        starts. Raises RasaUnavailable when no replica could load it."""
+        """Every replica loads the model; a replica that is down loads the live model when it
+        starts (the live file, or the desk's live.tar.gz with a `models:` section). Raises
+        RasaUnavailable when no replica could load it."""
         results = await asyncio.gather(
             *(r.client.replace_model(model_file, timeout_s) for r in self.replicas.values()), return_exceptions=True
         )

@@ -19,7 +19,7 @@ from handoff.admin import dashboard_api, gemeente_api, privacy_api, teams_api, w
 from handoff.config import DeskSettings, settings
 from handoff.inbox import api as inbox_api
 from handoff.inbox import attachments_api, auth_api, followups_api
-from handoff.learning import nlu_inbox_api, registry_api
+from handoff.learning import model_server_api, nlu_inbox_api, registry_api
 
 
 def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], RasaApi] | None = None) -> FastAPI:
@@ -35,6 +35,7 @@ def create_app(config: DeskSettings | None = None, rasa_client: Callable[[], Ras
     app.include_router(followups_api.router)
     app.include_router(nlu_inbox_api.router)
     app.include_router(registry_api.router)
+    app.include_router(model_server_api.router)
     app.include_router(dashboard_api.router)
     app.include_router(workers_api.router)
     app.include_router(gemeente_api.router)

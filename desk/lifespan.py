@@ -22,7 +22,7 @@ from desk.background import Periodic
 from handoff import auth, worker_sessions
 from handoff.config import DeskSettings
 from handoff.deps import DeskState, LearningState
-from handoff.learning import model_registry, nlu_inbox, training_job
+from handoff.learning import model_registry, model_store, nlu_inbox, training_job
 from handoff.rate_limits import RateLimits
 from handoff.store import followups, forget, retention, tracker_retention
 from handoff.store.attachments import AttachmentStore
@@ -48,7 +48,11 @@ def lifespan(desk: DeskSettings, rasa_client: Callable[[], RasaApi] | None) -> L
             raise RuntimeError(f"DESK_PROCESSES={desk.desk_processes}: " + "; ".join(problems))
         upgrade(desk.database_url)
         engine = create_engine(desk.database_url)
-        rasa = rasa_client() if rasa_client else connect_rasa(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
+        rasa = (
+            rasa_client()
+            if rasa_client
+            else connect_rasa(desk.rasa_url, timeout_s=desk.rasa_timeout_s, model_token=_model_token(desk))
+        )
         bus = event_bus(desk.database_url)
         if isinstance(bus, PgEventBus):
             await bus.start()
@@ -160,6 +164,13 @@ def in_thread(sessions: sessionmaker[Session], work: Callable[[Session], object]
     return job
 
 
+def _model_token(desk: DeskSettings) -> str | None:
+    """Given to Rasa with a model download URL (only when MODEL_SERVER_URL is set)."""
+    if desk.model_server_url is None or desk.model_server_token is None:
+        return None
+    return desk.model_server_token.get_secret_value()
+
+
 def event_bus(database_url: str) -> EventBus:
     """On PostgreSQL the bus reaches every desk process on that database; on SQLite (one
     process) it stays in memory."""
@@ -186,6 +197,9 @@ def _desk_state(desk: DeskSettings, sessions: sessionmaker[Session], rasa: RasaA
             live_model_path=(PROJECT_ROOT / desk.live_model_path).resolve(),
             gate=model_registry.Gate(margin=desk.promote_margin),
             job_settings=training_job.JobSettings(heldout=desk.evaluation_set),
+            store=model_store.from_settings(desk, sessions, (PROJECT_ROOT / desk.models_dir).resolve()),
+            server_url=desk.model_server_base(),
+            server_token=desk.model_server_token.get_secret_value() if desk.model_server_token else None,
         ),
         content_attention=(desk.content_expiry_warning_days, desk.content_check_max_age_days),
     )

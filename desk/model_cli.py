@@ -13,7 +13,7 @@ from baken_core.paths import PROJECT_ROOT
 from bot.rasa_client import RasaUnavailable
 from bot.rasa_pool import connect_rasa
 from handoff.config import DeskSettings
-from handoff.learning import model_registry, promotion, training_export, training_job
+from handoff.learning import model_registry, model_store, promotion, training_export, training_job
 from handoff.store.models import ModelStatus, ModelVersion, Worker
 
 BAR = 30
@@ -55,8 +55,11 @@ def _bar(percent: int, stage: str) -> str:
 
 async def _train(sessions: sessionmaker[Session], desk: DeskSettings, admin_name: str) -> int:
     models_dir = (PROJECT_ROOT / desk.models_dir).resolve()
+    store = model_store.from_settings(desk, sessions, models_dir)
     with sessions.begin() as session:
-        model_registry.ensure_live_registered(session, (PROJECT_ROOT / desk.live_model_path).resolve(), models_dir)
+        model_registry.ensure_live_registered(
+            session, (PROJECT_ROOT / desk.live_model_path).resolve(), models_dir, store
+        )
         admin = admin_named(session, admin_name)
         try:
             version = model_registry.start_training(session, admin, desk.training_config, models_dir)
@@ -65,7 +68,7 @@ async def _train(sessions: sessionmaker[Session], desk: DeskSettings, admin_name
             return 1
         version_id = version.id
     job = asyncio.create_task(
-        training_job.run(sessions, version_id, training_job.JobSettings(heldout=desk.evaluation_set))
+        training_job.run(sessions, version_id, training_job.JobSettings(heldout=desk.evaluation_set), store)
     )
     while not job.done():
         with sessions() as session:
@@ -93,7 +96,9 @@ async def _promote(
 ) -> int:
     with sessions() as session:
         admin_id = admin_named(session, admin_name).id
-    rasa = connect_rasa(desk.rasa_url, timeout_s=desk.rasa_timeout_s)
+    server_url = desk.model_server_base()
+    token = desk.model_server_token.get_secret_value() if desk.model_server_token and server_url else None
+    rasa = connect_rasa(desk.rasa_url, timeout_s=desk.rasa_timeout_s, model_token=token)
     try:
         await promotion.promote(
             sessions,
@@ -103,6 +108,8 @@ async def _promote(
             override,
             model_registry.Gate(margin=desk.promote_margin),
             (PROJECT_ROOT / desk.live_model_path).resolve(),
+            model_store.from_settings(desk, sessions, (PROJECT_ROOT / desk.models_dir).resolve()),
+            server_url,
         )
     except LookupError:
         print(f"Model {version_id} bestaat niet.", file=sys.stderr)

@@ -9,6 +9,9 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_TOKEN_CHARS = 32
+"""MODEL_SERVER_TOKEN's shortest length (e.g. python3 -c "import secrets; print(secrets.token_urlsafe(32))")."""
+
 
 class DeskSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -77,6 +80,14 @@ class DeskSettings(BaseSettings):
     live_model_path: str = "models/baken.tar.gz"
     evaluation_set: str = "data/evaluation/heldout.jsonl"
     promote_margin: float = Field(default=0.02, ge=0.0, le=1.0)
+    # Where trained models' files live: "folder" (MODELS_DIR, the embedded default: Rasa loads
+    # them by path) or "database" (in chunks; every desk process serves every model to Rasa
+    # servers on other machines). The internal model server (GET /internal/models/...) answers
+    # only with MODEL_SERVER_TOKEN; with MODEL_SERVER_URL (the desk as Rasa reaches it, e.g.
+    # http://balancer:8000) promotion tells Rasa to download the model from there.
+    models_store: Literal["folder", "database"] = "folder"
+    model_server_url: str | None = None
+    model_server_token: SecretStr | None = None
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_url: str | None = None
@@ -94,6 +105,8 @@ class DeskSettings(BaseSettings):
         "telegram_webhook_url",
         "telegram_webhook_secret",
         "rasa_tracker_url",
+        "model_server_url",
+        "model_server_token",
         mode="before",
     )
     @classmethod
@@ -120,6 +133,26 @@ class DeskSettings(BaseSettings):
             if getattr(self, name) > self.retention_conversation_days:
                 raise ValueError(f"{name.upper()} must not be longer than RETENTION_CONVERSATION_DAYS")
         return self
+
+    @model_validator(mode="after")
+    def _model_server_needs_a_token(self) -> DeskSettings:
+        """Models in the database are served over HTTP, and a model is the whole assistant:
+        never without a secret of the operator's own."""
+        serving = self.models_store == "database" or self.model_server_url is not None
+        token = self.model_server_token.get_secret_value() if self.model_server_token else ""
+        if serving and len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(
+                "MODELS_STORE=database and MODEL_SERVER_URL need MODEL_SERVER_TOKEN "
+                f"(at least {MIN_TOKEN_CHARS} characters)"
+            )
+        if self.model_server_url is not None and not self.model_server_url.startswith(("http://", "https://")):
+            raise ValueError("MODEL_SERVER_URL must be an http(s) URL, e.g. http://balancer:8000")
+        return self
+
+    def model_server_base(self) -> str | None:
+        """The desk's model server as Rasa reaches it, without a trailing slash (None: Rasa
+        gets file paths, as in the embedded default)."""
+        return self.model_server_url.rstrip("/") if self.model_server_url else None
 
     def widget_origin_list(self) -> list[str]:
         return [origin.strip().rstrip("/") for origin in self.widget_origins.split(",") if origin.strip()]

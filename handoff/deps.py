@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff import auth, worker_sessions
 from handoff.learning.model_registry import Gate
+from handoff.learning.model_store import ModelStore
 from handoff.learning.nlu_inbox import Thresholds
 from handoff.learning.training_job import JobSettings
 from handoff.ports import Assistant, EraseCitizen, WakeOutbox, no_outbox
@@ -48,6 +49,13 @@ class LearningState:
     live_model_path: FilePath
     gate: Gate
     job_settings: JobSettings
+    store: ModelStore
+    """Where models' files live (MODELS_STORE: the folder, or the database)."""
+    server_url: str | None = None
+    """The desk's model server as Rasa reaches it (MODEL_SERVER_URL): promotion sends Rasa
+    a download URL there instead of a file path."""
+    server_token: str | None = None
+    """MODEL_SERVER_TOKEN: Rasa's key to GET /internal/models/... (None: the server is off)."""
     training_task: asyncio.Task[None] | None = None
     """The training running in this process, if any (one at a time: model_registry)."""
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from baken_core.paths import PROJECT_ROOT
+from handoff.learning.model_store import ModelStore
 from handoff.store import conversations as convs
 from handoff.store.db import is_postgresql
 from handoff.store.models import ModelStatus, ModelVersion, Worker, utcnow
@@ -61,16 +62,22 @@ def running(session: Session) -> ModelVersion | None:
     return session.scalar(select(ModelVersion).where(ModelVersion.status == ModelStatus.training))
 
 
-def ensure_live_registered(session: Session, live_path: Path, models_dir: Path) -> ModelVersion | None:
+def ensure_live_registered(
+    session: Session, live_path: Path, models_dir: Path, store: ModelStore | None = None
+) -> ModelVersion | None:
     """The model `make train` built counts as the first live version, once. It gets its own
-    copy in the registry folder, so a rollback to it still works after later promotions."""
+    copy in the registry folder (or, with the database store, in the database), so a rollback
+    to it still works after later promotions."""
     current = live(session)
     if current is not None or not live_path.exists():
         return current
     name = f"start-{dt.datetime.fromtimestamp(live_path.stat().st_mtime, dt.timezone.utc):%Y%m%d-%H%M%S}"
-    models_dir.mkdir(parents=True, exist_ok=True)
     own_copy = models_dir / f"{name}.tar.gz"
-    shutil.copyfile(live_path, own_copy)
+    if store is not None and store.kind == "database":
+        store.put(name, live_path, session)  # in this transaction (SQLite has one writer)
+    else:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(live_path, own_copy)
     version = ModelVersion(
         name=name,
         path=str(own_copy),
@@ -163,9 +170,30 @@ def check(candidate: ModelVersion, current: ModelVersion | None, gate: Gate) -> 
     return reasons
 
 
-def mark_live(session: Session, version: ModelVersion, admin: Worker, override_reason: str | None) -> None:
-    """Record the switch (the caller has already loaded the model into Rasa)."""
+@dataclass(frozen=True)
+class Switch:
+    """What `mark_live` changed, so `undo_live` can put it back."""
+
+    version_id: int
+    previous_id: int | None
+    status: ModelStatus
+    promoted_by: int | None
+    promoted_at: dt.datetime | None
+    override_reason: str | None
+
+
+def mark_live(session: Session, version: ModelVersion, admin: Worker, override_reason: str | None) -> Switch:
+    """Record the switch (the caller loads the model into Rasa before, or, when Rasa pulls
+    the live model from the desk, right after and undoes it if no Rasa server could)."""
     previous = live(session)
+    switch = Switch(
+        version.id,
+        previous.id if previous is not None and previous.id != version.id else None,
+        version.status,
+        version.promoted_by,
+        version.promoted_at,
+        version.override_reason,
+    )
     if previous is not None and previous.id != version.id:
         previous.status = ModelStatus.retired
     version.status = ModelStatus.live
@@ -181,4 +209,25 @@ def mark_live(session: Session, version: ModelVersion, admin: Worker, override_r
             "previous": previous.name if previous else None,
             "override": override_reason,
         },
+    )
+    return switch
+
+
+def undo_live(session: Session, switch: Switch, admin: Worker) -> None:
+    """No Rasa server could load the model `mark_live` put live: the previous one is live
+    again and the version is as it was; the audit log keeps both steps."""
+    version = session.get(ModelVersion, switch.version_id)
+    if version is None:
+        return
+    version.status = switch.status
+    version.promoted_by, version.promoted_at = switch.promoted_by, switch.promoted_at
+    version.override_reason = switch.override_reason
+    previous = session.get(ModelVersion, switch.previous_id) if switch.previous_id is not None else None
+    if previous is not None:
+        previous.status = ModelStatus.live
+    convs.audit(
+        session,
+        "promote_model_undone",
+        worker=admin,
+        detail={"model": version.name, "live": previous.name if previous else None},
     )

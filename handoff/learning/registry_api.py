@@ -94,7 +94,7 @@ def _version(session: Session, model_id: int) -> ModelVersion:
 @router.get("", response_model=Registry, summary="All models, the live one, a running training")
 async def registry(admin: CurrentAdmin, desk: Desk) -> Any:
     gate = desk.learning.gate
-    _register_start_model(desk)
+    await asyncio.to_thread(_register_start_model, desk)  # a first copy of ~110 MB
     with desk.sessions() as session:
         live = model_registry.live(session)
         running = model_registry.running(session)
@@ -124,7 +124,9 @@ async def detail(model_id: ModelId, admin: CurrentAdmin, desk: Desk) -> Any:
 def _register_start_model(desk: DeskState) -> None:
     """On first use, the model Rasa started with becomes the first (live) registry entry."""
     with desk.sessions.begin() as session:
-        model_registry.ensure_live_registered(session, desk.learning.live_model_path, desk.learning.models_dir)
+        model_registry.ensure_live_registered(
+            session, desk.learning.live_model_path, desk.learning.models_dir, desk.learning.store
+        )
 
 
 def _svg(body: str) -> Response:
@@ -154,7 +156,7 @@ async def f1(model_id: ModelId, admin: CurrentAdmin, desk: Desk) -> Response:
 @router.post("/train", response_model=ModelOut, status_code=202, summary="Retrain in the background")
 async def train(admin: CurrentAdmin, desk: Desk) -> Any:
     state = desk.learning
-    _register_start_model(desk)
+    await asyncio.to_thread(_register_start_model, desk)  # a first copy of ~110 MB
     with desk.sessions.begin() as session:
         stored = session.get(Worker, admin.id)
         assert stored is not None
@@ -163,7 +165,9 @@ async def train(admin: CurrentAdmin, desk: Desk) -> Any:
         except model_registry.TrainingBusy:
             raise HTTPException(409, "Er loopt al een training. Wacht tot die klaar is.") from None
         out = _out(session, version, model_registry.live(session), state.gate)
-    state.training_task = asyncio.create_task(training_job.run(desk.sessions, version.id, state.job_settings))
+    state.training_task = asyncio.create_task(
+        training_job.run(desk.sessions, version.id, state.job_settings, state.store)
+    )
     return out
 
 
@@ -172,7 +176,15 @@ async def promote(model_id: ModelId, body: Promote, admin: CurrentAdmin, desk: D
     state = desk.learning
     try:
         await promotion.promote(
-            desk.sessions, desk.assistant, model_id, admin.id, body.override_reason, state.gate, state.live_model_path
+            desk.sessions,
+            desk.assistant,
+            model_id,
+            admin.id,
+            body.override_reason,
+            state.gate,
+            state.live_model_path,
+            state.store,
+            state.server_url,
         )
     except LookupError:
         raise HTTPException(404, "Dit model bestaat niet.") from None

@@ -29,7 +29,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT
-from handoff.learning import training_data, training_export
+from handoff.learning import model_store, training_data, training_export
+from handoff.learning.model_store import ModelStore
 from handoff.store.models import ModelStatus, ModelVersion, utcnow
 
 log = logging.getLogger(__name__)
@@ -123,14 +124,25 @@ async def evaluate(model_path: Path, settings: JobSettings) -> dict[str, object]
         return scores
 
 
-async def score_live_if_needed(sessions: sessionmaker[Session], settings: JobSettings) -> None:
-    """The live model needs scores too, to compare against (the first one has none)."""
+async def score_live_if_needed(
+    sessions: sessionmaker[Session], settings: JobSettings, store: ModelStore | None = None
+) -> None:
+    """The live model needs scores too, to compare against (the first one has none). A live
+    model this desk does not have as a file (another desk process stored it in the
+    database) is scored from a temporary copy."""
     with sessions() as session:
         current = session.scalar(select(ModelVersion).where(ModelVersion.status == ModelStatus.live))
-        if current is None or current.metrics or not Path(current.path).exists():
+        if current is None or current.metrics:
             return
-        live_id, live_path = current.id, Path(current.path)
-    scores = await evaluate(live_path, settings)
+        live_id, live_path, live_name = current.id, Path(current.path), current.name
+    if live_path.exists():
+        scores = await evaluate(live_path, settings)
+    elif store is not None and await asyncio.to_thread(store.info, live_name) is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            copy = await asyncio.to_thread(model_store.export, store, live_name, Path(folder) / f"{live_name}.tar.gz")
+            scores = await evaluate(copy, settings)
+    else:
+        return
     with sessions.begin() as session:
         stored = session.get(ModelVersion, live_id)
         if stored is not None:
@@ -213,22 +225,27 @@ async def _heartbeat(sessions: sessionmaker[Session], version_id: int) -> None:
         await asyncio.sleep(HEARTBEAT_S)
 
 
-async def run(sessions: sessionmaker[Session], version_id: int, settings: JobSettings) -> None:
+async def run(
+    sessions: sessionmaker[Session], version_id: int, settings: JobSettings, store: ModelStore | None = None
+) -> None:
     """The whole job for one registry row; never raises (failures are recorded on the row).
-    While it runs, the row's heartbeat shows other desk processes it is alive."""
+    While it runs, the row's heartbeat shows other desk processes it is alive. With a model
+    store the new model is kept there before the row says it is ready."""
     beating = asyncio.create_task(_heartbeat(sessions, version_id), name=f"training-{version_id}-heartbeat")
     try:
-        await _run_job(sessions, version_id, settings)
+        await _run_job(sessions, version_id, settings, store)
     finally:
         beating.cancel()
 
 
-async def _run_job(sessions: sessionmaker[Session], version_id: int, settings: JobSettings) -> None:
+async def _run_job(
+    sessions: sessionmaker[Session], version_id: int, settings: JobSettings, store: ModelStore | None
+) -> None:
     progress = Progress(sessions, version_id)
     with sessions() as session:
         version = session.get(ModelVersion, version_id)
         assert version is not None
-        model_path, config = Path(version.path), PROJECT_ROOT / version.config
+        model_path, config, name = Path(version.path), PROJECT_ROOT / version.config, version.name
     try:
         progress.set("trainingsdata bijwerken", 2)
         with merge_folder(model_path.parent) as folder:
@@ -246,7 +263,12 @@ async def _run_job(sessions: sessionmaker[Session], version_id: int, settings: J
         progress.set("beoordelen op de testset", TRAIN_TO)
         # The new model and (the first time) the live model are scored side by side: each
         # load is mostly one core's work, and this machine has two.
-        scores, _ = await asyncio.gather(evaluate(model_path, settings), score_live_if_needed(sessions, settings))
+        scores, _ = await asyncio.gather(
+            evaluate(model_path, settings), score_live_if_needed(sessions, settings, store)
+        )
+        if store is not None:
+            progress.set("model bewaren", 98)
+            await asyncio.to_thread(store.put, name, model_path)
         _finish(sessions, version_id, scores)
     except Exception as exc:  # recorded for the admin; the desk keeps running
         log.warning("training %s failed: %s", version_id, type(exc).__name__)

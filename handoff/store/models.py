@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -352,6 +353,30 @@ class AttachmentBlob(Base):
     token: Mapped[str] = mapped_column(String(32), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelFile(Base):
+    """A trained model's file kept in the database (MODELS_STORE=database): its name, size
+    and SHA-256; the bytes are the `model_chunks` rows, a few MB each, so no process ever
+    holds a whole model (about 110 MB) in memory to store or serve it."""
+
+    __tablename__ = "model_files"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    chunks: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelChunk(Base):
+    """One piece of a model file, in order (`seq` from 0)."""
+
+    __tablename__ = "model_chunks"
+
+    name: Mapped[str] = mapped_column(String(64), ForeignKey("model_files.name", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ConversationStats(Base):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+import yaml
+
+from baken_core import rasa_endpoints
 from baken_core.paths import PROJECT_ROOT
 from baken_core.rasa_endpoints import endpoints, tracker_database
 
@@ -55,3 +59,43 @@ def test_an_action_endpoint_from_the_environment_replaces_the_projects() -> None
     config = endpoints(base, {"ACTION_ENDPOINT_URL": "http://127.0.0.1:15055/webhook"})
     assert config["action_endpoint"] == {"url": "http://127.0.0.1:15055/webhook"}
     assert endpoints(base, {})["action_endpoint"] == base["action_endpoint"]
+
+
+MODEL_ENV = {"MODEL_SERVER_URL": "http://balancer:8000/", "MODEL_SERVER_TOKEN": "s" * 40}
+
+
+def test_the_desks_model_server_gives_rasa_a_models_section_with_the_token_in_a_header() -> None:
+    config = endpoints({}, {**MODEL_ENV, "MODEL_PULL_INTERVAL_S": "15"})
+    assert config["models"] == {
+        "url": "http://balancer:8000/internal/models/live.tar.gz",
+        "headers": {"Authorization": f"Bearer {'s' * 40}"},
+        "wait_time_between_pulls": 15,
+    }
+    assert endpoints({}, MODEL_ENV)["models"]["wait_time_between_pulls"] == 60
+    # the embedded default: no section, Rasa loads --model from its own disk
+    assert "models" not in endpoints({}, {})
+    assert "models" not in endpoints({}, {"MODEL_SERVER_URL": "http://balancer:8000"})
+
+
+def test_rasa_reads_the_models_section_as_written(tmp_path: Path) -> None:
+    """Rasa's own reader (rasa/core/utils.py AvailableEndpoints): the URL, the header in its
+    HTTP session (not in the query string) and the pull interval."""
+    read_endpoint_config = pytest.importorskip("rasa.utils.endpoints").read_endpoint_config
+    out = tmp_path / "endpoints.yml"
+    out.write_text(yaml.safe_dump(endpoints({}, MODEL_ENV)), encoding="utf-8")
+    model = read_endpoint_config(str(out), "models")
+    assert model.url == "http://balancer:8000/internal/models/live.tar.gz"
+    assert model.headers == {"Authorization": f"Bearer {'s' * 40}"}
+    assert model.combine_parameters() == {}  # nothing secret in the URL
+    assert model.kwargs["wait_time_between_pulls"] == 60
+    assert rasa_endpoints.LIVE_MODEL_PATH in model.url
+
+
+def test_the_written_file_is_readable_by_its_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in MODEL_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'baken.db'}")
+    out = tmp_path / "var" / "endpoints.yml"
+    assert rasa_endpoints.main(["rasa_endpoints", str(out)]) == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert "Bearer" in out.read_text(encoding="utf-8")

@@ -77,3 +77,32 @@ def test_readiness_tells_loaded_from_listening(status: int, body: object, expect
     assert asyncio.run(client.readiness()) == expected
     down, _ = client_answering(httpx.ConnectError("refused"))
     assert asyncio.run(down.readiness()) == "down"
+
+
+def test_a_model_is_a_path_on_rasas_disk_or_a_download_with_the_token_in_a_header() -> None:
+    """Rasa 3.6's PUT /model takes `model_file` (a path) or `model_server` (an EndpointConfig:
+    url, headers, wait_time_between_pulls; rasa/server.py `load_model`)."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    async def load() -> None:
+        client = RasaClient("http://rasa.test", transport=httpx.MockTransport(handle), model_token="k" * 40)
+        await client.replace_model("models/registry/a.tar.gz")
+        await client.replace_model("http://balancer:8000/internal/models/a.tar.gz")
+        await client.close()
+
+    asyncio.run(load())
+    assert [json.loads(r.content) for r in seen] == [
+        {"model_file": "models/registry/a.tar.gz"},
+        {
+            "model_server": {
+                "url": "http://balancer:8000/internal/models/a.tar.gz",
+                "wait_time_between_pulls": None,
+                "headers": {"Authorization": f"Bearer {'k' * 40}"},
+            }
+        },
+    ]
+    assert all("k" * 40 not in str(r.url) for r in seen)

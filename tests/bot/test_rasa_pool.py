@@ -236,3 +236,6 @@ def test_the_setting_names_one_or_several_replicas() -> None:
         replica_urls(" , ")
     assert isinstance(connect_rasa("http://localhost:5005"), RasaClient)  # the embedded default
     assert isinstance(connect_rasa("http://a:5005,http://b:5005"), RasaPool)
+    pool = connect_rasa("http://a:5005,http://b:5005", model_token="k" * 40)
+    assert isinstance(pool, RasaPool)
+    assert all(r.client._model_token == "k" * 40 for r in pool.replicas.values())  # every replica downloads
