@@ -29,14 +29,15 @@ def desk_server(
     rasa_url: str,
     database_url: str | None = None,
     rasa_client: Callable[[], RasaApi] | None = None,
+    port: int | None = None,
     **overrides: Any,
 ) -> Iterator[tuple[str, str]]:
-    """Serve the whole desk on a free port (uvicorn in a thread); yields (base URL, database URL).
-    `rasa_client` replaces the client for `rasa_url` (a scripted Rasa, tests/rasa_stub.py);
-    `overrides` are DeskSettings fields."""
+    """Serve the whole desk on a free port (or `port`; uvicorn in a thread); yields (base URL,
+    database URL). `rasa_client` replaces the client for `rasa_url` (a scripted Rasa,
+    tests/rasa_stub.py); `overrides` are DeskSettings fields."""
     url = database_url or f"sqlite:///{tmp_path / 'desk.db'}"
     settings = DeskSettings(database_url=url, rasa_url=rasa_url, secret_key_file=str(tmp_path / "secret"), **overrides)
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(settings, rasa_client=rasa_client),
         host="127.0.0.1",

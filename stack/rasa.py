@@ -39,6 +39,15 @@ class RasaServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
+    def configure(self, section: str, config: dict | None) -> None:
+        """Set (or, with None, remove) one section of endpoints.yml; the next start reads it."""
+        endpoints = yaml.safe_load(self.endpoints.read_text(encoding="utf-8")) or {}
+        if config is None:
+            endpoints.pop(section, None)
+        else:
+            endpoints[section] = config
+        self.endpoints.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+
     @property
     def log(self) -> Path:
         return self.folder / f"rasa-{self.starts}.log"
