@@ -23,7 +23,7 @@ from handoff.config import DeskSettings
 
 COMPOSE = PROJECT_ROOT / "compose.yaml"
 VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
-SET_BY_OPERATOR = {"POSTGRES_PASSWORD": "een-geheim-wachtwoord", "SECRET_KEY": "k" * 48}
+SET_BY_OPERATOR = {"POSTGRES_PASSWORD": "een-geheim-wachtwoord", "SECRET_KEY": "k" * 48, "MODEL_SERVER_TOKEN": "m" * 43}
 
 
 def _filled(value: Any) -> str:
@@ -48,7 +48,7 @@ def test_the_operator_must_give_the_secrets_and_none_is_in_the_file() -> None:
     text = COMPOSE.read_text(encoding="utf-8")
     for name in SET_BY_OPERATOR:
         assert re.search(rf"\$\{{{name}:\?", text), f"{name} must be required (${{{name}:?...}})"
-    assert "k" * 48 not in text and SET_BY_OPERATOR["POSTGRES_PASSWORD"] not in text
+    assert "k" * 48 not in text and SET_BY_OPERATOR["POSTGRES_PASSWORD"] not in text and "m" * 43 not in text
 
 
 def test_the_desks_settings_are_known_and_pass_the_multi_process_checks() -> None:
@@ -74,6 +74,20 @@ def test_rasa_gets_the_tracker_database_the_init_script_makes_and_the_balanced_a
         balancer = _environment("balancer")
         port = balancer["BAKEN_BIND_ACTIONS"].rsplit(":", 1)[1]
         assert config["action_endpoint"]["url"] == f"http://balancer:{port}/webhook"
+
+
+def test_rasa_pulls_the_live_model_from_the_desks_that_keep_it_in_the_database() -> None:
+    """Models across machines: the desks store them in PostgreSQL and serve them through the
+    balancer; every Rasa server pulls the live one with the same token the desks expect."""
+    desk = DeskSettings.model_validate({k.lower(): v for k, v in _environment("desk-1").items()})
+    assert desk.models_store == "database" and desk.model_server_token is not None
+    desk_port = _environment("balancer")["BAKEN_BIND_DESKS"].rsplit(":", 1)[1]
+    assert desk.model_server_base() == f"http://balancer:{desk_port}"
+    for rasa in (name for name in _services() if name.startswith("rasa-")):
+        models = endpoints({}, _environment(rasa))["models"]
+        assert models["url"] == f"{desk.model_server_base()}/internal/models/live.tar.gz"
+        assert models["headers"] == {"Authorization": f"Bearer {desk.model_server_token.get_secret_value()}"}
+        assert models["wait_time_between_pulls"] > 0
 
 
 def test_the_images_run_what_make_run_scaled_runs() -> None:
