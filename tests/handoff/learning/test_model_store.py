@@ -3,6 +3,7 @@ folder: the bytes and the SHA-256 come back as they went in, in chunks, and go w
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from pathlib import Path
@@ -11,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff.learning import model_store
+from handoff.learning import model_store, training_job
 from handoff.learning.model_store import CHUNK_BYTES, DatabaseModelStore, FolderModelStore, ModelMissing
-from handoff.store.models import ModelChunk, ModelFile
+from handoff.store.models import ModelChunk, ModelFile, ModelStatus, ModelVersion
 
 
 def model_file(folder: Path, size: int) -> Path:
@@ -82,3 +83,45 @@ def test_the_folder_store_is_the_registry_folder(tmp_path: Path) -> None:
     assert b"".join(store.chunks(stored.name)) == source.read_bytes()
     store.delete(stored.name)
     assert store.info(stored.name) is None
+
+
+FAKE_PYTHON = """#!/bin/bash
+# A stand-in for .venv-rasa/bin/python: "trains" a model file, "evaluates" only a file that exists.
+module="$2"; shift 2
+while [ $# -gt 0 ]; do
+  case "$1" in --out) out="$2"; shift 2;; --name) name="$2"; shift 2;; --model) model="$2"; shift 2;; *) shift;; esac
+done
+case "$module" in
+  baken_nlu.train) mkdir -p "$out" && echo "trained model" > "$out/$name.tar.gz";;
+  baken_nlu.evaluate) test -s "$model" && echo '{"accuracy": 0.9, "crisis_recall": 1.0}' > "$out";;
+esac
+"""
+
+
+def test_a_training_keeps_its_model_in_the_database_and_scores_a_live_model_it_has_no_file_of(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for name, script in (("python", FAKE_PYTHON), ("rasa", "#!/bin/bash\n")):
+        (fake / name).write_text(script)
+        (fake / name).chmod(0o755)
+    store = DatabaseModelStore(sessions)
+    store.put("start-20261206-060000", model_file(tmp_path, 1000))  # live, stored by another desk process
+    with sessions.begin() as session:
+        session.add(ModelVersion(name="start-20261206-060000", path="/elsewhere/start.tar.gz", status=ModelStatus.live))
+        version = ModelVersion(
+            name="baken-new", path=str(tmp_path / "models" / "baken-new.tar.gz"), status=ModelStatus.training
+        )
+        session.add(version)
+        session.flush()
+        version_id = version.id
+    settings = training_job.JobSettings(rasa_bin=fake, timeout_s=60)
+    asyncio.run(training_job.run(sessions, version_id, settings, store))
+
+    with sessions() as session:
+        trained = session.get(ModelVersion, version_id)
+        assert trained is not None and trained.status is ModelStatus.ready, trained and trained.error
+        live = session.scalars(select(ModelVersion).where(ModelVersion.status == ModelStatus.live)).one()
+        assert live.metrics == {"accuracy": 0.9, "crisis_recall": 1.0}  # scored from a copy out of the database
+    assert b"".join(store.chunks("baken-new")) == b"trained model\n"
