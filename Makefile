@@ -81,7 +81,7 @@ lint: $(RASA_STAMP) $(DESK_STAMP)
 	$(RASA_VENV)/bin/ruff check --no-cache .
 	$(RASA_VENV)/bin/ruff format --no-cache --check .
 	$(RASA_VENV)/bin/mypy
-	$(DESK_VENV)/bin/mypy desk handoff bot stack tests/test_layout.py tests/test_deploy.py tests/handoff tests/bot tests/desk baken_core benchmarks/learning_loop.py benchmarks/faults.py benchmarks/desk.py benchmarks/desk_stack.py benchmarks/desk_report.py benchmarks/scale.py benchmarks/scale_report.py
+	$(DESK_VENV)/bin/mypy desk handoff bot stack tests/test_layout.py tests/test_deploy.py tests/handoff tests/bot tests/desk baken_core benchmarks/learning_loop.py benchmarks/faults.py benchmarks/desk.py benchmarks/desk_stack.py benchmarks/desk_report.py benchmarks/scale.py benchmarks/scale_report.py benchmarks/desk_overhead.py benchmarks/desk_probe.py
 
 RASA_TESTS := tests/baken_core tests/actions tests/baken_nlu tests/dialogue
 DESK_TESTS := tests/test_layout.py tests/test_deploy.py tests/baken_core tests/handoff tests/bot tests/desk
