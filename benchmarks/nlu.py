@@ -568,7 +568,11 @@ def main(argv: List[str]) -> int:
     args = parser.parse_args(argv)
     quiet()
     # Rasa caches trained components across runs; a cache hit would make training look instant.
+    # RASA_MAX_CACHE_SIZE=0 only stops new entries: entries an earlier `make train` left in
+    # .rasa/cache were still restored (the dialogue policies, 2026-12-06), so the cache is a new,
+    # empty folder for this run.
     os.environ["RASA_MAX_CACHE_SIZE"] = "0"
+    os.environ["RASA_CACHE_DIRECTORY"] = tempfile.mkdtemp(prefix="baken-bench-cache-")
     os.chdir(PROJECT_ROOT)  # config.yml names the spaCy pipeline by a relative path
     subprocess.run([sys.executable, "-m", "baken_nlu.spacy_pipeline"], check=True, stdout=subprocess.DEVNULL)
     sets = [(name, path, note, load_heldout(path)) for name, path, note in HELDOUT_SETS]
