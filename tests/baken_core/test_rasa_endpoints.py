@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from baken_core import rasa_endpoints
 from baken_core.paths import PROJECT_ROOT
@@ -75,20 +74,6 @@ def test_the_desks_model_server_gives_rasa_a_models_section_with_the_token_in_a_
     # the embedded default: no section, Rasa loads --model from its own disk
     assert "models" not in endpoints({}, {})
     assert "models" not in endpoints({}, {"MODEL_SERVER_URL": "http://balancer:8000"})
-
-
-def test_rasa_reads_the_models_section_as_written(tmp_path: Path) -> None:
-    """Rasa's own reader (rasa/core/utils.py AvailableEndpoints): the URL, the header in its
-    HTTP session (not in the query string) and the pull interval."""
-    read_endpoint_config = pytest.importorskip("rasa.utils.endpoints").read_endpoint_config
-    out = tmp_path / "endpoints.yml"
-    out.write_text(yaml.safe_dump(endpoints({}, MODEL_ENV)), encoding="utf-8")
-    model = read_endpoint_config(str(out), "models")
-    assert model.url == "http://balancer:8000/internal/models/live.tar.gz"
-    assert model.headers == {"Authorization": f"Bearer {'s' * 40}"}
-    assert model.combine_parameters() == {}  # nothing secret in the URL
-    assert model.kwargs["wait_time_between_pulls"] == 60
-    assert rasa_endpoints.LIVE_MODEL_PATH in model.url
 
 
 def test_the_written_file_is_readable_by_its_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
