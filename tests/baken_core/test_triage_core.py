@@ -320,3 +320,73 @@ def test_violence_in_more_languages_is_a_crisis_at_home(text: str) -> None:
 )
 def test_more_everyday_words_show_their_domain(text: str, domain: str) -> None:
     assert domain in assess(text, intent="express_stress").domains
+
+
+# Read in fresh9 (2026-12-06) and written here in other words: the rules must catch these ...
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wat heeft het eigenlijk nog voor zin om verder te gaan",
+        "heeft het nog wel zin om te leven?",
+        "ze hebben me de vorige keer te vroeg gevonden",
+        "ik had het toen moeten afmaken",
+        "laat maar, ik regel het zelf wel. voorgoed.",
+    ],
+)
+def test_indirect_crisis_phrasings_from_fresh9(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+# ... and must not take these everyday sentences for a crisis.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "heeft het zin om door te gaan met mijn bezwaar?",
+        "ik los het voorgoed op met een betalingsregeling",
+        "ik had het formulier moeten afmaken",
+        "ik wil mijn schulden voorgoed regelen",
+    ],
+)
+def test_everyday_going_on_and_for_good_are_not_crisis(text: str) -> None:
+    assert assess(text).urgency != "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("de huisbaas heeft het slot vervangen, ik sta buiten", "eviction"),
+        ("ik kom mijn woning niet meer in", "eviction"),
+        ("onze huur is opgezegd vanwege de achterstand", "eviction"),
+        ("door de huurschuld moeten we over drie weken weg", "eviction"),
+        ("het energiebedrijf stopt de levering van stroom vanaf maandag", "utility_cut_off"),
+        ("er staat een monteur van de netbeheerder om de meter af te sluiten", "utility_cut_off"),
+        ("de corporatie gaat het gas stopzetten", "utility_cut_off"),
+        # other languages: the urgency counts whatever the language
+        ("Sie haben uns den Strom abgestellt", "utility_cut_off"),
+        ("yarın suyumu kesecekler", "utility_cut_off"),
+        ("قطع الكهرباء عن بيتنا", "utility_cut_off"),
+        ("Odcięli nam prąd wczoraj", "utility_cut_off"),
+        ("Nächste Woche ist die Zwangsräumung", "eviction"),
+        ("ev sahibi tahliye istiyor", "eviction"),
+        ("meine Krankenversicherung wurde gekündigt", "health_insurance_cancelled"),
+        ("ليس لدينا طعام للأطفال", "no_food_today"),
+        ("evde hiç yemek yok", "no_food_today"),
+        ("nie mamy nic do jedzenia, nie mam jedzenia dla dzieci", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh9(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik wil het slot laten vervangen want ik ben mijn sleutel kwijt",
+        "ik ga bij een andere leverancier een contract afsluiten",
+        "kan ik de levering van de krant stopzetten",
+        "ik moet weg, de kinderen komen uit school",
+    ],
+)
+def test_look_alikes_of_the_fresh9_urgent_rules_are_not_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
