@@ -175,29 +175,50 @@ class Dispatcher:
                 raise TooFast(refused)
         return None, citizen
 
-    async def process(self, message_id: int, result: InboundResult | None = None) -> InboundResult | None:
-        """Answer one stored citizen message, if nobody else is; None when it was not ours to do."""
-        with self.sessions.begin() as session:  # the claim and what it claimed, in one transaction
-            if not processing.claim(session, message_id, lease_s=self.lease_s):
+    async def process(
+        self,
+        message_id: int,
+        result: InboundResult | None = None,
+        *,
+        conversation_id: int | None = None,
+        crisis: bool | None = None,
+    ) -> InboundResult | None:
+        """Answer one stored citizen message, if nobody else is; None when it was not ours to do
+        (done, held by another process, or behind an earlier message of its conversation, which
+        whoever finishes that one or the sweep takes first: processing.claim). The conversation
+        and crisis flag, when the caller knows them, save a read."""
+        if result is not None:
+            conversation_id, crisis = result.conversation_id, result.crisis
+        if conversation_id is None or crisis is None:
+            known = self._peek(message_id)
+            if known is None:
                 return None
-            work = _read_work(session, message_id, payload=True)
+            conversation_id, crisis = known
+        if crisis:  # before waiting for anything, even an earlier message of this conversation
+            try:
+                result = self._crisis_first(message_id, result)
+            except Exception:  # the database is away: the crisis reply comes as soon as it is back
+                self._retry_when_back(message_id, claimed=False)
+                raise
+        async with self._locks.hold(conversation_id):  # this process's turn in the conversation
+            with self.sessions.begin() as session:  # the claim and what it claimed, in one transaction
+                if not processing.claim(session, message_id, lease_s=self.lease_s):
+                    return None
+                work = _read_work(session, message_id, payload=True)
+            result = await self._claimed(message_id, work, result)
+        self._next_in(conversation_id, message_id)
+        return result
+
+    async def _claimed(self, message_id: int, work: Work, result: InboundResult | None) -> InboundResult:
         renewal = asyncio.create_task(self._keep_lease(message_id))
         try:
             if result is None:
-                result = InboundResult(work.conversation_id, work.status, duplicate=True, crisis=work.crisis)
-                result.citizen_id, result.message_id = work.citizen_id, work.message_id
-            if work.crisis:  # before waiting for anything, even an earlier message of this conversation
-                self._crisis_first(result, work)
-            async with self._locks.hold(work.conversation_id) as waited:
-                # Nothing awaited since the claim read the message unless it waited for the lock
-                # or the crisis reply queued the conversation: only then may the status have changed.
-                if waited or work.crisis:
-                    work = self._work(message_id)
-                result.status = work.status
-                if work.status is ConversationStatus.bot:
-                    await self._with_bot(result, work)
-                else:
-                    self._with_people(result, work)
+                result = _result_for(work)
+            result.status = work.status
+            if work.status is ConversationStatus.bot:
+                await self._with_bot(result, work)
+            else:
+                self._with_people(result, work)
         except Exception:
             if not self._release(message_id):  # the database is away: the claim would block every resend
                 self._retry_when_back(message_id)
@@ -209,6 +230,45 @@ class Dispatcher:
             renewal.cancel()
         return result
 
+    def _reachable(self, message_id: int) -> bool:
+        try:
+            self._peek(message_id)
+        except Exception:
+            return False
+        return True
+
+    def _peek(self, message_id: int) -> tuple[int, bool] | None:
+        with self.sessions() as session:
+            row = session.execute(
+                select(Message.conversation_id, Message.crisis).where(Message.id == message_id)
+            ).one_or_none()
+        return None if row is None else (int(row[0]), bool(row[1]))
+
+    def _next_in(self, conversation_id: int, finished: int) -> None:
+        """After a finished message, the conversation's next one, at once: a later message that
+        another process (or this one's sweep) could not claim while this one was unfinished
+        waits for nobody but this process (or, when it died, the sweep)."""
+        with self.sessions() as session:
+            found = processing.next_unfinished(session, conversation_id)
+        if found is None or found.message_id == finished:
+            return
+
+        async def drain() -> None:
+            try:
+                await self.process(found.message_id, conversation_id=conversation_id, crisis=found.crisis)
+            except Exception:
+                log.exception("message %s failed after the one before it; the sweep tries again", found.message_id)
+
+        self._background(drain())
+
+    def _background(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            await work
+
+        task = asyncio.create_task(run())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
     def _release(self, message_id: int) -> bool:
         try:
             with self.sessions.begin() as session:
@@ -217,15 +277,17 @@ class Dispatcher:
             return False
         return True
 
-    def _retry_when_back(self, message_id: int) -> None:
-        """Give the claim back as soon as the database answers again and answer the message then,
-        instead of leaving it to the lease and the sweep (up to LEASE_S + GRACE_S later)."""
+    def _retry_when_back(self, message_id: int, *, claimed: bool = True) -> None:
+        """Give the claim back (when `claimed`) as soon as the database answers again and answer
+        the message then, instead of leaving it to the lease and the sweep (up to LEASE_S +
+        GRACE_S later). Unclaimed (the crisis reply failed before the claim), nothing is given
+        back: another process may hold the message by then."""
 
         async def retry() -> None:
             delay, deadline = 0.25, time.monotonic() + self.lease_s
             while time.monotonic() < deadline:
                 await asyncio.sleep(delay)
-                if self._release(message_id):
+                if self._release(message_id) if claimed else self._reachable(message_id):
                     try:
                         await self.process(message_id)
                     except Exception:
@@ -233,9 +295,7 @@ class Dispatcher:
                     return
                 delay = min(delay * 2, 2.0)
 
-        task = asyncio.create_task(retry())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+        self._background(retry())
 
     async def sweep(self, *, grace_s: float = processing.GRACE_S) -> int:
         """Answer every message a crash or an outage left unanswered: crisis first, each
@@ -244,31 +304,40 @@ class Dispatcher:
             found = processing.unanswered(session, grace_s=grace_s)
         if not found:
             return 0
-        by_conversation: dict[int, list[int]] = {}
+        by_conversation: dict[int, list[processing.Unanswered]] = {}
         for item in found:  # crisis first, then oldest: the order of the conversations too
-            by_conversation.setdefault(item.conversation_id, []).append(item.message_id)
+            by_conversation.setdefault(item.conversation_id, []).append(item)
         gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
         answered = 0
 
-        async def conversation(ids: list[int]) -> None:
+        async def conversation(items: list[processing.Unanswered]) -> None:
             nonlocal answered
+            behind = False  # an earlier message is unfinished: only a crisis reply goes ahead of it
             async with gate:
-                for message_id in sorted(ids):
+                for item in sorted(items, key=lambda u: u.message_id):
+                    if behind and not item.crisis:
+                        continue
                     try:
-                        if await self.process(message_id) is not None:
-                            answered += 1
+                        done = await self.process(
+                            item.message_id, conversation_id=item.conversation_id, crisis=item.crisis
+                        )
                     except Exception:
-                        log.exception("recovery sweep: message %s failed; the next sweep tries again", message_id)
-                        return
+                        log.exception("recovery sweep: message %s failed; the next sweep tries again", item.message_id)
+                        behind = True
+                        continue
+                    if done is None:
+                        behind = True
+                    else:
+                        answered += 1
 
         await asyncio.gather(*(conversation(ids) for ids in by_conversation.values()))
         if answered:
             log.info("recovery sweep answered %s message(s)", answered)
         return answered
 
-    def _work(self, message_id: int) -> Work:
+    def _work(self, message_id: int, *, payload: bool = True) -> Work:
         with self.sessions() as session:
-            return _read_work(session, message_id, payload=True)
+            return _read_work(session, message_id, payload=payload)
 
     async def _keep_lease(self, message_id: int) -> None:
         while True:
@@ -443,18 +512,25 @@ class Dispatcher:
             violence=any(s.startswith("violence") for s in signals),
         )
 
-    def _crisis_first(self, result: InboundResult, work: Work) -> None:
-        """The crisis numbers now, and the conversation at the head of the queue now (once)."""
-        with self.sessions.begin() as session:
-            if processing.has_crisis_reply(session, work.message_id):
-                return
+    def _crisis_first(self, message_id: int, result: InboundResult | None) -> InboundResult | None:
+        """The crisis numbers now, and the conversation at the head of the queue now: before
+        the claim, which may have to wait for an earlier message of the conversation. Once per
+        message, also when two processes try at once (processing.crisis_reply_due)."""
+        try:
+            work = self._work(message_id, payload=False)
+        except LookupError:  # erased meanwhile
+            return result
+        if result is None:
+            result = _result_for(work)
         self._finish(
             result,
             work,
             [Outgoing(self._crisis_text(work), author=Author.system)],
             queue=QueueRequest("crisis", Urgency.crisis, assess(work.text).domains),
             done=False,
+            only_if=lambda session: processing.crisis_reply_due(session, work.message_id, work.conversation_id),
         )
+        return result
 
     def _with_people(self, result: InboundResult, work: Work) -> None:
         replies: list[Outgoing] = []
@@ -492,12 +568,16 @@ class Dispatcher:
         queue: QueueRequest | None = None,
         describe_queue: bool = False,
         done: bool = True,
+        only_if: Callable[[Session], bool] | None = None,
     ) -> None:
-        """Store the answer, the handoff and `done` in one transaction; publish after it."""
+        """Store the answer, the handoff and `done` in one transaction; publish after it.
+        With `only_if`: nothing at all unless it says yes, first thing in that transaction."""
         events: list[dict[str, Any]] = []
         now = self.clock()
         replies = list(replies)
         with self.sessions.begin() as session:
+            if only_if is not None and not only_if(session):
+                return
             # the parse goes on the message: both read at once, held while the session works
             held = _with_conversation(session, work.message_id) if reply is not None else None
             conversation = session.get(Conversation, work.conversation_id)
@@ -691,6 +771,14 @@ class Dispatcher:
                 return None
             actor = session.get(Worker, worker.id) if worker is not None else None
             return erase_citizen(session, citizen, worker=actor, reason=reason)
+
+
+def _result_for(work: Work) -> InboundResult:
+    """What processing a message says when no request of the citizen waits for it (the sweep,
+    the next message of a conversation)."""
+    result = InboundResult(work.conversation_id, work.status, duplicate=True, crisis=work.crisis)
+    result.citizen_id, result.message_id = work.citizen_id, work.message_id
+    return result
 
 
 def _with_conversation(session: Session, message_id: int) -> tuple[Message, Conversation] | None:

@@ -204,11 +204,13 @@ def test_crisis_at_night_with_rasa_down_is_honest(database_url: str) -> None:
 
 
 def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(database_url: str, monkeypatch) -> None:
-    """The database goes away after the claim: giving the claim back fails too. The desk gives it
-    back as soon as the database answers and answers the crisis then, not a lease and a sweep later."""
+    """The database goes away at the crisis reply (before the claim), and again after the claim,
+    when giving the claim back fails too. The desk tries again as soon as the database answers
+    and answers the crisis then, not a lease and a sweep later."""
     desk = Harness(database_url, f"http://127.0.0.1:{free_port()}")
-    outage = {"crisis_first": 1, "release": 2}
-    real_crisis_first, real_release = Dispatcher._crisis_first, routing.processing.release
+    outage = {"crisis_first": 1, "with_people": 1, "release": 2}
+    real_crisis_first, real_with_people = Dispatcher._crisis_first, Dispatcher._with_people
+    real_release = routing.processing.release
 
     def failing(name: str, real):
         def call(*args, **kwargs):
@@ -220,17 +222,24 @@ def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(d
         return call
 
     monkeypatch.setattr(Dispatcher, "_crisis_first", failing("crisis_first", real_crisis_first))
+    monkeypatch.setattr(Dispatcher, "_with_people", failing("with_people", real_with_people))
     monkeypatch.setattr(routing.processing, "release", failing("release", real_release))
     try:
         with pytest.raises(OperationalError):
             desk.say("ida", "ik wil niet meer leven")
         with desk.sessions() as session:
-            assert session.scalars(select(Message.processing)).one() is Processing.working  # still claimed
-        desk.loop.run_until_complete(asyncio.sleep(2.0))  # back after ~0.75 s: the crisis reply is stored
+            # the crisis reply comes before the claim: nothing is claimed, nothing answered yet
+            assert session.scalars(select(Message.processing)).one() is Processing.pending
+            assert not any(map(is_crisis_reply, session.scalars(select(Message.text))))
+        desk.loop.run_until_complete(asyncio.sleep(0.6))  # back after 0.25 s: the crisis reply is stored
         with desk.sessions() as session:
             assert any(map(is_crisis_reply, session.scalars(select(Message.text))))
-        desk.loop.run_until_complete(asyncio.sleep(3.0))  # Rasa is not there: handed off after rasa_wait_s
-        assert outage == {"crisis_first": 0, "release": 0}
+            # then the claim, the outage again and a release that fails: still claimed
+            assert session.scalars(select(Message.processing).where(Message.author == "citizen")).one() is (
+                Processing.working
+            )
+        desk.loop.run_until_complete(asyncio.sleep(2.5))  # released after 0.75 s more, then answered
+        assert outage == {"crisis_first": 0, "with_people": 0, "release": 0}
         with desk.sessions() as session:
             crisis = session.scalars(select(Message).where(Message.author == "citizen")).one()
             replies = list(session.scalars(select(Message.text).where(Message.reply_to == crisis.id)))
