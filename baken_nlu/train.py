@@ -1,6 +1,7 @@
 """`make train`: build the spaCy pipeline if needed, then train the Rasa model.
 
-Prints the training time; Rasa skips the parts whose inputs did not change.
+Prints the training time and where it went (baken_nlu/train_timing.py); Rasa skips the parts
+whose inputs did not change.
 
 With `--spacy-dir DIR` (the desk's retraining does this) the spaCy pipeline is built into
 `DIR/<fingerprint of its sources>` and the model is trained with a copy of the config that
@@ -20,6 +21,7 @@ import yaml
 
 from baken_core.paths import PROJECT_ROOT, data_dir
 from baken_nlu.spacy_pipeline import ensure_pipeline, source_fingerprint
+from baken_nlu.train_timing import node_timings, summary
 
 
 def pinned_config(config: Path, spacy_dir: Path, out: Path) -> Path:
@@ -55,18 +57,21 @@ def main(argv: list[str]) -> int:
     configure_structlog(logging.INFO)  # Rasa's structlog prints every rule-policy step at debug level
 
     started = time.monotonic()
-    result = train(
-        domain=str(PROJECT_ROOT / "domain"),
-        config=config,
-        training_files=[str(data_dir())],
-        output=args.out,
-        fixed_model_name=args.name,
-        force_training=args.force,
-    )
+    with node_timings() as seconds:
+        result = train(
+            domain=str(PROJECT_ROOT / "domain"),
+            config=config,
+            training_files=[str(data_dir())],
+            output=args.out,
+            fixed_model_name=args.name,
+            force_training=args.force,
+        )
     elapsed = time.monotonic() - started
     if result.code != 0 or not result.model:
         print(f"Training failed (code {result.code}).", file=sys.stderr)
         return 1
+    if seconds:  # empty when nothing had to be trained
+        print("\n".join(summary(seconds, elapsed)))
     print(f"Model: {result.model} ({elapsed:.0f} s)")
     return 0
 
