@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, suppress
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -93,6 +94,8 @@ class Dispatcher:
         self.lease_s = lease_s
         self._locks = ConversationLocks()
         self._retries: set[asyncio.Task[None]] = set()
+        self._following: dict[int, int] = {}
+        """A finished message → the next unfinished one of its conversation (processing.finish)."""
         self.limits: RateLimits | None = None
         """Message limits per citizen and IP (handoff/rate_limits.py; set by desk/lifespan.py)."""
         self.purge: Callable[[], Awaitable[object]] | None = None
@@ -201,13 +204,40 @@ class Dispatcher:
                 self._retry_when_back(message_id, claimed=False)
                 raise
         async with self._locks.hold(conversation_id):  # this process's turn in the conversation
-            with self.sessions.begin() as session:  # the claim and what it claimed, in one transaction
-                if not processing.claim(session, message_id, lease_s=self.lease_s):
-                    return None
-                work = _read_work(session, message_id, payload=True)
-            result = await self._claimed(message_id, work, result)
-        self._next_in(conversation_id, message_id)
+            work = self._claim(message_id)
+            if work is None:
+                return None
+            try:
+                result = await self._claimed(message_id, work, result)
+            finally:
+                following = self._following.pop(message_id, None)
+        if following is not None:  # refused while this one was unfinished: nobody else takes it now
+            self._background(self._next(following, conversation_id))
         return result
+
+    def _claim(self, message_id: int) -> Work | None:
+        """The claim and what it claimed, in one transaction: the message read first (taking the
+        conversation's claim lock on PostgreSQL, processing.conversation_lock), the status of
+        the conversation as the claim saw it, then the payload for that status."""
+        with self.sessions.begin() as session:
+            try:
+                work = _read_work(session, message_id, lock=True)
+            except LookupError:  # erased meanwhile
+                return None
+            status = processing.claim_status(session, message_id, lease_s=self.lease_s, locked=True)
+            if status is None:
+                return None
+            pressed = None
+            if status is ConversationStatus.bot:
+                pressed = _button_payload(session, work.conversation_id, message_id, work.text)
+            return replace(work, status=status, payload=pressed)
+
+    async def _next(self, message_id: int, conversation_id: int) -> None:
+        """The conversation's next message, after this process finished the one before it."""
+        try:
+            await self.process(message_id, conversation_id=conversation_id)
+        except Exception:
+            log.exception("message %s failed after the one before it; the sweep tries again", message_id)
 
     async def _claimed(self, message_id: int, work: Work, result: InboundResult | None) -> InboundResult:
         renewal = asyncio.create_task(self._keep_lease(message_id))
@@ -243,23 +273,6 @@ class Dispatcher:
                 select(Message.conversation_id, Message.crisis).where(Message.id == message_id)
             ).one_or_none()
         return None if row is None else (int(row[0]), bool(row[1]))
-
-    def _next_in(self, conversation_id: int, finished: int) -> None:
-        """After a finished message, the conversation's next one, at once: a later message that
-        another process (or this one's sweep) could not claim while this one was unfinished
-        waits for nobody but this process (or, when it died, the sweep)."""
-        with self.sessions() as session:
-            found = processing.next_unfinished(session, conversation_id)
-        if found is None or found.message_id == finished:
-            return
-
-        async def drain() -> None:
-            try:
-                await self.process(found.message_id, conversation_id=conversation_id, crisis=found.crisis)
-            except Exception:
-                log.exception("message %s failed after the one before it; the sweep tries again", found.message_id)
-
-        self._background(drain())
 
     def _background(self, work: Awaitable[None]) -> None:
         async def run() -> None:
@@ -600,7 +613,9 @@ class Dispatcher:
                     reply_to=work.message_id,
                 )
             if done:
-                processing.finish(session, work.message_id)
+                following = processing.finish(session, work.message_id)
+                if following is not None:
+                    self._following[work.message_id] = following
             result.status = conversation.status
             del held
         result.replies.extend(replies)
@@ -781,22 +796,23 @@ def _result_for(work: Work) -> InboundResult:
     return result
 
 
-def _with_conversation(session: Session, message_id: int) -> tuple[Message, Conversation] | None:
+def _with_conversation(session: Session, message_id: int, *, lock: bool = False) -> tuple[Message, Conversation] | None:
     """A message and its conversation in one statement. While the caller holds them, both
     are in the session's identity map: `session.get` of either needs no statement (the map
-    holds objects weakly, so drop the result and they are gone)."""
+    holds objects weakly, so drop the result and they are gone). With `lock`, the same
+    statement takes the conversation's claim lock (PostgreSQL: processing.conversation_lock)."""
+    taking = processing.conversation_lock(session) if lock else None
+    columns = (Message, Conversation) if taking is None else (Message, Conversation, taking)
     row = session.execute(
-        select(Message, Conversation)
-        .join(Conversation, Message.conversation_id == Conversation.id)
-        .where(Message.id == message_id)
+        select(*columns).join(Conversation, Message.conversation_id == Conversation.id).where(Message.id == message_id)
     ).one_or_none()
-    return None if row is None else row.tuple()
+    return None if row is None else (row[0], row[1])
 
 
-def _read_work(session: Session, message_id: int, *, payload: bool = False) -> Work:
+def _read_work(session: Session, message_id: int, *, payload: bool = False, lock: bool = False) -> Work:
     """The stored message as work; with `payload`, while the conversation is with the assistant,
     the payload of the button whose title the message is (Rasa gets that, not the title)."""
-    found = _with_conversation(session, message_id)
+    found = _with_conversation(session, message_id, lock=lock)
     if found is None:
         raise LookupError(f"message {message_id} is not stored (any more)")
     message, conversation = found

@@ -13,13 +13,15 @@ still unfinished (`pending`, or `working` under a lease that ran out). So one
 conversation is with one process at a time (one Rasa call at a time, which the Rasa
 replicas rely on), and the earliest unfinished message goes first, also after a crash.
 A refused later message is not lost: whoever finishes the earlier one takes the next
-(`next_unfinished`), and the sweep takes it when that process died.
+(`finish` returns it), and the sweep takes it when that process died.
 
 Why a transaction-scoped advisory lock on PostgreSQL: under READ COMMITTED the NOT
 EXISTS of an UPDATE does not see another transaction's uncommitted claim, so two claims
-of two messages of one conversation could both win. `claim` first takes
-`pg_advisory_xact_lock(CLAIM_LOCK, conversation_id)` in a statement of its own; the UPDATE
-after it gets a new snapshot, which holds the other claim once that committed. The lock
+of two messages of one conversation could both win (a message whose storing committed
+late shows up between the two). `claim` first takes
+`pg_advisory_xact_lock(CLAIM_LOCK, conversation_id)` in a statement of its own (or the
+caller's read before it did, `conversation_lock`); the UPDATE after it gets a new
+snapshot, which holds the other claim once that committed. The lock
 goes with the claim's own transaction (milliseconds: callers commit right after), not
 with the pooled connection as a session advisory lock would; it touches no row, so
 inserting messages into the conversation or changing its status never waits for it (a
@@ -35,13 +37,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, SQLColumnExpression, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from baken_core import crisis
 from handoff.store.db import is_postgresql
-from handoff.store.models import Author, Delivery, Message, Processing, utcnow
+from handoff.store.models import Author, Conversation, ConversationStatus, Delivery, Message, Processing, utcnow
 
 LEASE_S = 15.0
 """How long a claim holds without renewal; the worker renews it every LEASE_S / 3."""
@@ -52,16 +55,35 @@ GRACE_S = 3.0
 CLAIM_LOCK = 0x42414B43  # "BAKC": the advisory lock space of the claims, one key per conversation
 
 
-def claim(session: Session, message_id: int, *, lease_s: float = LEASE_S, now: dt.datetime | None = None) -> bool:
+def claim(
+    session: Session,
+    message_id: int,
+    *,
+    lease_s: float = LEASE_S,
+    now: dt.datetime | None = None,
+    locked: bool = False,
+) -> bool:
     """Take the message for processing; False when it is done, another process holds it, or
     its conversation is busy or has an earlier unfinished message (see the module's docstring).
-    Commit soon after: on PostgreSQL the claim holds its conversation's lock till then."""
+    Commit soon after: on PostgreSQL the claim holds its conversation's lock till then.
+    `locked`: an earlier statement of this transaction took it already (`conversation_lock`)."""
+    return claim_status(session, message_id, lease_s=lease_s, now=now, locked=locked) is not None
+
+
+def claim_status(
+    session: Session,
+    message_id: int,
+    *,
+    lease_s: float = LEASE_S,
+    now: dt.datetime | None = None,
+    locked: bool = False,
+) -> ConversationStatus | None:
+    """`claim`, returning the status of the message's conversation as the claim saw it (None:
+    refused). Read in the claim's own statement, it holds whatever the process that finished
+    the message before did, which a read before the claim might miss."""
     now = now or utcnow()
-    if is_postgresql(session):  # in a statement of its own: the UPDATE's snapshot comes after it
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), conversation_id) FROM messages WHERE id = :id"),
-            {"space": CLAIM_LOCK, "id": message_id},
-        )
+    if is_postgresql(session) and not locked:  # a statement of its own: the UPDATE's snapshot comes after it
+        session.execute(select(_lock_of(Message.conversation_id)).where(Message.id == message_id))
     other = aliased(Message)
     in_the_way = (
         select(other.id)
@@ -75,7 +97,8 @@ def claim(session: Session, message_id: int, *, lease_s: float = LEASE_S, now: d
         )
         .exists()
     )
-    result = session.execute(
+    status = select(Conversation.status).where(Conversation.id == Message.conversation_id).scalar_subquery()
+    found = session.execute(
         update(Message)
         .where(
             Message.id == message_id,
@@ -90,40 +113,10 @@ def claim(session: Session, message_id: int, *, lease_s: float = LEASE_S, now: d
             lease_until=now + dt.timedelta(seconds=lease_s),
             attempts=Message.attempts + 1,
         )
+        .returning(status)
         .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def next_unfinished(session: Session, conversation_id: int, *, now: dt.datetime | None = None) -> Unanswered | None:
-    """The conversation's earliest unfinished citizen message, when nobody holds the
-    conversation: what the process that finished the one before takes next. None when there
-    is none, or when a message of it is `working` under a live lease (its process goes on)."""
-    now = now or utcnow()
-    held = (
-        select(Message.id)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.processing == Processing.working,
-            Message.lease_until >= now,
-        )
-        .exists()
-    )
-    row = session.execute(
-        select(Message.id, Message.conversation_id, Message.crisis)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.processing.in_((Processing.pending, Processing.working)),
-            ~held,
-        )
-        .order_by(Message.id)
-        .limit(1)
-    ).one_or_none()
-    return None if row is None else Unanswered(int(row[0]), int(row[1]), bool(row[2]))
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment  # SQLite: naive
+    ).scalar_one_or_none()
+    return None if found is None else ConversationStatus(found)
 
 
 def renew(session: Session, message_id: int, *, lease_s: float = LEASE_S) -> bool:
@@ -147,14 +140,30 @@ def release(session: Session, message_id: int) -> None:
     )
 
 
-def finish(session: Session, message_id: int) -> None:
-    """Mark the message answered; call in the transaction that stores its answer or handoff."""
-    session.execute(
+def finish(session: Session, message_id: int) -> int | None:
+    """Mark the message answered; call in the transaction that stores its answer or handoff.
+    Returns the conversation's next unfinished citizen message, if any, for the caller to
+    take next (read in the same statement: the claim refused it while this one was unfinished)."""
+    other, this = aliased(Message), aliased(Message)
+    # not correlated with the updated row: SQLite renders RETURNING's column names unqualified
+    conversation = select(this.conversation_id).where(this.id == message_id).scalar_subquery()
+    following = (
+        select(func.min(other.id))
+        .where(
+            other.conversation_id == conversation,
+            other.id != message_id,
+            other.processing.in_((Processing.pending, Processing.working)),
+        )
+        .scalar_subquery()
+    )
+    found = session.execute(
         update(Message)
         .where(Message.id == message_id)
         .values(processing=Processing.done, lease_until=None)
+        .returning(following)
         .execution_options(synchronize_session=False)
-    )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 @dataclass(frozen=True)
@@ -194,14 +203,22 @@ def has_reply(session: Session, message_id: int, text: str) -> bool:
     )
 
 
+def conversation_lock(session: Session) -> ColumnElement[Any] | None:
+    """On PostgreSQL, a column that takes the claim lock of the selected message's
+    conversation till the end of the transaction: a read before `claim(..., locked=True)`
+    takes it, without a statement of its own. None on SQLite (the writer lock holds all)."""
+    return _lock_of(Message.conversation_id) if is_postgresql(session) else None
+
+
 def hold_conversation(session: Session, conversation_id: int) -> None:
     """Take the conversation's claim lock till the end of the transaction (PostgreSQL; on
     SQLite the writer lock of the IMMEDIATE transaction already holds everything)."""
     if is_postgresql(session):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))"),
-            {"space": CLAIM_LOCK, "key": conversation_id},
-        )
+        session.execute(select(_lock_of(literal(conversation_id, Integer))))
+
+
+def _lock_of(conversation_id: SQLColumnExpression[int]) -> ColumnElement[Any]:
+    return func.pg_advisory_xact_lock(literal(CLAIM_LOCK, Integer), conversation_id)
 
 
 def crisis_reply_due(session: Session, message_id: int, conversation_id: int) -> bool:
@@ -248,5 +265,7 @@ def backlog(session: Session, now: dt.datetime | None = None) -> Backlog:
     failed = session.scalar(select(func.count()).where(Message.delivery == Delivery.failed)) or 0
     oldest_s = None
     if oldest is not None:
-        oldest_s = round((now - _aware(oldest)).total_seconds(), 1)
+        if oldest.tzinfo is None:  # SQLite gives naive datetimes back
+            oldest = oldest.replace(tzinfo=dt.timezone.utc)
+        oldest_s = round((now - oldest).total_seconds(), 1)
     return Backlog(int(waiting or 0), oldest_s, int(pending), int(failed))

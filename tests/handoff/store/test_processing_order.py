@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.store import conversations as convs
@@ -37,15 +39,11 @@ def test_a_later_message_waits_until_the_earlier_one_is_done(sessions: sessionma
     assert claims(sessions, first)
     assert not claims(sessions, second), "the first message is being answered"
     with sessions.begin() as session:
-        assert processing.next_unfinished(session, session.get(Message, first).conversation_id) is None  # type: ignore[union-attr]
-        processing.finish(session, first)
-    with sessions.begin() as session:
-        conversation_id = session.get(Message, second).conversation_id  # type: ignore[union-attr]
-        assert processing.next_unfinished(session, conversation_id) == processing.Unanswered(
-            second, conversation_id, False
-        )
+        assert processing.finish(session, first) == second, "who finishes the first takes the second next"
     assert claims(sessions, second)
     assert not claims(sessions, second), "held under a live lease"
+    with sessions.begin() as session:
+        assert processing.finish(session, second) is None
 
 
 def test_a_released_earlier_message_goes_first_again(sessions: sessionmaker[Session]) -> None:
@@ -66,11 +64,7 @@ def test_after_a_crash_the_sweep_takes_the_first_message_again_not_the_second(se
     later = utcnow() + dt.timedelta(seconds=10)
     with sessions() as session:
         found = processing.unanswered(session, now=later)
-        conversation_id = found[0].conversation_id
         assert [u.message_id for u in found] == [first, second], "each conversation's earliest first"
-        assert processing.next_unfinished(session, conversation_id) == processing.Unanswered(
-            first, conversation_id, False
-        ), "a lease that ran out is nobody's: the first message is next again"
     assert not claims(sessions, second), "the first message's lease ran out, it is not done"
     assert claims(sessions, first)
     assert not claims(sessions, second)
@@ -128,7 +122,17 @@ def test_two_claims_of_one_conversation_at_the_same_instant_never_both_win(postg
         engine.dispose()
 
 
-def test_a_claim_waits_for_a_concurrent_uncommitted_claim_of_its_conversation(postgres_url: str) -> None:
+def claims_after_a_read(sessions: sessionmaker[Session], message_id: int) -> bool:
+    """As the dispatcher claims: its read of the message takes the lock, the claim after it does not."""
+    with sessions.begin() as session:
+        lock = processing.conversation_lock(session)
+        assert lock is not None
+        session.execute(select(Message.id, lock).where(Message.id == message_id)).one()
+        return processing.claim(session, message_id, locked=True)
+
+
+@pytest.mark.parametrize("claimer", [claims, claims_after_a_read], ids=["own-statement", "caller's-read"])
+def test_a_claim_waits_for_a_concurrent_uncommitted_claim_of_its_conversation(postgres_url: str, claimer) -> None:
     """Where NOT EXISTS alone loses on PostgreSQL: message 1 is stored by a transaction that
     commits after message 2 was stored. Process B claims message 2 (not committed yet, so
     message 1 is not visible to it); message 1 commits; process A claims message 1 and its
@@ -148,19 +152,20 @@ def test_a_claim_waits_for_a_concurrent_uncommitted_claim_of_its_conversation(po
             second = convs.record_message(session, _get(session, conversation_id), Author.citizen, "tweede")[0].id
         assert first < second
         b = sessions()
-        assert processing.claim(b, second), "message 1 is not visible yet"
+        assert processing.claim(b, second), "message 1 is not visible yet"  # B's lock, held till B commits
         slow.commit()
         slow.close()
         won: list[bool] = []
-        a = threading.Thread(target=lambda: won.append(claims(sessions, first)))
+        a = threading.Thread(target=lambda: won.append(claimer(sessions, first)))
         a.start()
         a.join(timeout=0.5)
         b.commit()
         b.close()
         a.join(timeout=10)
         assert won == [False], "two messages of one conversation claimed at once"
-        with sessions() as session:
-            assert processing.next_unfinished(session, conversation_id) is None  # message 2 holds it
+        with sessions.begin() as session:
+            assert processing.finish(session, second) == first, "then the one that came late"
+        assert claims(sessions, first)
     finally:
         engine.dispose()
         engine = create_engine(postgres_url)
