@@ -66,7 +66,10 @@ class SentenceIntentModel:
         vectorizers = {kind: TfidfVectorizer(**config) for kind, config in _VECTORIZERS.items()}
         blocks = [vectorizers[kind].fit_transform(folded) for kind in _VECTORIZERS]
         features = sp.hstack([*blocks, sp.csr_matrix(embeddings)]).tocsr()
-        regression = LogisticRegression(C=c, max_iter=200, tol=1e-3, random_state=42).fit(features, list(intents))
+        # tol 1e-2 (was 1e-3): 88 instead of 124 iterations, 24 s instead of 34 s on this machine; on the
+        # read sets (4419 messages) the regression alone picks the same intent for all but one message,
+        # accuracy 0.9366 -> 0.9369 (2026-12-06).
+        regression = LogisticRegression(C=c, max_iter=200, tol=1e-2, random_state=42).fit(features, list(intents))
         weights, bias = regression.coef_, regression.intercept_
         if weights.shape[0] == 1:  # two intents: one logit z; softmax over (-z/2, z/2) is sigmoid(z)
             weights, bias = np.vstack([-weights / 2, weights / 2]), np.concatenate([-bias / 2, bias / 2])
