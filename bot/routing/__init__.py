@@ -3,11 +3,15 @@
 1. The message is stored before anything else, `pending` (handoff.store.processing); a
    redelivery (same dedupe key) of an answered message stops here, one that was never
    answered is processed now.
-2. The desk process claims it in the database (never two at once), then, in order per
-   conversation:
-3. The crisis safety net (the triage rules, no model needed) runs in every state and
+2. The crisis safety net (the triage rules, no model needed) runs in every state and
    answers at once, and a crisis goes to the head of the worker queue at once: it never
-   waits for Rasa.
+   waits for Rasa, nor for an earlier message of the conversation (once per message, also
+   when two desk processes try at once).
+3. The desk process claims it in the database (never two at once), in order per
+   conversation across all desk processes: one message of a conversation at a time, the
+   earliest unfinished first (handoff.store.processing.claim). A later message that cannot
+   be claimed yet is taken next by the process that finishes the one before it, or, when
+   that process died, by the recovery sweep once its lease ran out.
 4. Status `bot`: the message goes to Rasa under the desk's message id, so it may be sent
    again after any failure without Rasa hearing it twice (baken_nlu/channel.py). While
    Rasa starts or swaps a model it is retried, with one "even geduld" line after a few

@@ -93,7 +93,8 @@ class Dispatcher:
         self.patience_s = patience_s
         self.lease_s = lease_s
         self._locks = ConversationLocks()
-        self._retries: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        """Work that goes on after the request that started it: a retry, a conversation's next message."""
         self._following: dict[int, int] = {}
         """A finished message → the next unfinished one of its conversation (processing.finish)."""
         self.limits: RateLimits | None = None
@@ -279,8 +280,8 @@ class Dispatcher:
             await work
 
         task = asyncio.create_task(run())
-        self._retries.add(task)
-        task.add_done_callback(self._retries.discard)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _release(self, message_id: int) -> bool:
         try:

@@ -13,7 +13,9 @@ still unfinished (`pending`, or `working` under a lease that ran out). So one
 conversation is with one process at a time (one Rasa call at a time, which the Rasa
 replicas rely on), and the earliest unfinished message goes first, also after a crash.
 A refused later message is not lost: whoever finishes the earlier one takes the next
-(`finish` returns it), and the sweep takes it when that process died.
+(`finish` returns it), and the sweep takes it when that process died. The lease is no
+fence: a process paused past its lease (SIGSTOP) that wakes up again still finishes the
+message it had, while the sweep of another process may have claimed it meanwhile.
 
 Why a transaction-scoped advisory lock on PostgreSQL: under READ COMMITTED the NOT
 EXISTS of an UPDATE does not see another transaction's uncommitted claim, so two claims

@@ -1,6 +1,6 @@
 """What one widget message costs the database (issue 13's desk-overhead analysis), and the
-one shortcut that budget relies on: a message re-reads its conversation only when it waited
-for the conversation's lock. On SQLite and PostgreSQL, with a scripted Rasa.
+one shortcut that budget relies on: a message reads its conversation once, with its claim,
+after it waited for the conversation's lock. On SQLite and PostgreSQL, with a scripted Rasa.
 
 On PostgreSQL every connection checkout is a round trip of its own (`pool_pre_ping`), and the
 desk's database calls run on its event loop, so each statement and checkout is time every
@@ -159,8 +159,8 @@ class GatedRasa:
 
 
 def test_a_message_that_waited_for_its_conversation_sees_the_handoff_before_it(database_url: str) -> None:
-    """The second message is claimed while the first one is with Rasa, so it read `bot`; it
-    waits for the conversation's lock, the first one queues the conversation, and the second
+    """The second message arrives while the first one is with Rasa (the conversation is `bot`);
+    it waits for the conversation's lock, the first one queues the conversation, and the second
     must then go to the worker's inbox, not to Rasa."""
     engine = create_engine(database_url)
     rasa = GatedRasa()
@@ -176,7 +176,7 @@ def test_a_message_that_waited_for_its_conversation_sees_the_handoff_before_it(d
         while not rasa.heard:
             await asyncio.sleep(0.01)
         second = say("k2", "en ik heb ook een vraag over de huur")
-        await asyncio.sleep(0.2)  # stored, claimed, and waiting for the lock
+        await asyncio.sleep(0.2)  # stored, and waiting for the lock
         assert not second.done() and rasa.heard == ["ik wil een medewerker spreken"]
         rasa.gate.set()
         return await first, await second

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from baken_core import crisis
 from handoff.store import conversations as convs
 from handoff.store import processing
 from handoff.store.db import create_engine, session_factory
@@ -177,3 +178,38 @@ def _get(session: Session, conversation_id: int) -> Conversation:
     conversation = session.get(Conversation, conversation_id)
     assert conversation is not None
     return conversation
+
+
+def test_of_two_processes_checking_at_once_only_one_stores_the_crisis_reply(postgres_url: str) -> None:
+    """The crisis reply comes before the claim (it never waits for an earlier message), so the
+    claim does not keep two processes from both giving it: the conversation's lock does."""
+    upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    sessions = session_factory(engine)
+    try:
+        with sessions.begin() as session:
+            (message_id,) = conversation_with(session, "h" * 16, "ik wil niet meer leven")
+            conversation_id = session.get(Message, message_id).conversation_id  # type: ignore[union-attr]
+        first = sessions()
+        assert processing.crisis_reply_due(first, message_id, conversation_id)
+        convs.record_message(
+            first, _get(first, conversation_id), Author.system, crisis.OPENING + " 113", reply_to=message_id
+        )
+        due: list[bool] = []
+
+        def second() -> None:
+            with sessions.begin() as session:
+                due.append(processing.crisis_reply_due(session, message_id, conversation_id))
+
+        other = threading.Thread(target=second)
+        other.start()
+        other.join(timeout=0.5)
+        first.commit()
+        first.close()
+        other.join(timeout=10)
+        assert due == [False], "two crisis replies to one message"
+    finally:
+        engine.dispose()
+        engine = create_engine(postgres_url)
+        empty_tables(engine)
+        engine.dispose()
