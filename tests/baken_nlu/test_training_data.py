@@ -72,10 +72,13 @@ HELDOUT_FILES = [
     ("heldout_fresh6.jsonl", 400, 60),  # issue 12's first honest set (read since 2026-12-04)
     ("heldout_fresh7.jsonl", 400, 60),  # issue 12's second honest set (read since 2026-12-06)
     ("heldout_fresh8.jsonl", 400, 60),  # issue 12's third honest set (read since 2026-12-06)
-    ("heldout_fresh9.jsonl", 400, 60),  # issue 12's fourth honest set: the targets are judged on it (bench-nlu)
+    ("heldout_fresh9.jsonl", 400, 60),  # issue 12's fourth honest set (read since 2026-12-06)
     # issue 12's fifth honest set, written 2026-12-06 from docs/intents.md, data/intents.yml, docs/triage.md
-    # and facts.md only; not measured, not in bench-nlu, errors unread (the next honest measurement)
+    # and facts.md only: the targets are judged on it (bench-nlu, measured once 2026-12-06 evening)
     ("heldout_fresh10.jsonl", 400, 60),
+    # issue 12's sixth honest set, written 2026-12-06 21:30 UTC from the same four files only; not
+    # measured, not in bench-nlu, errors unread (the next honest measurement)
+    ("heldout_fresh11.jsonl", 400, 60),
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
 
