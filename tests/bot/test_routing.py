@@ -208,7 +208,7 @@ def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(d
     when giving the claim back fails too. The desk tries again as soon as the database answers
     and answers the crisis then, not a lease and a sweep later."""
     desk = Harness(database_url, f"http://127.0.0.1:{free_port()}")
-    outage = {"crisis_first": 1, "with_people": 1, "release": 2}
+    outage = {"crisis_first": 1, "with_people": 1, "release": 3}
     real_crisis_first, real_with_people = Dispatcher._crisis_first, Dispatcher._with_people
     real_release = routing.processing.release
 
@@ -238,7 +238,7 @@ def test_a_crisis_whose_database_failed_mid_answer_is_answered_once_it_is_back(d
             assert session.scalars(select(Message.processing).where(Message.author == "citizen")).one() is (
                 Processing.working
             )
-        desk.loop.run_until_complete(asyncio.sleep(2.5))  # released after 0.75 s more, then answered
+        desk.loop.run_until_complete(asyncio.sleep(3.0))  # released 1.75 s after that, then answered
         assert outage == {"crisis_first": 0, "with_people": 0, "release": 0}
         with desk.sessions() as session:
             crisis = session.scalars(select(Message).where(Message.author == "citizen")).one()
