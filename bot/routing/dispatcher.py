@@ -328,6 +328,12 @@ class Dispatcher:
             nonlocal answered
             behind = False  # an earlier message is unfinished: only a crisis reply goes ahead of it
             async with gate:
+                for item in items:  # the crisis replies first, not after an earlier message's Rasa turn
+                    if item.crisis:
+                        try:
+                            self._crisis_first(item.message_id, None)
+                        except Exception:
+                            log.exception("recovery sweep: no crisis reply to message %s yet", item.message_id)
                 for item in sorted(items, key=lambda u: u.message_id):
                     if behind and not item.crisis:
                         continue

@@ -13,7 +13,9 @@ still unfinished (`pending`, or `working` under a lease that ran out). So one
 conversation is with one process at a time (one Rasa call at a time, which the Rasa
 replicas rely on), and the earliest unfinished message goes first, also after a crash.
 A refused later message is not lost: whoever finishes the earlier one takes the next
-(`finish` returns it), and the sweep takes it when that process died. The lease is no
+(`finish` returns it), and the sweep takes it when that process died: after a crash it
+waits at most the lease (LEASE_S) and one sweep interval, plus the earlier message's own
+turn. Its crisis reply does not wait for the claim (bot/routing/dispatcher.py). The lease is no
 fence: a process paused past its lease (SIGSTOP) that wakes up again still finishes the
 message it had, while the sweep of another process may have claimed it meanwhile.
 

@@ -90,11 +90,11 @@ class TwoDesks:
     def say(self, desk: Dispatcher, text: str, key: str) -> asyncio.Task[Any]:
         return asyncio.create_task(desk.inbound(Inbound(Channel.widget, "v" * 16, text, dedupe_key=key)))
 
-    def stored(self, text: str) -> int:
+    def stored(self, text: str, *, crisis: bool = False) -> int:
         """A citizen message as the inbound of a process stores it, before it claims it."""
         with self.sessions.begin() as session:
             conversation = convs.active_conversation(session, convs.citizen_for(session, Channel.widget, "v" * 16))
-            return convs.record_message(session, conversation, Author.citizen, text)[0].id
+            return convs.record_message(session, conversation, Author.citizen, text, crisis=crisis)[0].id
 
     def processing(self) -> dict[str, Processing | None]:
         with self.sessions() as session:
@@ -175,5 +175,28 @@ def test_after_a_crash_the_sweep_answers_the_first_message_then_the_second(desks
         await desks.until(lambda: set(desks.processing().values()) == {Processing.done}, timeout=5.0)
         assert desks.rasa.seen == ["eerste vraag", "tweede vraag"]
         assert desks.rasa.most_at_once == 1
+
+    asyncio.run(scenario())
+
+
+def test_after_a_crash_the_sweep_gives_a_crisis_reply_before_the_earlier_message_is_answered(desks: TwoDesks) -> None:
+    """Process A died after storing a crisis message behind one it was answering, before the
+    crisis reply: the sweep gives the crisis reply at once, not after message 1's Rasa turn
+    (which the assistant holds here: the old order would wait for it)."""
+
+    async def scenario() -> None:
+        first = desks.stored("eerste vraag")
+        desks.stored("ik wil niet meer leven", crisis=True)
+        with desks.sessions.begin() as session:
+            assert processing.claim(session, first, lease_s=1.0, now=utcnow() - dt.timedelta(seconds=2))
+        desks.rasa.hold("eerste vraag")
+        sweep = asyncio.create_task(desks.b.sweep(grace_s=0))
+        await desks.until(lambda: any(map(is_crisis_reply, desks.replies())), timeout=3.0)
+        assert "antwoord op eerste vraag" not in desks.replies()
+        await sweep
+        await desks.until(lambda: set(desks.processing().values()) == {Processing.done}, timeout=5.0)
+        assert sum(map(is_crisis_reply, desks.replies())) == 1
+        # the crisis put the conversation in the workers' queue: message 1 goes to them, not to Rasa
+        assert desks.rasa.seen == []
 
     asyncio.run(scenario())
