@@ -28,7 +28,15 @@ from baken_core.zrm import highest_urgency
 from bot.rasa_client import BotReply, RasaApi, RasaEmpty, RasaPaused, RasaUnavailable
 from bot.routing.locks import ConversationLocks
 from bot.routing.messages import Inbound, InboundResult, Outgoing, QueueRequest, Work
-from bot.routing.texts import ATTACHMENT_WITH_BOT, EMPTY, PATIENT, QUEUED_ATTACHMENT, RASA_DOWN, TEAM_CLOSED
+from bot.routing.texts import (
+    ATTACHMENT_WITH_BOT,
+    EMPTY,
+    NOT_PROCESSED,
+    PATIENT,
+    QUEUED_ATTACHMENT,
+    RASA_DOWN,
+    TEAM_CLOSED,
+)
 from handoff.learning import nlu_inbox
 from handoff.rate_limits import RateLimits, Refused
 from handoff.store import conversations as convs
@@ -246,7 +254,9 @@ class Dispatcher:
             if result is None:
                 result = _result_for(work)
             result.status = work.status
-            if work.status is ConversationStatus.bot:
+            if work.attempts >= processing.MAX_ATTEMPTS:
+                self._give_up(result, work)
+            elif work.status is ConversationStatus.bot:
                 await self._with_bot(result, work)
             else:
                 self._with_people(result, work)
@@ -552,6 +562,24 @@ class Dispatcher:
         )
         return result
 
+    def _give_up(self, result: InboundResult, work: Work) -> None:
+        """A message tried MAX_ATTEMPTS times without an end: to a worker, without the assistant,
+        so the conversation's later messages go on. When even that failed as often, the message
+        is only marked done (it stays in the conversation for the worker to read)."""
+        log.error("message %s was tried %s times without an end; a worker takes it", work.message_id, work.attempts)
+        if work.attempts >= 2 * processing.MAX_ATTEMPTS:
+            with self.sessions.begin() as session:
+                following = processing.finish(session, work.message_id)
+            if following is not None:
+                self._following[work.message_id] = following
+            return
+        if work.status is not ConversationStatus.bot:  # with people already: they see it
+            self._with_people(result, work)
+            return
+        urgency = Urgency.crisis if work.crisis else Urgency(assess(work.text).urgency)
+        replies = [] if work.crisis else [Outgoing(NOT_PROCESSED, author=Author.system)]
+        self._finish(result, work, replies, queue=QueueRequest("not_processed", urgency, assess(work.text).domains))
+
     def _with_people(self, result: InboundResult, work: Work) -> None:
         replies: list[Outgoing] = []
         queue = None
@@ -838,6 +866,7 @@ def _read_work(session: Session, message_id: int, *, payload: bool = False, lock
         attachments=list(message.attachments or []),
         crisis=message.crisis,
         payload=pressed,
+        attempts=message.attempts,
     )
 
 

@@ -71,6 +71,8 @@ class Work:
     payload: str | None = None
     """The payload of the button whose title `text` is (read while the conversation is with
     the assistant): what Rasa gets instead of the title."""
+    attempts: int = 0
+    """Claims of this message before this one (each claim counts, also one a crash ended)."""
 
 
 @dataclass

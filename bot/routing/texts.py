@@ -5,6 +5,11 @@ RASA_DOWN = (
     "De digitale assistent is even niet bereikbaar. Je bericht is bewaard. "
     "Ik zet je door naar een medewerker, die leest wat je schreef."
 )
+NOT_PROCESSED = (
+    "Het lukt niet om je bericht automatisch te verwerken. Je bericht is bewaard. "
+    "Ik zet je door naar een medewerker, die leest wat je schreef."
+)
+"""A message that failed every time it was tried (processing.MAX_ATTEMPTS): a person takes it."""
 PATIENT = "Even geduld, de digitale assistent heeft wat meer tijd nodig. Je bericht is bewaard: je krijgt zo antwoord."
 ATTACHMENT_WITH_BOT = (
     "Dank je. De digitale assistent kan foto's en bestanden niet lezen, maar een medewerker wel. "

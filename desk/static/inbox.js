@@ -22,7 +22,7 @@
   var STATUS = { bot: "bij de assistent", queued: "wacht in de rij", with_worker: "bij een medewerker", closed: "afgesloten" };
   var AUTHOR = { citizen: "Inwoner", bot: "Assistent", worker: "Medewerker", system: "Systeem" };
   var REASON = {
-    crisis: "crisis", request_human: "vroeg om een medewerker", rasa_unavailable: "assistent niet bereikbaar",
+    crisis: "crisis", request_human: "vroeg om een medewerker", rasa_unavailable: "assistent niet bereikbaar", not_processed: "bericht niet automatisch verwerkt",
     fallback: "assistent begreep het niet", urgent: "urgent", triage: "na de korte check"
   };
 

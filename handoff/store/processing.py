@@ -54,6 +54,10 @@ LEASE_S = 15.0
 """How long a claim holds without renewal; the worker renews it every LEASE_S / 3."""
 GRACE_S = 3.0
 """A pending message younger than this belongs to the request that stored it."""
+MAX_ATTEMPTS = 5
+"""A message claimed this often without being finished (it failed, or its process died each
+time) goes to a worker without the assistant: the conversation's later messages wait behind
+it (claims are in order), so a message that always fails must not hold them for ever."""
 
 
 CLAIM_LOCK = 0x42414B43  # "BAKC": the advisory lock space of the claims, one key per conversation

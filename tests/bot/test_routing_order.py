@@ -200,3 +200,55 @@ def test_after_a_crash_the_sweep_gives_a_crisis_reply_before_the_earlier_message
         assert desks.rasa.seen == []
 
     asyncio.run(scenario())
+
+
+def test_a_message_that_always_fails_goes_to_a_worker_and_the_next_one_goes_on(desks: TwoDesks) -> None:
+    """Claims are in order, so a message that fails every time (a bug, not an outage) would hold
+    its conversation for ever: after MAX_ATTEMPTS claims it goes to a worker with a kind notice,
+    and the message behind it is handled."""
+    from bot.routing.texts import NOT_PROCESSED
+    from handoff.store.models import Handoff
+
+    recording = desks.rasa.send
+
+    async def failing(
+        sender_id: str, text: str, metadata: dict[str, Any] | None = None, *, message_id: str | None = None
+    ) -> BotReply:
+        if text == "kapotte vraag":
+            raise RuntimeError("a bug in the assistant's path")
+        return await recording(sender_id, text, metadata, message_id=message_id)
+
+    desks.rasa.send = failing  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        desks.stored("kapotte vraag")
+        desks.stored("tweede vraag")
+        for _ in range(processing.MAX_ATTEMPTS):  # each sweep claims it once; it fails and is released
+            await desks.a.sweep(grace_s=0)
+            assert desks.processing() == {"kapotte vraag": Processing.pending, "tweede vraag": Processing.pending}
+        await desks.b.sweep(grace_s=0)  # the next claim gives up on the assistant
+        await desks.until(lambda: set(desks.processing().values()) == {Processing.done}, timeout=5.0)
+        assert NOT_PROCESSED in desks.replies()
+        with desks.sessions() as session:
+            assert session.scalars(select(Handoff.reason)).all() == ["not_processed"]
+        assert desks.rasa.seen == [], "the conversation is with a worker now: the second message goes to them"
+
+    asyncio.run(scenario())
+
+
+def test_a_message_whose_handoff_failed_as_often_is_only_marked_done(desks: TwoDesks) -> None:
+    """Even the way to a worker failed MAX_ATTEMPTS more times: the message is marked done (it
+    stays in the conversation) and the conversation's next message is handled."""
+    from sqlalchemy import update
+
+    async def scenario() -> None:
+        stuck = desks.stored("kapotte vraag")
+        desks.stored("tweede vraag")
+        with desks.sessions.begin() as session:
+            session.execute(update(Message).where(Message.id == stuck).values(attempts=2 * processing.MAX_ATTEMPTS))
+        await desks.a.sweep(grace_s=0)
+        await desks.until(lambda: set(desks.processing().values()) == {Processing.done}, timeout=5.0)
+        assert desks.rasa.seen == ["tweede vraag"]
+        assert "antwoord op tweede vraag" in desks.replies()
+
+    asyncio.run(scenario())
