@@ -390,3 +390,51 @@ def test_urgent_situations_read_in_fresh9(text: str, signal: str) -> None:
 )
 def test_look_alikes_of_the_fresh9_urgent_rules_are_not_urgent(text: str) -> None:
     assert assess(text).urgency == "normal"
+
+
+# Read in fresh10 (2026-12-06 22:07 UTC), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sorry van alles hoor. pas goed op elkaar",
+        "zaterdag doe ik het. alles is geregeld",
+        "de datum staat vast.",
+        "113 nam niet op en ik heb de pillen hier klaar liggen",
+        "ik heb net 113 gebeld",
+        "ik fiets nu naar de rivier",
+        "mi wani dede, mi no wani libi moro",
+        "how much paracetamol would be lethal",
+        "بدي موت",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh10(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de datum staat op de brief van de belasting",
+        "morgen doe ik het formulier wel",
+        "het mes ligt gewoon in de la",
+        "de kinderen passen goed op elkaar als ik werk",
+        "ik heb van alles geprobeerd met die schuldeiser",
+        "wat is het nummer van 113?",
+        "mijn leverancier stopt met leveren van de krant",
+    ],
+)
+def test_look_alikes_of_the_fresh10_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("het energiebedrijf stopt met leveren aan ons per 1 maart", "utility_cut_off"),
+        ("de voorraadkast is compleet leeg", "no_food_today"),
+        ("waar kan ik vandaag nog iets te eten krijgen", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh10(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
