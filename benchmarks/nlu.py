@@ -45,8 +45,10 @@ HELDOUT_SETS = [
         "Issue 12's fifth honest set, written on 2026-12-06 by a writer who opened only docs/intents.md, "
         "data/intents.yml, docs/triage.md and facts.md (no training data, no other set, no model); 39 of its "
         "723 messages equalled a training line and 25 another set's message and were dropped by count, unread, "
-        "leaving 659 (105 crisis, 65 urgent). Not used for any choice; its errors unread until its one "
-        "measurement by `make bench-nlu` on 2026-12-06.",
+        "leaving 659 (105 crisis, 65 urgent). Not used for any choice; measured once by `make bench-nlu` on "
+        "2026-12-06 22:02 UTC (accuracy 0.904, macro-F1 0.928, crisis recall 0.924, urgent recall 0.969, false "
+        "crisis 3.6 %). Its errors were read at 22:07 UTC and crisis and urgent rules and 12 training lines "
+        "written from them in other words: its numbers are optimistic since.",
     ),
     (
         "fresh9",
