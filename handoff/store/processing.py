@@ -60,6 +60,11 @@ time) goes to a worker without the assistant: the conversation's later messages 
 it (claims are in order), so a message that always fails must not hold them for ever."""
 
 
+_OTHER = aliased(Message, name="other_message")
+_THIS = aliased(Message, name="this_message")
+"""Made once: a new alias per call costs SQLAlchemy about 0.3 ms per column used (it adapts the
+column again each time): 4.6 ms of CPU per message in claim and finish, measured 2026-12-06."""
+
 CLAIM_LOCK = 0x42414B43  # "BAKC": the advisory lock space of the claims, one key per conversation
 
 
@@ -92,7 +97,7 @@ def claim_status(
     now = now or utcnow()
     if is_postgresql(session) and not locked:  # a statement of its own: the UPDATE's snapshot comes after it
         session.execute(select(_lock_of(Message.conversation_id)).where(Message.id == message_id))
-    other = aliased(Message)
+    other = _OTHER
     in_the_way = (
         select(other.id)
         .where(
@@ -152,7 +157,7 @@ def finish(session: Session, message_id: int) -> int | None:
     """Mark the message answered; call in the transaction that stores its answer or handoff.
     Returns the conversation's next unfinished citizen message, if any, for the caller to
     take next (read in the same statement: the claim refused it while this one was unfinished)."""
-    other, this = aliased(Message), aliased(Message)
+    other, this = _OTHER, _THIS
     # not correlated with the updated row: SQLite renders RETURNING's column names unqualified
     conversation = select(this.conversation_id).where(this.id == message_id).scalar_subquery()
     following = (
