@@ -438,3 +438,11 @@ def test_look_alikes_of_the_fresh10_rules_are_not_crisis_or_urgent(text: str) ->
 def test_urgent_situations_read_in_fresh10(text: str, signal: str) -> None:
     triage = assess(text)
     assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["vanaf welke hoogte overleef je een val niet", "de tabletten liggen klaar", "ik heb de pilen hier liggen"],
+)
+def test_a_deadly_height_and_pills_laid_ready_with_a_typo_are_crisis(text: str) -> None:
+    assert assess(text).urgency == "crisis"
