@@ -32,13 +32,14 @@ from handoff.store.models import (
     Team,
 )
 from handoff.store.office_hours import OfficeHours
+from tests.bot.rasa_stub import RasaStub
 from tests.moments import TUESDAY_MORNING
 
 HOURS = OfficeHours.from_settings({day: "09:00-17:00" for day in ("monday", "tuesday", "wednesday", "thursday")})
 ANSWER_WITH_STEP = "huurtoeslag"
 
 
-class ScriptedAssistant:
+class ScriptedAssistant(RasaStub):
     """Answers "huurtoeslag" with a next step and its own question with buttons, "nee" with
     a plain line (intent deny), anything else with a plain line (intent other)."""
 
@@ -58,21 +59,6 @@ class ScriptedAssistant:
             )
         intent = "deny" if text in ("nee", "/deny") else "other"
         return BotReply(texts=[{"text": "Goed."}], parse={"intent": intent, "confidence": 0.95})
-
-    async def tracker(self, sender_id: str) -> dict[str, Any]:
-        return {}
-
-    async def resume(self, sender_id: str) -> None:
-        return None
-
-    async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
-        return None
-
-    async def readiness(self) -> str:
-        return "ready"
-
-    async def close(self) -> None:
-        return None
 
 
 class Desk:

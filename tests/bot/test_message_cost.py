@@ -30,6 +30,7 @@ from handoff.store.db import create_engine, session_factory
 from handoff.store.events import EventBus
 from handoff.store.models import Channel, ConversationStatus, Message, Processing
 from handoff.store.office_hours import OfficeHours
+from tests.bot.rasa_stub import RasaStub
 from tests.moments import TUESDAY_MORNING
 from tests.rasa_stub import StubRasa
 
@@ -118,7 +119,7 @@ def test_a_resend_costs_less_and_is_stored_once(client: TestClient) -> None:
 BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nee, dank je", "payload": "/deny"}]
 
 
-class GatedRasa:
+class GatedRasa(RasaStub):
     """Answers at once, except a request for a worker: that answer waits for `gate`."""
 
     def __init__(self) -> None:
@@ -141,21 +142,6 @@ class GatedRasa:
             handoff=handoff,
             parse={"intent": "request_human", "confidence": 0.95},
         )
-
-    async def tracker(self, sender_id: str) -> dict[str, Any]:
-        return {"sender_id": sender_id, "events": []}
-
-    async def resume(self, sender_id: str) -> None:
-        return None
-
-    async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
-        return None
-
-    async def readiness(self) -> str:
-        return "ready"
-
-    async def close(self) -> None:
-        return None
 
 
 def test_a_message_that_waited_for_its_conversation_sees_the_handoff_before_it(database_url: str) -> None:

@@ -26,12 +26,13 @@ from handoff.store.events import EventBus
 from handoff.store.migrate import upgrade
 from handoff.store.models import Author, Channel, Message, Processing, utcnow
 from handoff.store.office_hours import OfficeHours
+from tests.bot.rasa_stub import RasaStub
 from tests.moments import TUESDAY_MORNING
 
 HOURS = OfficeHours.from_settings(yaml.safe_load((PROJECT_ROOT / "data" / "gemeente.yml").read_text())["opening_hours"])
 
 
-class RecordingRasa:
+class RecordingRasa(RasaStub):
     """Answers every message; holds the ones in `held` until `let_go`; records the order and
     how many calls one conversation had open at once."""
 
@@ -59,21 +60,6 @@ class RecordingRasa:
             return BotReply(texts=[{"text": f"antwoord op {text}"}])
         finally:
             self.open[sender_id] -= 1
-
-    async def tracker(self, sender_id: str) -> dict[str, Any]:
-        return {}
-
-    async def resume(self, sender_id: str) -> None:
-        return None
-
-    async def replace_model(self, model_file: str, timeout_s: float = 300.0) -> None:
-        return None
-
-    async def readiness(self) -> str:
-        return "ready"
-
-    async def close(self) -> None:
-        return None
 
 
 class TwoDesks:
