@@ -20,15 +20,12 @@ class _Held:
     def __init__(self, locks: ConversationLocks, conversation_id: int) -> None:
         self.locks, self.key = locks, conversation_id
 
-    async def __aenter__(self) -> bool:
-        """True when it had to wait: somebody else held the conversation meanwhile, so what the
-        caller read before may have changed. An uncontended lock is taken without yielding."""
+    async def __aenter__(self) -> None:
+        """An uncontended lock is taken without yielding."""
         locks = self.locks
         lock = locks._locks.setdefault(self.key, asyncio.Lock())
         locks._users[self.key] = locks._users.get(self.key, 0) + 1
-        waited = lock.locked()
         await lock.acquire()
-        return waited
 
     async def __aexit__(self, *_exc: object) -> None:
         locks = self.locks
