@@ -218,6 +218,9 @@ class Dispatcher:
                 return None
             try:
                 result = await self._claimed(message_id, work, result)
+            except processing.ClaimLost:  # paused past the lease: another process answers it
+                log.warning("message %s: the claim ran out and another process took it; nothing stored", message_id)
+                return None
             finally:
                 following = self._following.pop(message_id, None)
         if following is not None:  # refused while this one was unfinished: nobody else takes it now
@@ -233,13 +236,13 @@ class Dispatcher:
                 work = _read_work(session, message_id, lock=True)
             except LookupError:  # erased meanwhile
                 return None
-            status = processing.claim_status(session, message_id, lease_s=self.lease_s, locked=True)
-            if status is None:
+            claimed = processing.claim_status(session, message_id, lease_s=self.lease_s, locked=True)
+            if claimed is None:
                 return None
             pressed = None
-            if status is ConversationStatus.bot:
+            if claimed.status is ConversationStatus.bot:
                 pressed = _button_payload(session, work.conversation_id, message_id, work.text)
-            return replace(work, status=status, payload=pressed)
+            return replace(work, status=claimed.status, payload=pressed, token=claimed.token)
 
     async def _next(self, message_id: int, conversation_id: int) -> None:
         """The conversation's next message, after this process finished the one before it."""
@@ -249,7 +252,7 @@ class Dispatcher:
             log.exception("message %s failed after the one before it; the sweep tries again", message_id)
 
     async def _claimed(self, message_id: int, work: Work, result: InboundResult | None) -> InboundResult:
-        renewal = asyncio.create_task(self._keep_lease(message_id))
+        renewal = asyncio.create_task(self._keep_lease(message_id, work.token))
         try:
             if result is None:
                 result = _result_for(work)
@@ -260,12 +263,14 @@ class Dispatcher:
                 await self._with_bot(result, work)
             else:
                 self._with_people(result, work)
+        except processing.ClaimLost:  # not ours any more: nothing to give back
+            raise
         except Exception:
-            if not self._release(message_id):  # the database is away: the claim would block every resend
-                self._retry_when_back(message_id)
+            if not self._release(message_id, work.token):  # the database is away: the claim would block every resend
+                self._retry_when_back(message_id, work.token)
             raise
         except BaseException:  # cancelled: the process is stopping, the sweep of the next one takes it
-            self._release(message_id)
+            self._release(message_id, work.token)
             raise
         finally:
             renewal.cancel()
@@ -293,15 +298,15 @@ class Dispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _release(self, message_id: int) -> bool:
+    def _release(self, message_id: int, token: int | None) -> bool:
         try:
             with self.sessions.begin() as session:
-                processing.release(session, message_id)
+                processing.release(session, message_id, token)
         except Exception:
             return False
         return True
 
-    def _retry_when_back(self, message_id: int, *, claimed: bool = True) -> None:
+    def _retry_when_back(self, message_id: int, token: int | None = None, *, claimed: bool = True) -> None:
         """Give the claim back (when `claimed`) as soon as the database answers again and answer
         the message then, instead of leaving it to the lease and the sweep (up to LEASE_S +
         GRACE_S later). Unclaimed (the crisis reply failed before the claim), nothing is given
@@ -311,7 +316,7 @@ class Dispatcher:
             delay, deadline = 0.25, time.monotonic() + self.lease_s
             while time.monotonic() < deadline:
                 await asyncio.sleep(delay)
-                if self._release(message_id) if claimed else self._reachable(message_id):
+                if self._release(message_id, token) if claimed else self._reachable(message_id):
                     try:
                         await self.process(message_id)
                     except Exception:
@@ -369,14 +374,18 @@ class Dispatcher:
         with self.sessions() as session:
             return _read_work(session, message_id, payload=payload)
 
-    async def _keep_lease(self, message_id: int) -> None:
+    async def _keep_lease(self, message_id: int, token: int | None) -> None:
         while True:
             await asyncio.sleep(self.lease_s / 3)
             try:
                 with self.sessions.begin() as session:
-                    processing.renew(session, message_id, lease_s=self.lease_s)
+                    held = processing.renew(session, message_id, lease_s=self.lease_s, token=token)
             except Exception:  # the database is away for a moment: the next renewal tries again
                 log.warning("could not renew the claim on message %s", message_id)
+                continue
+            if not held:  # ran out and taken (or finished) by another process: its finish is fenced
+                log.warning("message %s: claim %s is gone; this process will store nothing for it", message_id, token)
+                return
 
     # ----------------------------------------------------------------- with the assistant
 
@@ -569,7 +578,7 @@ class Dispatcher:
         log.error("message %s was tried %s times without an end; a worker takes it", work.message_id, work.attempts)
         if work.attempts >= 2 * processing.MAX_ATTEMPTS:
             with self.sessions.begin() as session:
-                following = processing.finish(session, work.message_id)
+                following = processing.finish(session, work.message_id, work.token)
             if following is not None:
                 self._following[work.message_id] = following
             return
@@ -601,6 +610,9 @@ class Dispatcher:
             conversation = session.get(Conversation, work.conversation_id)
             assert conversation is not None
             if processing.has_reply(session, work.message_id, outgoing.text):
+                return
+            processing.hold_conversation(session, work.conversation_id)  # no claim in between
+            if not processing.holds(session, work.message_id, work.token):  # paused past the lease
                 return
             convs.record_message(session, conversation, outgoing.author, outgoing.text, reply_to=work.message_id)
         result.replies.append(outgoing)
@@ -647,8 +659,8 @@ class Dispatcher:
                     buttons=outgoing.buttons,
                     reply_to=work.message_id,
                 )
-            if done:
-                following = processing.finish(session, work.message_id)
+            if done:  # fenced: when another process claimed it meanwhile, all of this rolls back
+                following = processing.finish(session, work.message_id, work.token)
                 if following is not None:
                     self._following[work.message_id] = following
             result.status = conversation.status

@@ -73,6 +73,8 @@ class Work:
     the assistant): what Rasa gets instead of the title."""
     attempts: int = 0
     """Claims of this message before this one (each claim counts, also one a crash ended)."""
+    token: int | None = None
+    """This claim's fence (processing.Claim.token): the answer is stored only while it holds."""
 
 
 @dataclass

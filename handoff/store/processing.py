@@ -15,9 +15,13 @@ replicas rely on), and the earliest unfinished message goes first, also after a 
 A refused later message is not lost: whoever finishes the earlier one takes the next
 (`finish` returns it), and the sweep takes it when that process died: after a crash it
 waits at most the lease (LEASE_S) and one sweep interval, plus the earlier message's own
-turn. Its crisis reply does not wait for the claim (bot/routing/dispatcher.py). The lease is no
-fence: a process paused past its lease (SIGSTOP) that wakes up again still finishes the
-message it had, while the sweep of another process may have claimed it meanwhile.
+turn. Its crisis reply does not wait for the claim (bot/routing/dispatcher.py).
+
+Each claim has a fencing token: the message's claim count after it (`Claim.token`). Finishing,
+renewing and giving back take the token and hold only while the message is still `working`
+under that same claim. A process paused past its lease (SIGSTOP) whose message another
+process claimed meanwhile finds its claim gone when it wakes up: `finish` raises ClaimLost,
+and the caller's transaction (its answer, its handoff) is rolled back instead of stored twice.
 
 Why a transaction-scoped advisory lock on PostgreSQL: under READ COMMITTED the NOT
 EXISTS of an UPDATE does not see another transaction's uncommitted claim, so two claims
@@ -68,6 +72,19 @@ column again each time): 4.6 ms of CPU per message in claim and finish, measured
 CLAIM_LOCK = 0x42414B43  # "BAKC": the advisory lock space of the claims, one key per conversation
 
 
+class ClaimLost(Exception):
+    """The claim ran out and another process claimed the message since: this one's answer must
+    not be stored (raise it inside the answer's transaction, which then rolls back)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    status: ConversationStatus
+    """The conversation's status as the claim saw it."""
+    token: int
+    """The fence: the message's claim count after this claim (pass it to finish/renew/release)."""
+
+
 def claim(
     session: Session,
     message_id: int,
@@ -90,10 +107,11 @@ def claim_status(
     lease_s: float = LEASE_S,
     now: dt.datetime | None = None,
     locked: bool = False,
-) -> ConversationStatus | None:
-    """`claim`, returning the status of the message's conversation as the claim saw it (None:
-    refused). Read in the claim's own statement, it holds whatever the process that finished
-    the message before did, which a read before the claim might miss."""
+) -> Claim | None:
+    """`claim`, returning the status of the message's conversation as the claim saw it and the
+    claim's fencing token (None: refused). Read in the claim's own statement, the status holds
+    whatever the process that finished the message before did, which a read before the claim
+    might miss."""
     now = now or utcnow()
     if is_postgresql(session) and not locked:  # a statement of its own: the UPDATE's snapshot comes after it
         session.execute(select(_lock_of(Message.conversation_id)).where(Message.id == message_id))
@@ -126,37 +144,52 @@ def claim_status(
             lease_until=now + dt.timedelta(seconds=lease_s),
             attempts=Message.attempts + 1,
         )
-        .returning(status)
+        .returning(status, Message.attempts)
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    return None if found is None else ConversationStatus(found)
+    ).one_or_none()
+    return None if found is None else Claim(ConversationStatus(found[0]), int(found[1]))
 
 
-def renew(session: Session, message_id: int, *, lease_s: float = LEASE_S) -> bool:
-    """Extend a claim that is still ours (still `working`)."""
+def _held(message_id: int, token: int | None) -> ColumnElement[bool]:
+    """The message is `working` under the claim with this token (any claim when None)."""
+    held = and_(Message.id == message_id, Message.processing == Processing.working)
+    return held if token is None else and_(held, Message.attempts == token)
+
+
+def holds(session: Session, message_id: int, token: int | None) -> bool:
+    """Whether the claim with this token still has the message (for a reply stored before the
+    message is finished, such as the "even geduld" line: not after another process took it)."""
+    return session.scalar(select(Message.id).where(_held(message_id, token))) is not None
+
+
+def renew(session: Session, message_id: int, *, lease_s: float = LEASE_S, token: int | None = None) -> bool:
+    """Extend a claim that is still ours (still `working`, under our token); False: it is gone."""
     result = session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.processing == Processing.working)
+        .where(_held(message_id, token))
         .values(lease_until=utcnow() + dt.timedelta(seconds=lease_s))
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def release(session: Session, message_id: int) -> None:
-    """Give a claim back unfinished (the process is shutting down): the next sweep takes it."""
+def release(session: Session, message_id: int, token: int | None = None) -> None:
+    """Give a claim back unfinished (the process is shutting down): the next sweep takes it.
+    With a token, only that claim: one another process took meanwhile stays with it."""
     session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.processing == Processing.working)
+        .where(_held(message_id, token))
         .values(processing=Processing.pending, lease_until=None)
         .execution_options(synchronize_session=False)
     )
 
 
-def finish(session: Session, message_id: int) -> int | None:
+def finish(session: Session, message_id: int, token: int | None = None) -> int | None:
     """Mark the message answered; call in the transaction that stores its answer or handoff.
     Returns the conversation's next unfinished citizen message, if any, for the caller to
-    take next (read in the same statement: the claim refused it while this one was unfinished)."""
+    take next (read in the same statement: the claim refused it while this one was unfinished).
+    With the claim's token: raises ClaimLost when that claim is no longer the message's
+    (the caller's transaction must then roll back); without, it finishes whatever the state."""
     other, this = _OTHER, _THIS
     # not correlated with the updated row: SQLite renders RETURNING's column names unqualified
     conversation = select(this.conversation_id).where(this.id == message_id).scalar_subquery()
@@ -171,12 +204,14 @@ def finish(session: Session, message_id: int) -> int | None:
     )
     found = session.execute(
         update(Message)
-        .where(Message.id == message_id)
+        .where(Message.id == message_id if token is None else _held(message_id, token))
         .values(processing=Processing.done, lease_until=None)
-        .returning(following)
+        .returning(Message.id, following)
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    return None if found is None else int(found)
+    ).one_or_none()
+    if found is None and token is not None:
+        raise ClaimLost(f"message {message_id}: claim {token} is no longer held")
+    return None if found is None or found[1] is None else int(found[1])
 
 
 @dataclass(frozen=True)

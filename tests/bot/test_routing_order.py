@@ -238,3 +238,31 @@ def test_a_message_whose_handoff_failed_as_often_is_only_marked_done(desks: TwoD
         assert "antwoord op tweede vraag" in desks.replies()
 
     asyncio.run(scenario())
+
+
+def test_a_process_paused_past_its_lease_stores_nothing_when_another_took_the_message(desks: TwoDesks) -> None:
+    """Process A claims message 1 and then stands still (as under SIGSTOP: no lease renewal)
+    while the assistant works; its lease runs out and process B's sweep claims the message
+    again. Both get an answer from the assistant; only one is stored (the claim's fence)."""
+
+    async def frozen(*_: object) -> None:  # a paused process renews nothing
+        await asyncio.Event().wait()
+
+    desks.a.lease_s = 0.6
+    desks.a._keep_lease = frozen  # type: ignore[method-assign,assignment]
+
+    async def scenario() -> None:
+        desks.rasa.hold("eerste vraag")
+        first = desks.say(desks.a, "eerste vraag", "k1")
+        await desks.until(lambda: desks.rasa.seen == ["eerste vraag"])
+        await asyncio.sleep(0.8)  # A's lease ran out
+        second = asyncio.create_task(desks.b.sweep(grace_s=0))
+        await desks.until(lambda: desks.rasa.seen == ["eerste vraag", "eerste vraag"])
+        desks.rasa.let_go("eerste vraag")  # both answers come back; A's first
+        late = await first
+        await second
+        await desks.until(lambda: desks.processing()["eerste vraag"] is Processing.done, timeout=5.0)
+        assert desks.replies() == ["antwoord op eerste vraag"], "the answer was stored twice"
+        assert not late.replies, "the paused process reported an answer it did not store"
+
+    asyncio.run(scenario())

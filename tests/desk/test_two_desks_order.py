@@ -130,7 +130,8 @@ def test_a_stopped_process_s_message_goes_first_then_the_next_one_on_the_other_p
     a, b, rasa, url = two_desks
     visitor = uuid.uuid4().hex
     rasa.held["eerste vraag"] = threading.Event()
-    threading.Thread(target=lambda: _quietly(a.say, visitor, "m1", "eerste vraag", 120.0), daemon=True).start()
+    asking = threading.Thread(target=lambda: _quietly(a.say, visitor, "m1", "eerste vraag", 120.0), daemon=True)
+    asking.start()
     _until(lambda: rasa.texts() == ["eerste vraag"], 30.0)
     os.kill(a.pid, signal.SIGSTOP)  # A holds message 1 (its lease no longer renewed)
     stopped = time.monotonic()
@@ -159,6 +160,14 @@ def test_a_stopped_process_s_message_goes_first_then_the_next_one_on_the_other_p
     texts = [m["text"] for m in history["messages"]]
     assert texts.index("eerste vraag") < texts.index("tweede vraag")
     assert len(texts) == 4, texts  # two questions, one answer each, in order
+
+    # A wakes up with the assistant's answer to message 1, which B answered meanwhile: its
+    # claim is fenced, so it stores nothing (before the fence it stored a second answer)
+    os.kill(a.pid, signal.SIGCONT)
+    asking.join(timeout=60.0)
+    assert not asking.is_alive(), "A's request did not end after it woke up"
+    history = httpx.get(f"{b.url}/api/widget/messages", headers={"X-Baken-Visitor": visitor}, timeout=10).json()
+    assert [m["text"] for m in history["messages"]] == texts, "A stored an answer after it woke up"
 
 
 def _quietly(call: Any, *args: Any) -> None:

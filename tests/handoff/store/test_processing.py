@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.store import conversations as convs
@@ -134,3 +136,37 @@ def test_trackers_of_closed_conversations_are_deleted_after_the_retention(sessio
         left = [row[0] for row in conn.execute(text("SELECT sender_id FROM events"))]
     assert left == [senders[1]], "only the closed conversation's tracker goes"
     trackers.dispose()
+
+
+def test_a_claim_that_ran_out_and_was_taken_again_cannot_finish_renew_or_give_back(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The fence: a process paused past its lease wakes up after another process claimed the
+    message; its finish raises (so its transaction rolls back), its renewal and release do nothing."""
+    with sessions.begin() as session:
+        message_id = citizen_message(session, "fence" * 4, "hoi")
+    past = utcnow() - dt.timedelta(minutes=1)
+    with sessions.begin() as session:
+        paused = processing.claim_status(session, message_id, lease_s=10, now=past)
+    with sessions.begin() as session:
+        woke = processing.claim_status(session, message_id)
+    assert paused is not None and woke is not None and (paused.token, woke.token) == (1, 2)
+    with sessions.begin() as session:
+        assert not processing.renew(session, message_id, token=paused.token)
+        processing.release(session, message_id, paused.token)
+    with sessions() as session:
+        held = session.get(Message, message_id)
+        assert held is not None and held.processing is Processing.working, "the live claim is not given back"
+    with pytest.raises(processing.ClaimLost), sessions.begin() as session:
+        conversation = session.get(Message, message_id).conversation  # type: ignore[union-attr]
+        convs.record_message(session, conversation, Author.bot, "antwoord van de gepauzeerde", reply_to=message_id)
+        processing.finish(session, message_id, paused.token)
+    with sessions.begin() as session:
+        assert processing.renew(session, message_id, token=woke.token)
+        processing.finish(session, message_id, woke.token)
+    with sessions() as session:
+        replies = session.scalars(select(Message.text).where(Message.reply_to == message_id)).all()
+        assert replies == [], "the lost claim's answer was rolled back with its finish"
+        assert session.get(Message, message_id).processing is Processing.done  # type: ignore[union-attr]
+    with pytest.raises(processing.ClaimLost), sessions.begin() as session:
+        processing.finish(session, message_id, woke.token)  # done already: not twice
