@@ -405,6 +405,7 @@ def test_look_alikes_of_the_fresh9_urgent_rules_are_not_urgent(text: str) -> Non
         "mi wani dede, mi no wani libi moro",
         "how much paracetamol would be lethal",
         "بدي موت",
+        "ik sta op het perron op de sprinter te wachten, niet om in te stappen",
     ],
 )
 def test_crisis_phrasings_read_in_fresh10(text: str) -> None:
@@ -421,6 +422,8 @@ def test_crisis_phrasings_read_in_fresh10(text: str) -> None:
         "ik heb van alles geprobeerd met die schuldeiser",
         "wat is het nummer van 113?",
         "mijn leverancier stopt met leveren van de krant",
+        "ik wacht op de trein, niet om in te stappen maar om mijn moeder op te halen",
+        "de trein was zo vol dat ik niet kon instappen",
     ],
 )
 def test_look_alikes_of_the_fresh10_rules_are_not_crisis_or_urgent(text: str) -> None:
