@@ -181,6 +181,13 @@ HONEST = "fresh11"
 """The set the targets are judged on: measured once, its errors not read."""
 
 
+def load_note(load: tuple[float, float], cores: int) -> str:
+    """What the load average around the training says about its time."""
+    if max(load) > cores:
+        return "above the core count, other work shared the CPU and the time is longer than on a quiet machine."
+    return "not above the core count: the training had the CPU to itself (its own threads make the load)."
+
+
 def load_heldout(relative: str) -> List[Dict[str, Any]]:
     path = PROJECT_ROOT / relative
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -534,8 +541,7 @@ def render(
         f"Training time: Baken full (NLU + dialogue) {train_s:.0f} s; without the sentence vector, NLU only "
         f"{without_train_s:.0f} s; rasa init baseline, NLU only {base_train_s:.0f} s. The machine's load "
         f"average (1 minute, {os.cpu_count()} cores) was {load[0]:.1f} when Baken's training started and "
-        f"{load[1]:.1f} when it ended: above the core count, other work shared the CPU and the time is longer "
-        "than on a quiet machine.",
+        f"{load[1]:.1f} when it ended: {load_note(load, os.cpu_count() or 1)}",
         "",
         "```",
         *train_profile,
