@@ -80,6 +80,7 @@ def scaled_stack(topology: Topology, folder: Path, database_url: str, secret_key
     desk_ports = [free_port() for _ in range(topology.desks)]
     ports = {
         "BAKEN_PORT_BALANCER": free_port(),
+        "BAKEN_PORT_INTERNAL": free_port(),
         "BAKEN_PORT_ACTIONS": free_port(),
         "BAKEN_PORT_DESK_1": desk_ports[0],
         "BAKEN_PORT_DESK_2": desk_ports[-1],
@@ -94,6 +95,7 @@ def scaled_stack(topology: Topology, folder: Path, database_url: str, secret_key
         cleanup.callback(_stop_all, procs)
         addresses = {
             "BAKEN_BIND_DESKS": ports["BAKEN_PORT_BALANCER"],
+            "BAKEN_BIND_INTERNAL": ports["BAKEN_PORT_INTERNAL"],
             "BAKEN_BIND_ACTIONS": ports["BAKEN_PORT_ACTIONS"],
             "BAKEN_DESK_1": ports["BAKEN_PORT_DESK_1"],
             "BAKEN_DESK_2": ports["BAKEN_PORT_DESK_2"],

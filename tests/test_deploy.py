@@ -81,8 +81,12 @@ def test_rasa_pulls_the_live_model_from_the_desks_that_keep_it_in_the_database()
     balancer; every Rasa server pulls the live one with the same token the desks expect."""
     desk = DeskSettings.model_validate({k.lower(): v for k, v in _environment("desk-1").items()})
     assert desk.models_store == "database" and desk.model_server_token is not None
-    desk_port = _environment("balancer")["BAKEN_BIND_DESKS"].rsplit(":", 1)[1]
-    assert desk.model_server_base() == f"http://balancer:{desk_port}"
+    balancer = _environment("balancer")
+    internal_port = balancer["BAKEN_BIND_INTERNAL"].rsplit(":", 1)[1]
+    assert internal_port != balancer["BAKEN_BIND_DESKS"].rsplit(":", 1)[1], "models not on the public port"
+    published = [str(p).split(":")[-1] for p in _services()["balancer"].get("ports", [])]
+    assert internal_port not in published, "the balancer's internal port is published"
+    assert desk.model_server_base() == f"http://balancer:{internal_port}"
     for rasa in (name for name in _services() if name.startswith("rasa-")):
         models = endpoints({}, _environment(rasa))["models"]
         assert models["url"] == f"{desk.model_server_base()}/internal/models/live.tar.gz"

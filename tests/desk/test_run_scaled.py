@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.rasa]
 
 PORTS = (
     "BAKEN_PORT_BALANCER",
+    "BAKEN_PORT_INTERNAL",
     "BAKEN_PORT_DESK_1",
     "BAKEN_PORT_DESK_2",
     "BAKEN_PORT_ACTIONS",
@@ -158,6 +159,13 @@ def test_run_scaled_answers_through_the_balancer_and_survives_a_killed_desk(scal
             assert response.json()["messages"], "the assistant answered"
             served_by[response.headers["X-Baken-Desk"]] += 1
     assert set(served_by) == {"desk-1", "desk-2"}, served_by
+
+    # the model server is not on the public port (refused by the balancer, no desk asked), only
+    # on the internal one, where a desk answers (here 404: run-scaled keeps models in a folder)
+    public = client.get("/internal/models/live.tar.gz")
+    assert public.status_code == 404 and "X-Baken-Desk" not in public.headers
+    internal = httpx.get(f"http://127.0.0.1:{scaled.ports['BAKEN_PORT_INTERNAL']}/internal/models/live.tar.gz")
+    assert "X-Baken-Desk" in internal.headers, internal.headers
 
     # desk-1 dies; the citizens go on through the balancer, a crisis among them
     killed = scaled.pid("desk-1")
