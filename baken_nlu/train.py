@@ -29,7 +29,7 @@ def pinned_config(config: Path, spacy_dir: Path, out: Path) -> Path:
     pipeline = ensure_pipeline(spacy_dir / source_fingerprint()).resolve()
     loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
     for component in loaded.get("pipeline") or []:
-        if component.get("name") == "SpacyNLP":
+        if str(component.get("name", "")).split(".")[-1] == "SpacyNLP":
             component["model"] = str(pipeline)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(loaded, sort_keys=False, allow_unicode=True), encoding="utf-8")
