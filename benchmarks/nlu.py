@@ -40,6 +40,15 @@ from baken_nlu.train_timing import node_timings, summary
 
 HELDOUT_SETS = [
     (
+        "fresh12",
+        "data/evaluation/heldout_fresh12.jsonl",
+        "Issue 12's seventh honest set, written on 2026-12-07 00:30 UTC by a writer who opened only "
+        "docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other set, no "
+        "model); 170 messages that equalled a training line or another set's message were dropped by count, "
+        "unread, leaving 795 (148 crisis, 93 urgent). Not used for any choice; measured once by this benchmark "
+        "before anyone reads its errors.",
+    ),
+    (
         "fresh11",
         "data/evaluation/heldout_fresh11.jsonl",
         "Issue 12's sixth honest set, written on 2026-12-06 21:30 UTC by a writer who opened only "
@@ -47,7 +56,10 @@ HELDOUT_SETS = [
         "model); messages that equalled a training line or another set's message were dropped by count, "
         "unread, leaving 781 (116 crisis, 89 urgent). 6 of its messages were seen by accident on 2026-12-06 "
         "22:15 UTC (rules-only false alarms a replay script printed); nothing was changed from them. Not "
-        "used for any choice; measured once by this benchmark on 2026-12-07 before anyone read its errors.",
+        "used for any choice; measured once by `make bench-nlu` on 2026-12-07 01:41 UTC before anyone read its "
+        "errors (accuracy 0.905, macro-F1 0.929, crisis recall 0.983, urgent recall 0.831, false crisis 3.2 %). "
+        "Its errors were read at 01:55 UTC: its 2 crisis and 12 of its 15 urgent misses got rules in other "
+        "words, so its numbers are optimistic since.",
     ),
     (
         "fresh10",
@@ -177,7 +189,7 @@ TARGETS = {
     "p95_ms": 50.0,
     "train_s": 180.0,
 }
-HONEST = "fresh11"
+HONEST = "fresh12"
 """The set the targets are judged on: measured once, its errors not read."""
 
 

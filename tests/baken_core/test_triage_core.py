@@ -449,3 +449,54 @@ def test_urgent_situations_read_in_fresh10(text: str, signal: str) -> None:
 )
 def test_a_deadly_height_and_pills_laid_ready_with_a_typo_are_crisis(text: str) -> None:
     assert assess(text).urgency == "crisis"
+
+
+# Read in fresh11 (2026-12-07 01:55 UTC), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "iedereen denkt dat het wel meevalt, maar ik heb het al klaargelegd om te stoppen",
+        "jaren was ik vrij van die gedachten en nu zijn ze terug",
+        "de gedachten zijn er weer en ze worden heel concreet",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh11(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("we moeten huis uit, de rechter heeft het besloten", "eviction"),
+        ("de deurwaarder komt vrijdag het huis leeghalen", "eviction"),
+        ("ik ben gedagvaard door de verhuurder om de huurschuld", "eviction"),
+        ("Der Vermieter will uns raus haben", "eviction"),
+        ("ze hebben vanmorgen de stroom dichtgedaan", "utility_cut_off"),
+        ("het water is uitgezet door het waterbedrijf", "utility_cut_off"),
+        ("per maandag krijgen we geen stroom meer van de leverancier", "utility_cut_off"),
+        ("Wyłączyli nam prąd wczoraj", "utility_cut_off"),
+        ("قطعوا الماء عنا", "utility_cut_off"),
+        ("al twee dagen alleen rijst gegeten en vandaag is ook dat op", "no_food_today"),
+        ("evde yemek yok", "no_food_today"),
+        ("nie ma nic do jedzenia w domu", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh11(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik heb alles klaargelegd om te verhuizen",
+        "ik heb de pleisters klaargelegd om te stoppen met roken",
+        "de gedachten aan mijn schulden komen elke dag weer terug",
+        "ik heb het licht uitgedaan om stroom te besparen",
+        "krijg ik geen energietoeslag meer?",
+        "ik ga vandaag boodschappen doen, de melk is op",
+        "ik ben bang dat de deurwaarder ooit mijn huis komt leeghalen",
+    ],
+)
+def test_look_alikes_of_the_fresh11_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"

@@ -76,14 +76,13 @@ HELDOUT_FILES = [
     # issue 12's fifth honest set, written 2026-12-06 from docs/intents.md, data/intents.yml, docs/triage.md
     # and facts.md only: the targets are judged on it (bench-nlu, measured once 2026-12-06 evening)
     ("heldout_fresh10.jsonl", 400, 60),
-    # issue 12's sixth honest set, written 2026-12-06 21:30 UTC from the same four files only; not
-    # measured, not in bench-nlu, errors unread (the next honest measurement). 6 of its 781 messages
-    # were seen by accident at 22:15 UTC (rules-only false alarms that a replay script printed);
-    # nothing was changed from them.
+    # issue 12's sixth honest set, written 2026-12-06 21:30 UTC from the same four files only (6 of its
+    # 781 messages were seen by accident at 22:15 UTC; nothing was changed from them); measured once
+    # by bench-nlu 2026-12-07 01:41 UTC, read since 01:55 UTC
     ("heldout_fresh11.jsonl", 400, 60),
     # issue 12's seventh honest set, written 2026-12-07 00:30 UTC by a helper from the same four files
-    # only (duplicates of training lines and other sets dropped by count, unread); not measured, not
-    # in bench-nlu, errors unread: the next honest measurement after fresh11
+    # only (duplicates of training lines and other sets dropped by count, unread); not measured yet,
+    # errors unread: bench-nlu judges the targets on it (the next honest measurement)
     ("heldout_fresh12.jsonl", 400, 60),
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
