@@ -100,8 +100,8 @@ class SpacyNLP(spacy_utils.SpacyNLP):
         return self._resource
 
     def provide(self) -> SpacyModel:
-        if self._model is None:  # not a provider node (see create): Rasa never asks those
-            self._model = self._load_pipeline()
+        if self._model is None:  # only provider nodes are asked, and they loaded it in `create`
+            raise RuntimeError("SpacyNLP: provide() on a node that did not load the pipeline")
         return self._model
 
     def packed_resource(self) -> Resource:
@@ -117,12 +117,13 @@ class SpacyNLP(spacy_utils.SpacyNLP):
             with self._storage.read_from(self.packed_resource()) as directory:
                 packed = Path(directory) / PIPELINE
                 if packed.is_dir():  # spaCy reads every file while it loads
-                    loaded = self.load_model(str(packed))
-                    self.ensure_proper_language_model(loaded.model)
-                    # the name, not the temporary path, is what Rasa's cache fingerprints
-                    return SpacyModel(model=loaded.model, model_name=name)
+                    return self._loaded(str(packed), name)
         except ValueError:  # no copy: being trained now, or a model trained before the copy
             pass
-        loaded = self.load_model(name)
+        return self._loaded(name, name)
+
+    def _loaded(self, path: str, name: str) -> SpacyModel:
+        """The pipeline at `path`, under `name`: what Rasa's cache fingerprints, not a temporary path."""
+        loaded = self.load_model(path)
         self.ensure_proper_language_model(loaded.model)
-        return loaded
+        return SpacyModel(model=loaded.model, model_name=name)
