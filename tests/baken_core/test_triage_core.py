@@ -500,3 +500,36 @@ def test_urgent_situations_read_in_fresh11(text: str, signal: str) -> None:
 )
 def test_look_alikes_of_the_fresh11_rules_are_not_crisis_or_urgent(text: str) -> None:
     assert assess(text).urgency == "normal"
+
+
+# Found 2026-12-07 in read sets (fresh10, fresh11) when a model trained on more data stopped calling
+# them crisis, so that nothing else made them urgent; written here in other words.
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("de verhuurder heeft al mijn spullen op straat gezet", "eviction"),
+        ("er zit een nieuw slot op de voordeur, ik kan niet naar binnen", "eviction"),
+        ("de eigenaar heeft de huurzaak bij de vrederechter ingediend", "eviction"),
+        ("ons gas wordt vrijdag dichtgezet", "utility_cut_off"),
+        ("het water wordt morgen gesloten", "utility_cut_off"),
+        ("de flesvoeding is bijna op en er is geen geld", "no_food_today"),
+        ("nog voor één flesje en dan is het op", "no_food_today"),
+    ],
+)
+def test_urgent_situations_found_when_the_model_improved(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ik heb mijn spullen buiten gezet voor de grofvuil",
+        "ik wil een nieuw slot op de deur, hoe vraag ik dat aan",
+        "de winkel wordt donderdag gesloten",
+        "welke flesvoeding is het goedkoopst?",
+        "de vrederechter heeft mijn schuld bij de bank besproken",
+    ],
+)
+def test_look_alikes_of_those_rules_are_not_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
