@@ -46,7 +46,10 @@ HELDOUT_SETS = [
         "docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other "
         "set, no model); 170 messages that equalled a training line or another set's message were "
         "dropped by count, unread, leaving 795 (148 crisis, 93 urgent). Not used for any choice; "
-        "measured once by this benchmark before anyone reads its errors.",
+        "measured once on 2026-12-07 04:42 UTC by benchmarks/nlu_experiment.py with the model trained "
+        "at 04:39 on the folded training data, before anyone read its errors (accuracy 0.936, macro-F1 "
+        "0.953, domain micro-F1 0.903, crisis recall 0.980 (145/148), urgent recall 0.849, false crisis "
+        "2.2 %, asked to rephrase 2.5 %).",
     ),
     (
         "fresh11",
