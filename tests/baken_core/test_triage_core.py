@@ -533,3 +533,66 @@ def test_urgent_situations_found_when_the_model_improved(text: str, signal: str)
 )
 def test_look_alikes_of_those_rules_are_not_urgent(text: str) -> None:
     assert assess(text).urgency == "normal"
+
+
+# Read in fresh12 (2026-12-07 04:42 UTC, after its one measurement), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de levensverzekering keert uit aan mijn vrouw, dan zijn ze beter af",
+        "wil iemand tegen mijn ouders zeggen dat het me spijt",
+        "ik wil gewoon voor altijd slapen",
+        "straks ga ik voorgoed slapen",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh12(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("they are cutting off the power on monday", "utility_cut_off"),
+        ("de woningcorporatie heeft ons buitengesloten, the landlord changed the lock", "eviction"),
+        ("mijn sloten zijn vervangen door de woningcorporatie", "eviction"),
+        ("over twee weken staan we met de kinderen op straat", "eviction"),
+        ("de huisbaas zegt dat we de deur uit moeten om de huurschuld", "eviction"),
+        ("Die Schlösser wurden gewechselt, ich komme nicht rein", "eviction"),
+        ("vattenfall wil ons volgende week afsluiten", "utility_cut_off"),
+        ("ze komen de watermeter weghalen", "utility_cut_off"),
+        ("het gas gaat er vrijdag af", "utility_cut_off"),
+        ("de monteur draait morgen het gas dicht", "utility_cut_off"),
+        ("ik heb sinds januari geen zorgverzekering meer", "health_insurance_cancelled"),
+        ("moje ubezpieczenie zdrowotne wypowiedziane", "health_insurance_cancelled"),
+        ("mijn zoontje vroeg om eten en ik had niets", "no_food_today"),
+        ("waar kan ik vanavond nog iets te eten krijgen", "no_food_today"),
+        ("we hebben geen eten meer en de uitkering komt pas maandag", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh12(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hoe werkt een overlijdensuitkering als mijn vader overlijdt?",
+        "ik wil mijn kinderen vertellen dat ik van ze hou, ook al is er weinig geld",
+        "ik ga vanavond vroeg slapen",
+        "ik sta op straat te wachten op de bus",
+        "ik moet zo de deur uit naar mijn werk",
+        "kan het slot van de fietsenstalling vervangen worden?",
+        "de stroom valt soms uit bij onweer",
+        "ik wil geen zorgverzekering meer bij deze verzekeraar, hoe stap ik over",
+        "ik wil geen brood meer eten, ik let op mijn gewicht",
+        "we komen op straat de buurvrouw tegen",
+    ],
+)
+def test_look_alikes_of_the_fresh12_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
+
+
+def test_thrown_out_of_an_insurance_is_not_violence() -> None:
+    triage = assess("ze hebben me eruit gegooid bij de verzekering, ik ben nergens meer verzekerd")
+    assert "violence_at_home" not in triage.signals and triage.urgency == "urgent"
