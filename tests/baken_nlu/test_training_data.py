@@ -85,9 +85,13 @@ HELDOUT_FILES = [
     # by bench-nlu 2026-12-07 01:41 UTC, read since 01:55 UTC
     ("heldout_fresh11.jsonl", 400, 60),
     # issue 12's seventh honest set, written 2026-12-07 00:30 UTC by a helper from the same four files
-    # only (duplicates of training lines and other sets dropped by count, unread); not measured yet,
-    # errors unread: bench-nlu judges the targets on it (the next honest measurement)
+    # only (duplicates of training lines and other sets dropped by count, unread); measured once
+    # 2026-12-07 04:42 UTC (benchmarks/nlu_experiment.py), read since
     ("heldout_fresh12.jsonl", 400, 60),
+    # issue 12's eighth honest set, written 2026-12-07 ~04:45 UTC by a helper from the same four files only
+    # (duplicates of training lines, the folded read sets included, and other sets dropped by count,
+    # unread); not measured yet, errors unread: bench-nlu judges the targets on it
+    ("heldout_fresh13.jsonl", 400, 60),
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
 
