@@ -158,7 +158,7 @@ shell: $(MODEL)
 	  $(RASA) shell --model $(MODEL)
 
 bench-nlu: $(MODEL)
-	$(RASA_PY) -m benchmarks.nlu
+	$(RASA_PY) -m benchmarks.nlu $(BENCH_NLU_ARGS)
 
 # Simulated citizens and workers against its own Rasa, action server and desk (about 6 minutes).
 bench-desk: $(MODEL) $(DESK_STAMP)
