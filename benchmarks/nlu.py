@@ -596,11 +596,22 @@ def render(
         "",
         "✔ = target met, ✘ = missed.",
         "",
-        "## Every set: Baken, Baken without the sentence vector, and Rasa's `rasa init` pipeline",
-        "",
-        "Same training data for all three. *Without* is config.yml minus the sentence encoder and the",
-        "blended classifier (DIET on the sparse features alone, as before issue 12). The baseline has no",
-        "triage component; the same triage core (`baken_core/triage.py`) is applied to its output afterwards.",
+        *(
+            [
+                "## Every set: Baken, Baken without the sentence vector, and Rasa's `rasa init` pipeline",
+                "",
+                "Same training data for all three. *Without* is config.yml minus the sentence encoder and the",
+                "blended classifier (DIET on the sparse features alone, as before issue 12). The baseline has no",
+                "triage component; the same triage core (`baken_core/triage.py`) is applied to its output afterwards.",
+            ]
+            if gain is not None
+            else [
+                "## Every set: Baken and Baken without the sentence vector (no `rasa init` baseline in this run)",
+                "",
+                "Same training data for both. *Without* is config.yml minus the sentence encoder and the",
+                "blended classifier (DIET on the sparse features alone, as before issue 12).",
+            ]
+        ),
         "",
         "| metric | pipeline | " + head + " |",
         "|---|---|" + rule + "|",

@@ -44,5 +44,6 @@ def test_a_run_without_the_baseline_says_so_and_shows_no_baseline_numbers() -> N
     without = _report(None, None)
     assert "| accuracy over the `rasa init` baseline | ≥ +5 points | not measured in this run" in without
     assert "| rasa init |" not in without and "baseline was not trained in this run" in without
+    assert "no `rasa init` baseline in this run" in without and "for all three" not in without
     with_base = _report(Scores(0.85, 0.85, 0.85, 1.0, 0.03, 0.8), 3000.0)
     assert "+5.0 points" in with_base and "| intent accuracy | rasa init | 0.850 | 0.850 |" in with_base
