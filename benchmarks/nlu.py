@@ -48,7 +48,10 @@ HELDOUT_SETS = [
         "of its 884 messages equalled a training line (97) or another set's message (30) and were "
         "dropped by count, unread, leaving 757 (133 crisis, 88 urgent). Written after the read sets were "
         "folded into the training data, so the duplicates check covered them. Not used for any choice; "
-        "measured once by this benchmark before anyone reads its errors.",
+        "measured once by this benchmark (2026-12-07 05:25 UTC, without the rasa init baseline) before "
+        "anyone read its errors (accuracy 0.938, macro-F1 0.959, domain micro-F1 0.901, crisis recall 0.970, "
+        "urgent recall 0.898, false crisis 2.4 %, asked to rephrase 1.6 %). Its errors were read at 05:28 "
+        "UTC: its 4 crisis and 9 urgent misses got rules in other words, so its numbers are optimistic since.",
     ),
     (
         "fresh12",

@@ -596,3 +596,53 @@ def test_look_alikes_of_the_fresh12_rules_are_not_crisis_or_urgent(text: str) ->
 def test_thrown_out_of_an_insurance_is_not_violence() -> None:
     triage = assess("ze hebben me eruit gegooid bij de verzekering, ik ben nergens meer verzekerd")
     assert "violence_at_home" not in triage.signals and triage.urgency == "urgent"
+
+
+# Read in fresh13 (2026-12-07 05:28 UTC, after its one measurement), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "113 gebeld maar er was geen gehoor",
+        "mijn dochter logeert bij een vriendinnetje, dan hoeft ze het niet te zien",
+        "de ramen zijn dicht en ik heb het gas opengezet",
+        "ze hebben me gereanimeerd, helaas",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh13(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("de slotenmaker van de corporatie komt morgen", "eviction"),
+        ("de verhuurder gaat ons gezin buitenzetten", "eviction"),
+        ("door de huurschuld moet ik de sleutels afgeven", "eviction"),
+        ("de levering wordt maandag stopgezet zegt de leverancier", "utility_cut_off"),
+        ("ze willen het water afsnijden", "utility_cut_off"),
+        ("mijn zorgverzekering heeft mij uitgeschreven", "health_insurance_cancelled"),
+        ("vandaag nog niks en nu is het brood ook op", "no_food_today"),
+        ("waar kan ik vandaag nog gratis eten krijgen", "no_food_today"),
+        ("Сьогодні вдома немає їжі", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh13(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de kinderen hoeven het niet te zien als ik huil",
+        "ik heb het gas opengedraaid om te koken",
+        "ik heb zelf een slotenmaker gebeld omdat ik mijn sleutel kwijt was",
+        "mag ik de kliko vanavond buitenzetten",
+        "ik verhuis en moet de sleutels inleveren, hoe gaat dat",
+        "de levering wordt beeindigd over twintig werkdagen",
+        "ik heb me afgemeld voor de nieuwsbrief van de verzekeraar",
+        "ik heb vandaag lekker gegeten bij mijn moeder",
+    ],
+)
+def test_look_alikes_of_the_fresh13_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
