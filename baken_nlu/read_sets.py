@@ -24,10 +24,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
 from baken_core.paths import PROJECT_ROOT
 from baken_core.pii import mask
+from baken_core.training_lines import plain, training_lines
 
 EVALUATION = PROJECT_ROOT / "data" / "evaluation"
 NLU = PROJECT_ROOT / "data" / "nlu"
@@ -52,22 +51,6 @@ HEADER = (
 )
 
 
-def plain(text: str) -> str:
-    return " ".join(text.split()).lower()
-
-
-def hand_written_lines(folder: Path = NLU) -> set[str]:
-    lines: set[str] = set()
-    for path in sorted(folder.glob("*.yml")):
-        if path.name == OUTPUT.name:
-            continue
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            for line in str(block.get("examples", "")).splitlines():
-                if line.startswith("- "):
-                    lines.add(plain(line[2:]))
-    return lines
-
-
 def read_set(name: str, folder: Path = EVALUATION) -> list[dict[str, object]]:
     text = (folder / name).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -86,7 +69,7 @@ def evaluation_texts(folder: Path = EVALUATION, folded: Iterable[str] = FOLDED) 
 
 def folded_examples(folder: Path = EVALUATION, nlu: Path = NLU, folded: Iterable[str] = FOLDED) -> dict[str, list[str]]:
     """intent -> texts, in the sets' order; each text once, none that is trained or measured elsewhere."""
-    taken = hand_written_lines(nlu) | evaluation_texts(folder, folded)
+    taken = training_lines(nlu.parent, skip=OUTPUT.name) | evaluation_texts(folder, folded)
     by_intent: dict[str, list[str]] = {}
     for name in folded:
         for item in read_set(name, folder):

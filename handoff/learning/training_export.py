@@ -29,13 +29,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baken_core import entity_patterns
 from baken_core.paths import PROJECT_ROOT, data_dir
 from baken_core.pii import contains_bsn, mask
+from baken_core.training_lines import plain, training_lines
 from handoff.learning import intent_catalog
 from handoff.store.models import InboxStatus, Message, NluInboxItem, TrainingExample, utcnow
 
@@ -80,14 +80,6 @@ def with_entities(text: str, entities: list[dict[str, str]]) -> str:
     return "".join([*out, text[at:]])
 
 
-MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-
-
-def plain(example: str) -> str:
-    """An example without entity markup, for comparing: "[cjib](creditor)" → "cjib"."""
-    return " ".join(MARKUP.sub(r"\1", example).split()).lower()
-
-
 def heldout_texts(folder: Path = HELDOUT_DIR) -> set[str]:
     texts: set[str] = set()
     for path in folder.glob("*.jsonl"):
@@ -122,18 +114,6 @@ def append_examples(path: Path, intent: str, texts: list[str]) -> int:
         lines[last + 1 : last + 1] = [f"    - {t}" for t in new]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(new)
-
-
-def training_lines(data: Path) -> set[str]:
-    """Every example of the git-tracked training data (`<data>/nlu/*.yml`), as plain() text."""
-    lines: set[str] = set()
-    for path in sorted((data / "nlu").glob("*.yml")):
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in loaded.get("nlu") or []:
-            examples = block.get("examples") if isinstance(block, dict) else None
-            if isinstance(examples, str):
-                lines.update(plain(line.strip()[2:]) for line in examples.splitlines() if line.strip().startswith("- "))
-    return lines
 
 
 def ruler_phrases(marks: list[dict[str, str]]) -> list[dict[str, str]]:

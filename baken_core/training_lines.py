@@ -1,0 +1,33 @@
+"""The training data's example lines as plain text, for comparing texts with them.
+
+Plain Python (PyYAML only): the desk's export guards (handoff/learning) and the Rasa side's
+folding of read held-out sets (baken_nlu/read_sets.py) compare texts the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
+
+def plain(example: str) -> str:
+    """An example without entity markup, for comparing: "[cjib](creditor)" → "cjib"."""
+    return " ".join(MARKUP.sub(r"\1", example).split()).lower()
+
+
+def training_lines(data: Path, skip: str | None = None) -> set[str]:
+    """Every example of the training data (`<data>/nlu/*.yml`, but the file named `skip`), as plain() text."""
+    lines: set[str] = set()
+    for path in sorted((data / "nlu").glob("*.yml")):
+        if path.name == skip:
+            continue
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in loaded.get("nlu") or []:
+            examples = block.get("examples") if isinstance(block, dict) else None
+            if isinstance(examples, str):
+                lines.update(plain(line.strip()[2:]) for line in examples.splitlines() if line.strip().startswith("- "))
+    return lines
