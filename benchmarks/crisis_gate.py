@@ -42,7 +42,8 @@ class Gate:
 CANDIDATES = [
     Gate(0.3, 0.7, 0.7, 0.0),  # until 2026-12-06: the sentence classifier alone from 0.7
     Gate(0.3, 0.8, 0.5, 0.15),
-    Gate(0.3, 0.9, 0.6, 0.2),
+    Gate(0.3, 0.9, 0.6, 0.2),  # 2026-12-06 to 2026-12-07
+    Gate(0.3, 0.95, 0.7, 0.25),
     Gate(0.35, 0.9, 0.6, 0.2),
     Gate(0.45, 0.9, 0.6, 0.2),
     Gate(0.3, 1.01, 1.01, 1.01),  # rules and the intent ranking only

@@ -118,3 +118,13 @@ def test_training_without_sentence_vectors_says_which_featurizer_is_missing(stor
         component.train(
             TrainingData(training_examples=[message("hoi", "greet", None), message("doei", "goodbye", None)])
         )
+
+
+def test_the_cache_key_changes_with_the_tfidf_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's training cache sees config.yml and the data; the TF-IDF settings live in the code."""
+    import baken_nlu.intent_blender as blender
+
+    before = BlendedIntentClassifier.fingerprint_addon({})
+    changed = {**blender._VECTORIZERS, "char": {**blender._VECTORIZERS["char"], "ngram_range": (2, 6)}}
+    monkeypatch.setattr(blender, "_VECTORIZERS", changed)
+    assert BlendedIntentClassifier.fingerprint_addon({}) != before
