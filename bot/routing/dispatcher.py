@@ -135,7 +135,9 @@ class Dispatcher:
             resent, citizen = self._within_limits(session, message, check=not crisis)
             if citizen is None:
                 citizen = convs.citizen_for(session, message.channel, message.external_id, display_name)
-            conversation = convs.active_conversation(session, citizen, message.source)
+            # holds the conversation's claim lock till this commits: a later message stored through
+            # another process cannot be claimed before this one (handoff/store/processing.py)
+            conversation = convs.active_conversation(session, citizen, message.source, hold=resent is None)
             if resent is not None:
                 stored, created = resent, False
             else:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from handoff.store import teams
+from handoff.store import processing, teams
 from handoff.store.db import is_postgresql
 from handoff.store.models import (
     AuditLog,
@@ -104,19 +104,29 @@ def citizen_for(session: Session, channel: Channel, external_id: str, display_na
     return citizen
 
 
-def open_conversation(session: Session, citizen: Citizen) -> Conversation | None:
-    """The citizen's conversation that is not closed, if any."""
-    return session.scalar(
+def open_conversation(session: Session, citizen: Citizen, *, hold: bool = False) -> Conversation | None:
+    """The citizen's conversation that is not closed, if any. `hold`: on PostgreSQL also take
+    its claim lock till the end of the transaction, in the same statement (for storing a
+    citizen's message: handoff/store/processing.py)."""
+    query = (
         select(Conversation)
         .where(Conversation.citizen_id == citizen.id, Conversation.status != S.closed)
         .order_by(Conversation.id.desc())
         .limit(1)
     )
+    lock = processing.lock_column(session, Conversation.id) if hold else None
+    if lock is None:
+        return session.scalar(query)
+    row = session.execute(query.add_columns(lock)).first()
+    return row[0] if row is not None else None
 
 
-def active_conversation(session: Session, citizen: Citizen, source: str | None = None) -> Conversation:
-    """The citizen's open conversation, or a new one (a closed conversation is not reopened)."""
-    conversation = open_conversation(session, citizen)
+def active_conversation(
+    session: Session, citizen: Citizen, source: str | None = None, *, hold: bool = False
+) -> Conversation:
+    """The citizen's open conversation, or a new one (a closed conversation is not reopened).
+    `hold`: see `open_conversation` (a new one is not visible to other transactions anyway)."""
+    conversation = open_conversation(session, citizen, hold=hold)
     if conversation is None:
         conversation = Conversation(
             citizen_id=citizen.id,

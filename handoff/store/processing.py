@@ -31,9 +31,12 @@ late shows up between the two). `claim` first takes
 caller's read before it did, `conversation_lock`); the UPDATE after it gets a new
 snapshot, which holds the other claim once that committed. The lock
 goes with the claim's own transaction (milliseconds: callers commit right after), not
-with the pooled connection as a session advisory lock would; it touches no row, so
-inserting messages into the conversation or changing its status never waits for it (a
-`SELECT ... FOR UPDATE` on the conversation would block both). On SQLite every write
+with the pooled connection as a session advisory lock would; it touches no row, so changing
+the conversation's status never waits for it (a `SELECT ... FOR UPDATE` on the conversation
+would). Storing a citizen's message takes the same lock when it reads the open conversation
+(`conversations.active_conversation(..., hold=True)`): a later message whose storing commits
+first cannot be claimed while an earlier one is still being stored, so the citizen's messages
+go to the assistant in the order they were stored, also through two desk processes. On SQLite every write
 transaction begins IMMEDIATE (handoff/store/db.py): the writer lock serializes claims.
 Under REPEATABLE READ or SERIALIZABLE the snapshot would predate the lock: the desk's
 sessions use PostgreSQL's default, READ COMMITTED.
@@ -255,7 +258,14 @@ def conversation_lock(session: Session) -> ColumnElement[Any] | None:
     """On PostgreSQL, a column that takes the claim lock of the selected message's
     conversation till the end of the transaction: a read before `claim(..., locked=True)`
     takes it, without a statement of its own. None on SQLite (the writer lock holds all)."""
-    return _lock_of(Message.conversation_id) if is_postgresql(session) else None
+    return lock_column(session, Message.conversation_id)
+
+
+def lock_column(session: Session, conversation_id: SQLColumnExpression[int]) -> ColumnElement[Any] | None:
+    """On PostgreSQL, a column that takes the claim lock of the conversation `conversation_id`
+    names in the selected row, till the end of the transaction (PostgreSQL evaluates it after
+    ORDER BY and LIMIT, for the rows returned only). None on SQLite."""
+    return _lock_of(conversation_id) if is_postgresql(session) else None
 
 
 def hold_conversation(session: Session, conversation_id: int) -> None:

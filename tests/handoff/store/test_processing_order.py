@@ -16,7 +16,7 @@ from handoff.store import conversations as convs
 from handoff.store import processing
 from handoff.store.db import create_engine, session_factory
 from handoff.store.migrate import upgrade
-from handoff.store.models import Author, Channel, Conversation, Message, Processing, utcnow
+from handoff.store.models import Author, Channel, Citizen, Conversation, Message, Processing, utcnow
 from tests.databases import empty_tables
 
 
@@ -213,3 +213,56 @@ def test_of_two_processes_checking_at_once_only_one_stores_the_crisis_reply(post
         engine = create_engine(postgres_url)
         empty_tables(engine)
         engine.dispose()
+
+
+def test_a_message_stored_late_through_another_process_still_goes_first(postgres_url: str) -> None:
+    """Storing holds the conversation's claim lock (`active_conversation(..., hold=True)`, as the
+    dispatcher stores): message 2, stored and claimed by process B while process A's storing of
+    message 1 has not committed yet, waits for it and is then refused, so message 1 goes first.
+    Without the lock B stores and claims message 2 at once and the citizen's questions are
+    answered out of order."""
+    upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    sessions = session_factory(engine)
+    cleanup: list[Session] = []
+    try:
+        with sessions.begin() as session:
+            citizen = convs.citizen_for(session, Channel.widget, "h" * 16)
+            convs.active_conversation(session, citizen)
+            citizen_id = citizen.id
+        slow = sessions()  # process A: stores message 1, commits late
+        cleanup.append(slow)
+        conversation = convs.active_conversation(slow, _citizen(slow, citizen_id), hold=True)
+        first = convs.record_message(slow, conversation, Author.citizen, "eerste vraag")[0].id
+        outcome: dict[str, object] = {}
+
+        def process_b() -> None:
+            with sessions.begin() as session:
+                later = convs.active_conversation(session, _citizen(session, citizen_id), hold=True)
+                outcome["second"] = convs.record_message(session, later, Author.citizen, "tweede vraag")[0].id
+            outcome["claimed"] = claims(sessions, int(outcome["second"]))  # type: ignore[call-overload]
+
+        b = threading.Thread(target=process_b)
+        b.start()
+        b.join(timeout=0.5)
+        assert b.is_alive(), "message 2 was stored while message 1's storing had not committed"
+        slow.commit()
+        slow.close()
+        b.join(timeout=10)
+        assert not b.is_alive()
+        assert outcome["claimed"] is False, "message 2 claimed before message 1"
+        assert first < int(outcome["second"])  # type: ignore[call-overload]
+        assert claims(sessions, first)
+    finally:
+        for session in cleanup:  # a failed assertion must not leave message 1's insert uncommitted
+            session.close()
+        engine.dispose()
+        engine = create_engine(postgres_url)
+        empty_tables(engine)
+        engine.dispose()
+
+
+def _citizen(session: Session, citizen_id: int) -> Citizen:
+    citizen = session.get(Citizen, citizen_id)
+    assert citizen is not None
+    return citizen
