@@ -350,7 +350,8 @@
   // trades it (in a header) for a ticket that opens the stream within a minute.
   var connecting = false;
   async function ensureStream() {
-    if (stream || connecting || !state.visitor || typeof EventSource === "undefined") return;
+    if (stream || connecting || !state.visitor) return;
+    if (typeof EventSource === "undefined") { startPolling(); return; }
     connecting = true;
     var ticket = null;
     try {
@@ -359,6 +360,7 @@
     } catch (e) { ticket = null; }
     connecting = false;
     if (!ticket) {
+      startPolling();
       clearTimeout(streamRetry);
       streamRetry = setTimeout(ensureStream, 5000);
       return;
@@ -369,15 +371,42 @@
       addMessage(JSON.parse(e.data));
     });
     stream.addEventListener("status", function (e) { setStatus(JSON.parse(e.data)); });
-    stream.addEventListener("open", function () { setOnline(true); });
+    stream.addEventListener("open", function () { setOnline(true); stopPolling(); });
     stream.onerror = function () {
       if (stream && stream.readyState === EventSource.CLOSED) {
         stream = null;
+        startPolling();
         clearTimeout(streamRetry);
         streamRetry = setTimeout(ensureStream, 3000);
       }
       if (!navigator.onLine) setOnline(false);
     };
+  }
+
+  // Without a live stream (no EventSource, no ticket, or the stream refused) the widget asks for
+  // new messages every few seconds instead: a reply that another desk process handles, or a
+  // worker's answer, still arrives without a reload. The stream, once open, stops the polling.
+  var pollTimer = null;
+  var POLL_MS = 4000;
+  function startPolling() {
+    if (pollTimer || !state.visitor) return;
+    pollTimer = setInterval(pollOnce, POLL_MS);
+  }
+  function stopPolling() {
+    clearInterval(pollTimer);
+    pollTimer = null;
+  }
+  async function pollOnce() {
+    if (!state.visitor) { stopPolling(); return; }
+    try {
+      var response = await fetch(API + "/messages?after=" + lastId, { headers: { "X-Baken-Visitor": state.visitor } });
+      if (!response.ok) return;
+      var data = await response.json();
+      data.messages.forEach(addMessage);
+      if (data.status) setStatus({ status: data.status, queue_text: data.queue_text });
+    } catch (e) {
+      // offline for now: the next round tries again
+    }
   }
 
   async function loadHistory() {
@@ -482,6 +511,7 @@
     menuButton.disabled = false;
     if (stream) stream.close();
     stream = null;
+    stopPolling();
     state = { outbox: [], open: state.open };
     save();
     shown = {};

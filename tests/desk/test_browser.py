@@ -161,6 +161,39 @@ def test_citizen_to_worker_and_back_with_reload(new_page: NewPage, desk: tuple[s
     assert {"login", "view", "claim", "close"} <= actions
 
 
+def test_without_a_live_stream_the_widget_polls_and_the_workers_reply_still_arrives(
+    new_page: NewPage, desk: tuple[str, str]
+) -> None:
+    """A proxy that refuses server-sent events, or a desk process that cannot open the stream:
+    the widget asks for new messages every few seconds instead (widget_chat.js), so the
+    worker's answer and the status reach the citizen without a reload."""
+    base, _ = desk
+    citizen = new_page()
+    refused: list[str] = []
+
+    def refuse(route: Any) -> None:
+        refused.append(route.request.url)
+        route.fulfill(status=503, body="")
+
+    citizen.context.route(re.compile(r"/api/widget/stream\?"), refuse)
+    open_widget(citizen, base)
+    citizen_types(citizen, "ik wil met een medewerker praten")
+    expect(chat(citizen).locator(".status")).to_contain_text("Je gesprek wacht op een medewerker", timeout=WAIT_MS)
+
+    worker = new_page()
+    log_in(worker, base, "anna")
+    worker.locator("#waiting .item-button").first.click()
+    worker.get_by_role("button", name="Oppakken").click()
+    worker.get_by_label("Antwoord aan de inwoner").fill("Hoi, ik ben Anna. Waar kan ik je mee helpen?")
+    worker.get_by_role("button", name="Verstuur").click()
+
+    expect(messages(citizen, "worker")).to_have_text(re.compile("Hoi, ik ben Anna"), timeout=WAIT_MS)
+    expect(chat(citizen).locator(".status")).to_contain_text("Je praat nu met een medewerker", timeout=WAIT_MS)
+    assert refused, "the stream was never tried, so this did not test the fallback"
+    ids = chat(citizen).locator(".msg[data-id]").evaluate_all("els => els.map(e => e.dataset.id)")
+    assert len(set(ids)) == len(ids), "a polled message was shown twice"
+
+
 def test_citizen_text_is_never_html(new_page: NewPage, desk: tuple[str, str]) -> None:
     base, _ = desk
     payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
