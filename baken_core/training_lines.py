@@ -13,6 +13,20 @@ import yaml
 
 MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 
+FOLDED_SETS = (
+    "heldout_fresh.jsonl",
+    "heldout_fresh2.jsonl",
+    "heldout_fresh3.jsonl",
+    "heldout_fresh4.jsonl",
+    "heldout_fresh5.jsonl",
+    "heldout_fresh6.jsonl",
+    "heldout_fresh7.jsonl",
+    "heldout_fresh8.jsonl",
+    "heldout_new_topics.jsonl",
+)
+"""Read held-out sets that are training data since 2026-12-07 (oldest first; baken_nlu/read_sets.py
+folds them into data/nlu/read_sets.yml). Their texts count as training lines, not as test texts."""
+
 
 def plain(example: str) -> str:
     """An example without entity markup, for comparing: "[cjib](creditor)" → "cjib"."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 from baken_core import entity_patterns
 from baken_core.paths import PROJECT_ROOT, data_dir
 from baken_core.pii import contains_bsn, mask
-from baken_core.training_lines import plain, training_lines
+from baken_core.training_lines import FOLDED_SETS, plain, training_lines
 from handoff.learning import intent_catalog
 from handoff.store.models import InboxStatus, Message, NluInboxItem, TrainingExample, utcnow
 
@@ -80,9 +81,13 @@ def with_entities(text: str, entities: list[dict[str, str]]) -> str:
     return "".join([*out, text[at:]])
 
 
-def heldout_texts(folder: Path = HELDOUT_DIR) -> set[str]:
+def heldout_texts(folder: Path = HELDOUT_DIR, folded: Sequence[str] = FOLDED_SETS) -> set[str]:
+    """The texts of the evaluation sets that are still measured (never trained on); the folded
+    read sets are training data (their texts are training lines: "staat al in de trainingsdata")."""
     texts: set[str] = set()
     for path in folder.glob("*.jsonl"):
+        if path.name in folded:
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 texts.add(" ".join(str(json.loads(line).get("text", "")).split()).lower())

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from baken_core.paths import PROJECT_ROOT, data_dir
+from baken_core.training_lines import plain, training_lines
 from handoff.learning import nlu_inbox, training_data, training_export, training_job
 from handoff.store import conversations as convs
 from handoff.store.erasure import erase_citizen
@@ -294,3 +295,22 @@ def test_the_training_job_trains_on_the_merged_copy_and_removes_it(
     assert not folder.exists() and not leftover.exists()  # gone after the job, and what a killed one left
     assert snapshot(data_dir()) == before and folder != data_dir()
     assert os.environ.get("BAKEN_DATA_DIR") == str(data_dir())  # the job's own folder went to Rasa only
+
+
+def test_a_folded_read_sets_text_is_refused_as_training_data_not_as_a_test_text(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The read sets folded into the training data (baken_core/training_lines.FOLDED_SETS) are
+    training lines now: an admin's annotation equal to one is already there, not held out."""
+    folded = [
+        json.loads(line)["text"]
+        for line in (PROJECT_ROOT / "data" / "evaluation" / "heldout_fresh7.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    trained = training_lines(data_dir())
+    text = next(t for t in folded if plain(t) in trained)
+    assert " ".join(text.split()).lower() not in training_export.heldout_texts()
+    with sessions.begin() as session:
+        annotate(session, text, "report_schulden", "a")
+        report = training_export.export_annotated(session)
+    assert [reason for _, reason in report.refused] == ["staat al in de trainingsdata"]
