@@ -646,3 +646,56 @@ def test_urgent_situations_read_in_fresh13(text: str, signal: str) -> None:
 )
 def test_look_alikes_of_the_fresh13_rules_are_not_crisis_or_urgent(text: str) -> None:
     assert assess(text).urgency == "normal"
+
+
+# Read in fresh14 (2026-12-07 14:15 UTC, after its one measurement), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de datum is al gekozen, pas na kerst, zodat ik de feestdagen niet verpest voor ze",
+        "mijn codes en inloggegevens liggen klaar zodat mijn zus alles kan afhandelen als ik dood ben",
+        "ik ben weer aan het voorbereiden zoals de vorige keer",
+        "ma rabo inaan noolaado",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh14(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("ze zetten ons volgende week uit onze oso", "eviction"),
+        ("de leverancier gaf me een afsluitdatum voor het gas", "utility_cut_off"),
+        ("het warmtenet wordt bij ons afgesloten", "utility_cut_off"),
+        ("het energiebedrijf stopt volgende maand met leveren van stroom aan ons", "utility_cut_off"),
+        ("de levering van gas wordt gestopt vanwege mijn achterstand", "utility_cut_off"),
+        ("stroom en gas werden afgesloten vanochtend", "utility_cut_off"),
+        ("ons ziekenfonds heeft ons geschrapt", "health_insurance_cancelled"),
+        ("mijn basispolis is beeindigd door de verzekeraar", "health_insurance_cancelled"),
+        ("geen geld, geen eten, wat nu", "no_food_today"),
+        ("we hebben niks meer te vreten", "no_food_today"),
+        ("mijn zoon vroeg om een boterham en er is niks", "no_food_today"),
+        ("kan ik nu nog een noodpakket krijgen", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh14(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de datum voor de verhuizing heb ik gekozen na de verjaardag van mijn dochter zodat ik die niet verpest",
+        "de wachtwoorden liggen in de la zodat mijn broer het kan regelen als ik weg ben op vakantie",
+        "ik ben weer aan het plannen voor de vakantie, zoals twee jaar geleden",
+        "ik heb het licht uitgezet en ben gaan slapen",
+        "wat is de afsluitingsdatum van de hypotheek",
+        "het contract stopt, krijg ik een nieuw aanbod voor de levering van gas",
+        "mijn dochter heeft nog een fles wijn voor het feest",
+        "de baby heeft nog een fles in de tas voor onderweg, waar kan ik verschonen",
+    ],
+)
+def test_look_alikes_of_the_fresh14_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
