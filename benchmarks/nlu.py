@@ -40,13 +40,26 @@ from baken_nlu.train_timing import node_timings, summary
 
 HELDOUT_SETS = [
     (
+        "fresh15",
+        "data/evaluation/heldout_fresh15.jsonl",
+        "Issue 12's tenth honest set, written on 2026-12-07 around 13:35 UTC by a writer who opened only "
+        "docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other "
+        "set, no model); 138 of its 1,050 messages equalled a training line (98) or another set's message "
+        "(40) and were dropped by count, unread, leaving 912 (160 crisis, 114 urgent). Not used for any "
+        "choice; measured once by this benchmark before anyone reads its errors.",
+    ),
+    (
         "fresh14",
         "data/evaluation/heldout_fresh14.jsonl",
         "Issue 12's ninth honest set, written on 2026-12-07 around 05:35 UTC by a writer who opened only "
         "docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other "
         "set, no model); 80 of its 830 messages equalled a training line (54) or another set's message (26) "
         "and were dropped by count, unread, leaving 750 (129 crisis, 87 urgent). Not used for any choice; "
-        "measured once by this benchmark before anyone reads its errors.",
+        "measured once by this benchmark (2026-12-07 14:09 UTC, with the rasa init baseline) before anyone "
+        "read its errors (accuracy 0.932, macro-F1 0.951, domain micro-F1 0.905, crisis recall 0.969, urgent "
+        "recall 0.839, false crisis 2.4 %, asked to rephrase 2.3 %, +3.9 points over rasa init). Its errors "
+        "were read at 14:10 UTC: its 4 crisis and 14 urgent misses got rules in other words, so its numbers "
+        "are optimistic since.",
     ),
     (
         "fresh13",
@@ -229,7 +242,7 @@ TARGETS = {
     "p95_ms": 50.0,
     "train_s": 180.0,
 }
-HONEST = "fresh14"
+HONEST = "fresh15"
 """The set the targets are judged on: measured once, its errors not read."""
 
 

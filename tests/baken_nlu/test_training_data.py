@@ -93,9 +93,13 @@ HELDOUT_FILES = [
     # unread); measured once by bench-nlu 2026-12-07 05:25 UTC, read since 05:28 UTC
     ("heldout_fresh13.jsonl", 400, 60),
     # issue 12's ninth honest set, written 2026-12-07 ~05:35 UTC by a helper from the same four files only
-    # (duplicates of training lines and other sets dropped by count, unread); not measured yet, errors
-    # unread: bench-nlu judges the targets on it
+    # (duplicates of training lines and other sets dropped by count, unread); measured once by bench-nlu
+    # 2026-12-07 14:09 UTC (with the rasa init baseline), read since 14:10 UTC
     ("heldout_fresh14.jsonl", 400, 60),
+    # issue 12's tenth honest set, written 2026-12-07 ~13:35 UTC by a helper from the same four files only
+    # (138 duplicates of training lines and other sets dropped by count, unread); not measured yet, errors
+    # unread: bench-nlu judges the targets on it
+    ("heldout_fresh15.jsonl", 400, 60),
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
 
