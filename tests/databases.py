@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, close_all_sessions, sessionmaker
 
-from handoff.store.db import Base, create_engine
+from handoff.store.db import Base, create_engine, session_factory
 from handoff.store.migrate import upgrade
 
 POSTGRES_SERVER = os.environ.get("BAKEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -71,3 +72,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             empty_tables(engine)
         finally:
             engine.dispose()
+
+
+Processes = Callable[[int], list[sessionmaker[Session]]]
+
+
+@pytest.fixture
+def postgres_processes(postgres_url: str) -> Iterator[Processes]:
+    """`processes(n)`: the sessions of n desk processes (each its own engine and connections)
+    on the session's migrated PostgreSQL database. Afterwards every session still open is
+    closed (a failed assertion must not leave a transaction holding its locks), every engine
+    disposed and every row deleted."""
+    upgrade(postgres_url)
+    engines: list[Engine] = []
+
+    def processes(count: int) -> list[sessionmaker[Session]]:
+        started = [create_engine(postgres_url) for _ in range(count)]
+        engines.extend(started)
+        return [session_factory(engine) for engine in started]
+
+    try:
+        yield processes
+    finally:
+        close_all_sessions()
+        for engine in engines:
+            engine.dispose()
+        cleanup = create_engine(postgres_url)
+        try:
+            empty_tables(cleanup)
+        finally:
+            cleanup.dispose()

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.store.db import create_engine, session_factory
 from tests.assistants import stub_rasa
-from tests.databases import database_url, postgres_url
+from tests.databases import database_url, postgres_processes, postgres_url
 
-__all__ = ["database_url", "engine", "postgres_url", "sessions", "stub_rasa"]
+__all__ = ["database_url", "engine", "postgres_processes", "postgres_url", "sessions", "stub_rasa"]
 
 
 @pytest.fixture

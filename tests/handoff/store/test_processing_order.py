@@ -14,10 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from baken_core import crisis
 from handoff.store import conversations as convs
 from handoff.store import processing
-from handoff.store.db import create_engine, session_factory
-from handoff.store.migrate import upgrade
 from handoff.store.models import Author, Channel, Citizen, Conversation, Message, Processing, utcnow
-from tests.databases import empty_tables
+from tests.databases import Processes
 
 
 def conversation_with(session: Session, who: str, *texts: str) -> list[int]:
@@ -89,38 +87,29 @@ def test_a_later_message_held_by_a_live_lease_keeps_an_earlier_one_waiting(sessi
 ROUNDS = 200
 
 
-def test_two_claims_of_one_conversation_at_the_same_instant_never_both_win(postgres_url: str) -> None:
+def test_two_claims_of_one_conversation_at_the_same_instant_never_both_win(postgres_processes: Processes) -> None:
     """Two processes (two engines, two connections) claim message 1 and message 2 of one
     conversation at the same instant, in each of ROUNDS conversations: at most one wins."""
-    upgrade(postgres_url)
-    engines = [create_engine(postgres_url) for _ in range(2)]
-    makers = [session_factory(engine) for engine in engines]
-    try:
-        with makers[0].begin() as session:
-            pairs = [conversation_with(session, f"race-{n:04d}-" + "f" * 6, "een", "twee") for n in range(ROUNDS)]
-        barrier = threading.Barrier(2)
-        wins: list[list[bool]] = [[False, False] for _ in range(ROUNDS)]
+    makers = postgres_processes(2)
+    with makers[0].begin() as session:
+        pairs = [conversation_with(session, f"race-{n:04d}-" + "f" * 6, "een", "twee") for n in range(ROUNDS)]
+    barrier = threading.Barrier(2)
+    wins: list[list[bool]] = [[False, False] for _ in range(ROUNDS)]
 
-        def claimer(side: int) -> None:
-            for round_, pair in enumerate(pairs):
-                barrier.wait(timeout=30)
-                wins[round_][side] = claims(makers[side], pair[side])
+    def claimer(side: int) -> None:
+        for round_, pair in enumerate(pairs):
+            barrier.wait(timeout=30)
+            wins[round_][side] = claims(makers[side], pair[side])
 
-        threads = [threading.Thread(target=claimer, args=(side,)) for side in (0, 1)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert not any(thread.is_alive() for thread in threads)
-        both = sum(1 for first, second in wins if first and second)
-        assert both == 0, f"both messages of one conversation claimed in {both} of {ROUNDS} rounds"
-        assert all(first for first, _ in wins), "the first message is the one that goes"
-    finally:
-        for engine in engines:
-            engine.dispose()
-        engine = create_engine(postgres_url)
-        empty_tables(engine)
-        engine.dispose()
+    threads = [threading.Thread(target=claimer, args=(side,)) for side in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    both = sum(1 for first, second in wins if first and second)
+    assert both == 0, f"both messages of one conversation claimed in {both} of {ROUNDS} rounds"
+    assert all(first for first, _ in wins), "the first message is the one that goes"
 
 
 def claims_after_a_read(sessions: sessionmaker[Session], message_id: int) -> bool:
@@ -133,45 +122,39 @@ def claims_after_a_read(sessions: sessionmaker[Session], message_id: int) -> boo
 
 
 @pytest.mark.parametrize("claimer", [claims, claims_after_a_read], ids=["own-statement", "caller's-read"])
-def test_a_claim_waits_for_a_concurrent_uncommitted_claim_of_its_conversation(postgres_url: str, claimer) -> None:
+def test_a_claim_waits_for_a_concurrent_uncommitted_claim_of_its_conversation(
+    postgres_processes: Processes, claimer
+) -> None:
     """Where NOT EXISTS alone loses on PostgreSQL: message 1 is stored by a transaction that
     commits after message 2 was stored. Process B claims message 2 (not committed yet, so
     message 1 is not visible to it); message 1 commits; process A claims message 1 and its
     NOT EXISTS sees message 2 still `pending` (B's claim is uncommitted). Without the
     conversation's transaction lock both win; with it A waits for B's commit and sees
     message 2 `working`."""
-    upgrade(postgres_url)
-    engine = create_engine(postgres_url)
-    sessions = session_factory(engine)
-    try:
-        with sessions.begin() as session:
-            conversation = convs.active_conversation(session, convs.citizen_for(session, Channel.widget, "g" * 16))
-            conversation_id = conversation.id
-        slow = sessions()  # stores message 1, commits late
-        first = convs.record_message(slow, _get(slow, conversation_id), Author.citizen, "eerste vraag")[0].id
-        with sessions.begin() as session:
-            second = convs.record_message(session, _get(session, conversation_id), Author.citizen, "tweede")[0].id
-        assert first < second
-        b = sessions()
-        assert processing.claim(b, second), "message 1 is not visible yet"  # B's lock, held till B commits
-        slow.commit()
-        slow.close()
-        won: list[bool] = []
-        a = threading.Thread(target=lambda: won.append(claimer(sessions, first)))
-        a.start()
-        a.join(timeout=0.5)
-        b.commit()
-        b.close()
-        a.join(timeout=10)
-        assert won == [False], "two messages of one conversation claimed at once"
-        with sessions.begin() as session:
-            assert processing.finish(session, second) == first, "then the one that came late"
-        assert claims(sessions, first)
-    finally:
-        engine.dispose()
-        engine = create_engine(postgres_url)
-        empty_tables(engine)
-        engine.dispose()
+    (sessions,) = postgres_processes(1)
+    with sessions.begin() as session:
+        conversation = convs.active_conversation(session, convs.citizen_for(session, Channel.widget, "g" * 16))
+        conversation_id = conversation.id
+    slow = sessions()  # stores message 1, commits late
+    first = convs.record_message(slow, _get(slow, conversation_id), Author.citizen, "eerste vraag")[0].id
+    with sessions.begin() as session:
+        second = convs.record_message(session, _get(session, conversation_id), Author.citizen, "tweede")[0].id
+    assert first < second
+    b = sessions()
+    assert processing.claim(b, second), "message 1 is not visible yet"  # B's lock, held till B commits
+    slow.commit()
+    slow.close()
+    won: list[bool] = []
+    a = threading.Thread(target=lambda: won.append(claimer(sessions, first)))
+    a.start()
+    a.join(timeout=0.5)
+    b.commit()
+    b.close()
+    a.join(timeout=10)
+    assert won == [False], "two messages of one conversation claimed at once"
+    with sessions.begin() as session:
+        assert processing.finish(session, second) == first, "then the one that came late"
+    assert claims(sessions, first)
 
 
 def _get(session: Session, conversation_id: int) -> Conversation:
@@ -180,86 +163,66 @@ def _get(session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
-def test_of_two_processes_checking_at_once_only_one_stores_the_crisis_reply(postgres_url: str) -> None:
+def test_of_two_processes_checking_at_once_only_one_stores_the_crisis_reply(postgres_processes: Processes) -> None:
     """The crisis reply comes before the claim (it never waits for an earlier message), so the
     claim does not keep two processes from both giving it: the conversation's lock does."""
-    upgrade(postgres_url)
-    engine = create_engine(postgres_url)
-    sessions = session_factory(engine)
-    try:
+    (sessions,) = postgres_processes(1)
+    with sessions.begin() as session:
+        (message_id,) = conversation_with(session, "h" * 16, "ik wil niet meer leven")
+        conversation_id = session.get(Message, message_id).conversation_id  # type: ignore[union-attr]
+    first = sessions()
+    assert processing.crisis_reply_due(first, message_id, conversation_id)
+    convs.record_message(
+        first, _get(first, conversation_id), Author.system, crisis.OPENING + " 113", reply_to=message_id
+    )
+    due: list[bool] = []
+
+    def second() -> None:
         with sessions.begin() as session:
-            (message_id,) = conversation_with(session, "h" * 16, "ik wil niet meer leven")
-            conversation_id = session.get(Message, message_id).conversation_id  # type: ignore[union-attr]
-        first = sessions()
-        assert processing.crisis_reply_due(first, message_id, conversation_id)
-        convs.record_message(
-            first, _get(first, conversation_id), Author.system, crisis.OPENING + " 113", reply_to=message_id
-        )
-        due: list[bool] = []
+            due.append(processing.crisis_reply_due(session, message_id, conversation_id))
 
-        def second() -> None:
-            with sessions.begin() as session:
-                due.append(processing.crisis_reply_due(session, message_id, conversation_id))
-
-        other = threading.Thread(target=second)
-        other.start()
-        other.join(timeout=0.5)
-        first.commit()
-        first.close()
-        other.join(timeout=10)
-        assert due == [False], "two crisis replies to one message"
-    finally:
-        engine.dispose()
-        engine = create_engine(postgres_url)
-        empty_tables(engine)
-        engine.dispose()
+    other = threading.Thread(target=second)
+    other.start()
+    other.join(timeout=0.5)
+    first.commit()
+    first.close()
+    other.join(timeout=10)
+    assert due == [False], "two crisis replies to one message"
 
 
-def test_a_message_stored_late_through_another_process_still_goes_first(postgres_url: str) -> None:
+def test_a_message_stored_late_through_another_process_still_goes_first(postgres_processes: Processes) -> None:
     """Storing holds the conversation's claim lock (`active_conversation(..., hold=True)`, as the
     dispatcher stores): message 2, stored and claimed by process B while process A's storing of
     message 1 has not committed yet, waits for it and is then refused, so message 1 goes first.
     Without the lock B stores and claims message 2 at once and the citizen's questions are
     answered out of order."""
-    upgrade(postgres_url)
-    engine = create_engine(postgres_url)
-    sessions = session_factory(engine)
-    cleanup: list[Session] = []
-    try:
+    (sessions,) = postgres_processes(1)
+    with sessions.begin() as session:
+        citizen = convs.citizen_for(session, Channel.widget, "h" * 16)
+        convs.active_conversation(session, citizen)
+        citizen_id = citizen.id
+    slow = sessions()  # process A: stores message 1, commits late
+    conversation = convs.active_conversation(slow, _citizen(slow, citizen_id), hold=True)
+    first = convs.record_message(slow, conversation, Author.citizen, "eerste vraag")[0].id
+    outcome: dict[str, object] = {}
+
+    def process_b() -> None:
         with sessions.begin() as session:
-            citizen = convs.citizen_for(session, Channel.widget, "h" * 16)
-            convs.active_conversation(session, citizen)
-            citizen_id = citizen.id
-        slow = sessions()  # process A: stores message 1, commits late
-        cleanup.append(slow)
-        conversation = convs.active_conversation(slow, _citizen(slow, citizen_id), hold=True)
-        first = convs.record_message(slow, conversation, Author.citizen, "eerste vraag")[0].id
-        outcome: dict[str, object] = {}
+            later = convs.active_conversation(session, _citizen(session, citizen_id), hold=True)
+            outcome["second"] = convs.record_message(session, later, Author.citizen, "tweede vraag")[0].id
+        outcome["claimed"] = claims(sessions, int(outcome["second"]))  # type: ignore[call-overload]
 
-        def process_b() -> None:
-            with sessions.begin() as session:
-                later = convs.active_conversation(session, _citizen(session, citizen_id), hold=True)
-                outcome["second"] = convs.record_message(session, later, Author.citizen, "tweede vraag")[0].id
-            outcome["claimed"] = claims(sessions, int(outcome["second"]))  # type: ignore[call-overload]
-
-        b = threading.Thread(target=process_b)
-        b.start()
-        b.join(timeout=0.5)
-        assert b.is_alive(), "message 2 was stored while message 1's storing had not committed"
-        slow.commit()
-        slow.close()
-        b.join(timeout=10)
-        assert not b.is_alive()
-        assert outcome["claimed"] is False, "message 2 claimed before message 1"
-        assert first < int(outcome["second"])  # type: ignore[call-overload]
-        assert claims(sessions, first)
-    finally:
-        for session in cleanup:  # a failed assertion must not leave message 1's insert uncommitted
-            session.close()
-        engine.dispose()
-        engine = create_engine(postgres_url)
-        empty_tables(engine)
-        engine.dispose()
+    b = threading.Thread(target=process_b)
+    b.start()
+    b.join(timeout=0.5)
+    assert b.is_alive(), "message 2 was stored while message 1's storing had not committed"
+    slow.commit()
+    slow.close()
+    b.join(timeout=10)
+    assert not b.is_alive()
+    assert outcome["claimed"] is False, "message 2 claimed before message 1"
+    assert first < int(outcome["second"])  # type: ignore[call-overload]
+    assert claims(sessions, first)
 
 
 def _citizen(session: Session, citizen_id: int) -> Citizen:
