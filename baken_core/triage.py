@@ -52,6 +52,58 @@ class RuleSet:
     """A crisis that no rule named a domain for (the model found it): these words decide ..."""
     crisis_default_domains: tuple[str, ...] = ()
     """... and without them, these domains."""
+    past_and_over: PastAndOver | None = None
+    """When a crisis rule's phrase is a danger that is over (docs/triage.md)."""
+
+
+CLAUSES = re.compile(r"[.;:!?\n]+|,|\bmaar\b|\ben nu\b")
+"""Where a folded message splits into clauses, for `PastAndOver`."""
+
+
+@dataclass(frozen=True)
+class PastAndOver:
+    """docs/triage.md, "Past tense, someone else": a crisis rule's phrase does not make a crisis
+    when the message tells it as a danger that is over, and nothing in it says the danger is back.
+
+    Quiet only when all of these hold (recall first: any doubt leaves the crisis):
+    - every crisis rule that fired is one of `rules`;
+    - the message says it is over (`over`: "dat is voorbij", "het gaat nu goed", "ik woon nu
+      veilig"), or it tells of someone else's death by suicide long ago (`bereavement`);
+    - every clause in which a crisis rule fires is set at a distance in time (`distant`:
+      "vroeger", "jaren geleden", "in 2019"), in itself or in the clause right after it that says
+      it is over ("mijn ex sloeg me, maar dat is al drie jaar voorbij"), so "vroeger sloeg hij me,
+      dat is voorbij, maar nu slaat hij de kinderen" stays a crisis; a phrase that spans clauses
+      leaves the crisis too;
+    - nothing says it is back or near (`back`: "weer", "opnieuw", "gisteren", "bang", "gered").
+    """
+
+    rules: frozenset[str]
+    over: tuple[re.Pattern[str], ...]
+    bereavement: tuple[re.Pattern[str], ...]
+    distant: tuple[re.Pattern[str], ...]
+    back: tuple[re.Pattern[str], ...]
+
+    def quiets(self, folded: str, fired: Sequence[Rule]) -> bool:
+        if not fired or any(rule.id not in self.rules for rule in fired):
+            return False
+        if any(p.search(folded) for p in self.back):
+            return False
+        if not any(p.search(folded) for p in (*self.over, *self.bereavement)):
+            return False
+        clauses = [clause for clause in CLAUSES.split(folded) if clause.strip()]
+        for rule in fired:
+            where = [n for n, clause in enumerate(clauses) if rule.matches(clause)]
+            if not where or not all(self._distant(clauses, n) for n in where):
+                return False
+        return True
+
+    def _distant(self, clauses: Sequence[str], n: int) -> bool:
+        """Clause n is set at a distance in time, or the clause right after it says that it is
+        over, with its distance ("mijn ex sloeg me, maar dat is al 3 jaar voorbij")."""
+        if any(p.search(clauses[n]) for p in self.distant):
+            return True
+        after = clauses[n + 1] if n + 1 < len(clauses) else ""
+        return any(p.search(after) for p in self.over) and any(p.search(after) for p in self.distant)
 
 
 @dataclass(frozen=True)
@@ -87,6 +139,21 @@ def _check_domains(domains: Iterable[Any], where: str) -> tuple[str, ...]:
     if unknown:
         raise RuleError(f"{where}: unknown domain(s) {unknown}; use the slugs in baken_core/zrm.py")
     return tuple(domains)
+
+
+def _past_and_over(raw: Mapping[str, Any] | None, crisis_ids: set[str]) -> PastAndOver | None:
+    if not raw:
+        return None
+    unknown = set(raw.get("rules") or []) - crisis_ids
+    if unknown:
+        raise RuleError(f"past_and_over/rules: {sorted(unknown)} are not crisis rules")
+    return PastAndOver(
+        rules=frozenset(raw.get("rules") or []),
+        **{
+            part: _compile(raw.get(part) or [], f"past_and_over/{part}")
+            for part in ("over", "bereavement", "distant", "back")
+        },
+    )
 
 
 def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
@@ -134,6 +201,7 @@ def parse_rules(raw: Mapping[str, Any]) -> RuleSet:
         crisis_default_domains=_check_domains(
             (raw.get("crisis_domains") or {}).get("default") or [], "crisis_domains/default"
         ),
+        past_and_over=_past_and_over(raw.get("past_and_over"), {r.id for r in rules if r.urgency == "crisis"}),
     )
 
 
@@ -159,10 +227,19 @@ def default_rules() -> RuleSet:
 
 
 def crisis_signals(text: str, rules: RuleSet | None = None) -> list[str]:
-    """Ids of the crisis rules that fire on `text` (the safety net: no model needed)."""
+    """Ids of the crisis rules that fire on `text` (the safety net: no model needed); none when
+    the message tells of a danger that is over (`PastAndOver`)."""
     ruleset = rules or default_rules()
     folded = fold(text)
-    return [r.id for r in ruleset.urgency_rules if r.urgency == "crisis" and r.matches(folded)]
+    fired, quiet = _crisis_rules(ruleset, folded)
+    return [] if quiet else [rule.id for rule in fired]
+
+
+def _crisis_rules(ruleset: RuleSet, folded: str) -> tuple[list[Rule], bool]:
+    """The crisis rules that fire, and whether `PastAndOver` quiets them."""
+    fired = [r for r in ruleset.urgency_rules if r.urgency == "crisis" and r.matches(folded)]
+    guard = ruleset.past_and_over
+    return fired, bool(fired) and guard is not None and guard.quiets(folded, fired)
 
 
 def writer_signals(text: str, rules: RuleSet | None = None) -> list[str]:
@@ -212,11 +289,15 @@ def assess(
     domains: set[str] = set()
     signals: list[str] = []
 
+    fired, quiet = _crisis_rules(ruleset, folded)
+    crisis_ids = set() if quiet else {rule.id for rule in fired}
     for rule in ruleset.urgency_rules:
-        if rule.matches(folded):
+        if rule.id in crisis_ids if rule.urgency == "crisis" else rule.matches(folded):
             urgency = highest_urgency(urgency, rule.urgency)
             domains.update(rule.domains)
             signals.append(rule.id)
+    if quiet:  # shown to a worker: a danger that is over was told
+        signals.append("past_and_over")
 
     if _crisis_by_intent(ruleset, intent, ranking):
         urgency = "crisis"

@@ -244,6 +244,12 @@ TARGETS = {
 }
 HONEST = "fresh15"
 """The set the targets are judged on: measured once, its errors not read."""
+WAITING = ("data/evaluation/heldout_fresh16.jsonl",)
+"""Honest sets written for later measurements (unmeasured, unread): no tool reads or measures them until
+one becomes HONEST. heldout_fresh16: written 2026-12-07 ~16:00-16:30 UTC by a helper from the four guide
+files only (docs/intents.md, data/intents.yml, docs/triage.md, facts.md), 1,000 messages; 146 equal to a
+training line (91) or another set's message or itself (55) dropped by count, unread: 854 (141 crisis, 119
+urgent)."""
 
 
 def load_note(load: tuple[float, float], cores: int) -> str:

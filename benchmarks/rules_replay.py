@@ -3,8 +3,8 @@ rules in the tree, rules only (no model), on every read evaluation set and every
 
 A new rule is written for the misses of a set that was just read; before it lands, this shows
 what else it touches (look-alikes that should stay normal, crises that must stay crises). The
-honest set (benchmarks/nlu.py's HONEST) is left out: its texts are not to be read before its
-one measurement.
+honest set and the sets waiting to be it (benchmarks/nlu.py's HONEST and WAITING) are left out:
+their texts are not to be read before their one measurement.
 
 Usage: python -m benchmarks.rules_replay [--before HEAD] [--all]
     --all: also list the changes on evaluation messages whose label the new rules now match
@@ -25,10 +25,11 @@ from pathlib import Path
 import yaml
 
 from baken_core.paths import PROJECT_ROOT
-from baken_core.training_lines import training_lines
+from baken_core.training_lines import plain, training_lines
 from baken_core.triage import RuleSet, assess, parse_rules
 
 RULES = "data/triage/rules.yml"
+CRISIS_INTENT = "report_crisis"
 LEVEL = {"normal": 0, "urgent": 1, "crisis": 2}
 
 
@@ -55,24 +56,44 @@ def rules_at(revision: str) -> RuleSet:
     return parse_rules(yaml.safe_load(shown.stdout))
 
 
-def honest_file() -> str:
-    from benchmarks.nlu import HELDOUT_SETS, HONEST
+def unread_files() -> set[str]:
+    """The honest set and the sets waiting to be it: not to be read."""
+    from benchmarks.nlu import HELDOUT_SETS, HONEST, WAITING
 
-    return next(Path(path).name for name, path, _ in HELDOUT_SETS if name == HONEST)
+    honest = next(Path(path).name for name, path, _ in HELDOUT_SETS if name == HONEST)
+    return {honest, *(Path(path).name for path in WAITING)}
 
 
-def messages(skip: str) -> list[tuple[str, str, str | None]]:
+def messages(skip: set[str]) -> list[tuple[str, str, str | None]]:
     """(where, text, urgency label) of every read evaluation message and training line."""
     found: list[tuple[str, str, str | None]] = []
     for path in sorted((PROJECT_ROOT / "data" / "evaluation").glob("*.jsonl")):
-        if path.name == skip:
+        if path.name in skip:
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 found.append((path.stem, str(row["text"]), str(row.get("urgency") or "normal")))
-    found += [("training", text, None) for text in sorted(training_lines(PROJECT_ROOT / "data"))]
+    intents = training_intents(PROJECT_ROOT / "data")
+    for text in sorted(training_lines(PROJECT_ROOT / "data")):
+        intent = intents.get(text, "?")
+        found.append((f"training {intent}", text, "crisis" if intent == CRISIS_INTENT else None))
     return found
+
+
+def training_intents(data: Path) -> dict[str, str]:
+    """plain() text → intent of every training example (the crisis intent wins a tie)."""
+    intents: dict[str, str] = {}
+    for path in sorted((data / "nlu").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            examples = block.get("examples") if isinstance(block, dict) else None
+            if isinstance(examples, str) and block.get("intent"):
+                for line in examples.splitlines():
+                    if line.strip().startswith("- "):
+                        text = plain(line.strip()[2:])
+                        if intents.get(text) != CRISIS_INTENT:
+                            intents[text] = str(block["intent"])
+    return intents
 
 
 def replay(before: RuleSet, after: RuleSet, seen: list[tuple[str, str, str | None]]) -> list[Change]:
@@ -89,18 +110,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", default="HEAD", help="the git revision whose rules are compared (HEAD)")
     parser.add_argument("--all", action="store_true", help="list every change, also those toward the label")
     args = parser.parse_args(argv)
-    skip = honest_file()
+    skip = unread_files()
     seen = messages(skip)
     changes = replay(rules_at(args.before), parse_rules(yaml.safe_load((PROJECT_ROOT / RULES).read_text())), seen)
     kinds = Counter(
-        "training line" if c.label is None else ("toward its label" if c.toward_label else "AWAY from its label")
+        "training line (not the crisis intent)"
+        if c.label is None
+        else ("toward its label" if c.toward_label else "AWAY from its label")
         for c in changes
     )
-    print(f"{len(seen)} messages (every evaluation set but {skip}, and the training lines)")
+    print(f"{len(seen)} messages (every evaluation set but {', '.join(sorted(skip))}, and the training lines)")
     print(f"rules of {args.before} → the rules in the tree")
     print(f"{len(changes)} change: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))
     for change in changes:
-        if args.all or change.label is None or not change.toward_label:
+        if args.all or change.label is None or not change.toward_label or change.where.startswith("training"):
             label = "" if change.label is None else f" (label {change.label})"
             print(f"  {change.where}: {change.before} → {change.after}{label}: {change.text[:160]}")
     return 1 if kinds.get("AWAY from its label") else 0

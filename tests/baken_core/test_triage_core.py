@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from baken_core.triage import RuleError, assess, crisis_signals, parse_rules
+from baken_core.triage import RuleError, assess, crisis_signals, default_rules, parse_rules
 from baken_core.zrm import highest_urgency, ordered_domains
 
 CRISIS = [
@@ -699,3 +701,61 @@ def test_urgent_situations_read_in_fresh14(text: str, signal: str) -> None:
 )
 def test_look_alikes_of_the_fresh14_rules_are_not_crisis_or_urgent(text: str) -> None:
     assert assess(text).urgency == "normal"
+
+
+# A danger that is over (docs/triage.md, "Past tense, someone else"; rules.yml past_and_over).
+# Not crisis: the citizen's own past, told as over; someone else's suicide long ago.
+OVER = [
+    "jaren geleden heb ik aan zelfmoord gedacht maar dat is echt voorbij. nu wil ik een bewindvoerder",
+    "vroeger werd ik thuis geslagen, dat is lang geleden, nu woon ik alleen en heb ik een vraag over huurtoeslag",
+    "mijn ex sloeg me, maar dat is al 3 jaar voorbij en ik woon nu veilig. krijg ik bijstand?",
+    "mijn broer heeft vier jaar geleden zelfmoord gepleegd en nu krijg ik zijn rekeningen",
+    "sinds de zelfdoding van mijn man in 2022 liggen de brieven op de stapel",
+    "ik heb vroeger wel eens aan zelfmoord gedacht, maar nu niet meer. nu gaat het om mijn schulden",
+    "mijn zus werd vroeger mishandeld door haar vriend, die is nu weg, maar ze zit met zijn leningen",
+]
+# Still crisis: the danger is back or near, or told without distance or without saying it is over.
+STILL_CRISIS = [
+    "vroeger sloeg mijn man me, dat is voorbij, maar nu slaat mijn man de kinderen",
+    "jaren geleden dacht ik aan zelfmoord, dat was voorbij, maar ik denk er weer aan",
+    "vroeger dacht ik aan zelfmoord, dat is voorbij, sinds kort wil ik niet meer leven",
+    "mijn ex sloeg me vroeger, dat is voorbij, maar gisteren stond hij voor de deur",
+    "twee jaar geleden heb ik een zelfmoordpoging gedaan, dat is voorbij, maar helaas werd ik gered",
+    "vroeger werd ik geslagen, dat is voorbij. ik ben bang dat hij me vindt",
+    "mijn zoon heeft zelfmoord gepleegd en ik weet niet hoe ik verder moet",
+    "vroeger werd ik thuis geslagen",
+    "het gaat nu goed met me maar mijn man slaat me nog steeds",
+    "mijn vader heeft vorig jaar zelfmoord gepleegd en nu wil ik ook dood",
+    "dat is lang geleden, maar ik wil niet meer leven",
+    "vroeger dacht ik aan zelfmoord, opnieuw denk ik eraan, dat gaat nu niet meer weg",
+]
+
+
+@pytest.mark.parametrize("text", OVER)
+def test_a_danger_told_as_over_is_not_a_crisis(text: str) -> None:
+    triage = assess(text)
+    assert triage.urgency != "crisis" and crisis_signals(text) == [], triage
+    assert "past_and_over" in triage.signals
+
+
+@pytest.mark.parametrize("text", STILL_CRISIS)
+def test_a_danger_back_near_or_not_over_stays_a_crisis(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+    assert crisis_signals(text)
+
+
+@pytest.mark.parametrize("text", OVER + STILL_CRISIS)
+def test_without_the_guard_the_rules_call_each_of_these_a_crisis(text: str) -> None:
+    """So both lists test the guard, not phrases the rules never caught."""
+    assert crisis_signals(text, replace(default_rules(), past_and_over=None))
+
+
+def test_only_crisis_rules_can_be_quieted() -> None:
+    with pytest.raises(RuleError, match="not crisis rules"):
+        parse_rules({"urgent": [{"id": "eviction", "patterns": ["x"]}], "past_and_over": {"rules": ["eviction"]}})
+
+
+def test_an_english_eviction_is_urgent_not_violence() -> None:
+    triage = assess("my landlord is kicking us out on the 20th, we owe rent")
+    assert triage.urgency == "urgent" and "eviction" in triage.signals
+    assert assess("my husband keeps kicking me").urgency == "crisis"
