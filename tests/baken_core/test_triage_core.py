@@ -713,6 +713,9 @@ OVER = [
     "sinds de zelfdoding van mijn man in 2022 liggen de brieven op de stapel",
     "ik heb vroeger wel eens aan zelfmoord gedacht, maar nu niet meer. nu gaat het om mijn schulden",
     "mijn zus werd vroeger mishandeld door haar vriend, die is nu weg, maar ze zit met zijn leningen",
+    "mijn oom is vijf jaar geleden overleden door zelfdoding en nu moet ik zijn huur opzeggen",
+    "ik had vroeger zelfmoordgedachten, het is al lang over. kan ik bijzondere bijstand krijgen",
+    "vier jaar geleden ben ik gevlucht voor mijn ex die me mishandelde, ik ben nu veilig. hoe werkt de beslagvrije voet",
 ]
 # Still crisis: the danger is back or near, or told without distance or without saying it is over.
 STILL_CRISIS = [
@@ -728,6 +731,9 @@ STILL_CRISIS = [
     "mijn vader heeft vorig jaar zelfmoord gepleegd en nu wil ik ook dood",
     "dat is lang geleden, maar ik wil niet meer leven",
     "vroeger dacht ik aan zelfmoord, opnieuw denk ik eraan, dat gaat nu niet meer weg",
+    "vroeger dacht ik aan zelfmoord, het is al lang over, maar sinds vorige week denk ik er weer aan",
+    "mijn ex mishandelde me jaren geleden, ben ik nu veilig?",
+    "het is over. ik wil niet meer leven, vroeger niet en nu niet",
 ]
 
 
