@@ -26,13 +26,13 @@ from benchmarks.nlu import HELDOUT_SETS, fallback_rate, ranking_without_fallback
 SETS = {name: path for name, path, _ in HELDOUT_SETS}
 
 
-def train(config: Path, out: Path) -> tuple[str, float]:
+def train(config: Path, out: Path, nlu: Path) -> tuple[str, float]:
     from rasa.model_training import train_nlu
 
     started = time.monotonic()
     model = train_nlu(
         str(config),
-        str(PROJECT_ROOT / "data" / "nlu"),
+        str(nlu),
         str(out),
         fixed_model_name="nlu",
         domain=str(PROJECT_ROOT / "domain"),
@@ -48,6 +48,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--sets", nargs="+", required=True, choices=sorted(SETS))
     parser.add_argument("--out", required=True)
     parser.add_argument("--model", help="score this trained model instead of training one")
+    parser.add_argument("--nlu", default=str(PROJECT_ROOT / "data" / "nlu"), help="training data folder (data/nlu)")
     args = parser.parse_args(argv)
     quiet()
     os.environ["RASA_MAX_CACHE_SIZE"] = "0"  # a cache hit would make training look instant
@@ -57,7 +58,7 @@ def main(argv: List[str]) -> int:
     if args.model:
         model_path, train_s = args.model, 0.0
     else:
-        model_path, train_s = train(Path(args.config).resolve(), out)
+        model_path, train_s = train(Path(args.config).resolve(), out, Path(args.nlu).resolve())
     model = Parser(Path(model_path))
     results: Dict[str, Any] = {"config": args.config, "train_s": round(train_s, 1), "sets": {}}
     pooled = []
