@@ -68,18 +68,19 @@ class PastAndOver:
     Quiet only when all of these hold (recall first: any doubt leaves the crisis):
     - every crisis rule that fired is one of `rules`;
     - the message says it is over (`over`: "dat is voorbij", "het gaat nu goed", "ik woon nu
-      veilig"), or it tells of someone else's death by suicide long ago (`bereavement`);
+      veilig");
     - every clause in which a crisis rule fires is set at a distance in time (`distant`:
       "vroeger", "jaren geleden", "in 2019"), in itself or in the clause right after it that says
       it is over ("mijn ex sloeg me, maar dat is al drie jaar voorbij"), so "vroeger sloeg hij me,
       dat is voorbij, maar nu slaat hij de kinderen" stays a crisis; a phrase that spans clauses
       leaves the crisis too;
-    - nothing says it is back or near (`back`: "weer", "opnieuw", "gisteren", "bang", "gered").
+    - nothing hints at a danger now (`back`: "weer", "opnieuw", "gisteren", "bang", "gered",
+      "achterna", "niet meer zitten", "plan", "soms", "hopeloos"; kept broad, since the guard
+      only runs on a message that has a crisis phrase).
     """
 
     rules: frozenset[str]
     over: tuple[re.Pattern[str], ...]
-    bereavement: tuple[re.Pattern[str], ...]
     distant: tuple[re.Pattern[str], ...]
     back: tuple[re.Pattern[str], ...]
 
@@ -88,7 +89,7 @@ class PastAndOver:
             return False
         if any(p.search(folded) for p in self.back):
             return False
-        if not any(p.search(folded) for p in (*self.over, *self.bereavement)):
+        if not any(p.search(folded) for p in self.over):
             return False
         clauses = [clause for clause in CLAUSES.split(folded) if clause.strip()]
         for rule in fired:
@@ -144,15 +145,13 @@ def _check_domains(domains: Iterable[Any], where: str) -> tuple[str, ...]:
 def _past_and_over(raw: Mapping[str, Any] | None, crisis_ids: set[str]) -> PastAndOver | None:
     if not raw:
         return None
-    unknown = set(raw.get("rules") or []) - crisis_ids
+    # not `rules:`, which would make Rasa read this file as training data (data/ is its training folder)
+    unknown = set(raw.get("applies_to") or []) - crisis_ids
     if unknown:
-        raise RuleError(f"past_and_over/rules: {sorted(unknown)} are not crisis rules")
+        raise RuleError(f"past_and_over/applies_to: {sorted(unknown)} are not crisis rules")
     return PastAndOver(
-        rules=frozenset(raw.get("rules") or []),
-        **{
-            part: _compile(raw.get(part) or [], f"past_and_over/{part}")
-            for part in ("over", "bereavement", "distant", "back")
-        },
+        rules=frozenset(raw.get("applies_to") or []),
+        **{part: _compile(raw.get(part) or [], f"past_and_over/{part}") for part in ("over", "distant", "back")},
     )
 
 

@@ -704,20 +704,18 @@ def test_look_alikes_of_the_fresh14_rules_are_not_crisis_or_urgent(text: str) ->
 
 
 # A danger that is over (docs/triage.md, "Past tense, someone else"; rules.yml past_and_over).
-# Not crisis: the citizen's own past, told as over; someone else's suicide long ago.
+# Not crisis: the citizen's own past, or someone else's, told as over.
 OVER = [
     "jaren geleden heb ik aan zelfmoord gedacht maar dat is echt voorbij. nu wil ik een bewindvoerder",
     "vroeger werd ik thuis geslagen, dat is lang geleden, nu woon ik alleen en heb ik een vraag over huurtoeslag",
     "mijn ex sloeg me, maar dat is al 3 jaar voorbij en ik woon nu veilig. krijg ik bijstand?",
-    "mijn broer heeft vier jaar geleden zelfmoord gepleegd en nu krijg ik zijn rekeningen",
-    "sinds de zelfdoding van mijn man in 2022 liggen de brieven op de stapel",
     "ik heb vroeger wel eens aan zelfmoord gedacht, maar nu niet meer. nu gaat het om mijn schulden",
     "mijn zus werd vroeger mishandeld door haar vriend, die is nu weg, maar ze zit met zijn leningen",
-    "mijn oom is vijf jaar geleden overleden door zelfdoding en nu moet ik zijn huur opzeggen",
     "ik had vroeger zelfmoordgedachten, het is al lang over. kan ik bijzondere bijstand krijgen",
-    "vier jaar geleden ben ik gevlucht voor mijn ex die me mishandelde, ik ben nu veilig. hoe werkt de beslagvrije voet",
+    "vier jaar geleden ben ik gevlucht voor mijn ex die me mishandelde, ik ben nu veilig. wat is de beslagvrije voet",
 ]
-# Still crisis: the danger is back or near, or told without distance or without saying it is over.
+# Still crisis: the danger is back or near, or told without distance or without saying it is over, or any
+# hint of a danger now, also in words no crisis rule has; someone else's suicide long ago, not told as over.
 STILL_CRISIS = [
     "vroeger sloeg mijn man me, dat is voorbij, maar nu slaat mijn man de kinderen",
     "jaren geleden dacht ik aan zelfmoord, dat was voorbij, maar ik denk er weer aan",
@@ -734,6 +732,13 @@ STILL_CRISIS = [
     "vroeger dacht ik aan zelfmoord, het is al lang over, maar sinds vorige week denk ik er weer aan",
     "mijn ex mishandelde me jaren geleden, ben ik nu veilig?",
     "het is over. ik wil niet meer leven, vroeger niet en nu niet",
+    "mijn broer heeft vier jaar geleden zelfmoord gepleegd en nu krijg ik zijn rekeningen",
+    "sinds de zelfdoding van mijn man in 2022 liggen de brieven op de stapel",
+    "mijn man heeft vorig jaar zelfmoord gepleegd en ik wil hem achterna",
+    "mijn zoon heeft twee jaar geleden zelfmoord gepleegd, dat is voorbij, maar ik zie het zelf ook niet meer zitten",
+    "vroeger dacht ik aan zelfmoord, dat is voorbij, maar nu is alles zwart",
+    "vroeger dacht ik aan zelfmoord, dat is voorbij, maar ik heb pillen gespaard",
+    "jaren geleden werd ik mishandeld, dat ligt achter me, maar soms kan ik het niet meer aan",
 ]
 
 
@@ -758,7 +763,7 @@ def test_without_the_guard_the_rules_call_each_of_these_a_crisis(text: str) -> N
 
 def test_only_crisis_rules_can_be_quieted() -> None:
     with pytest.raises(RuleError, match="not crisis rules"):
-        parse_rules({"urgent": [{"id": "eviction", "patterns": ["x"]}], "past_and_over": {"rules": ["eviction"]}})
+        parse_rules({"urgent": [{"id": "eviction", "patterns": ["x"]}], "past_and_over": {"applies_to": ["eviction"]}})
 
 
 def test_an_english_eviction_is_urgent_not_violence() -> None:

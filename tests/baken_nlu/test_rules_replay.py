@@ -20,7 +20,7 @@ def test_a_dropped_crisis_rule_shows_as_crises_lost_and_a_new_rule_as_what_it_mo
     without = {
         **raw,
         "crisis": [r for r in raw["crisis"] if r["id"] != "suicide_explicit"],
-        "past_and_over": {**raw["past_and_over"], "rules": ["violence_at_home"]},
+        "past_and_over": {**raw["past_and_over"], "applies_to": ["violence_at_home"]},
     }
     unread = rules_replay.unread_files()
     assert "heldout_fresh16.jsonl" in unread and len(unread) == 2

@@ -184,3 +184,20 @@ def test_each_intent_is_declared_in_exactly_one_domain_file() -> None:
     )
     assert {i for i, n in declared.items() if n > 1} == set()
     assert {e["intent"] for e in catalogue()} <= set(declared)
+
+
+TRAINING_FOLDERS = ("nlu", "rules", "stories")
+
+
+def test_only_the_training_folders_look_like_training_data_to_rasa() -> None:
+    """`make train` hands Rasa the whole data/ folder: a YAML file elsewhere that Rasa takes for
+    stories or NLU data (a `rules:` or `nlu:` key, even nested) breaks training ("Value '1' is not
+    of type 'str'. Path: '/version'", data/triage/rules.yml, 2026-12-07)."""
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    data = PROJECT_ROOT / "data"
+    for path in sorted(data.rglob("*.yml")):
+        inside = path.relative_to(data).parts[0] in TRAINING_FOLDERS
+        looks = YAMLStoryReader.is_stories_file(path) or RasaYAMLReader.is_yaml_nlu_file(path)
+        assert looks == inside, path
