@@ -7,7 +7,9 @@ folding of read held-out sets (baken_nlu/read_sets.py) compare texts the same wa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -33,9 +35,8 @@ def plain(example: str) -> str:
     return " ".join(MARKUP.sub(r"\1", example).split()).lower()
 
 
-def training_lines(data: Path, skip: str | None = None) -> set[str]:
-    """Every example of the training data (`<data>/nlu/*.yml`, but the file named `skip`), as plain() text."""
-    lines: set[str] = set()
+def _examples(data: Path, skip: str | None = None) -> Iterator[tuple[dict[str, Any], str]]:
+    """(block, plain() example) of every example line in `<data>/nlu/*.yml`, but the file named `skip`."""
     for path in sorted((data / "nlu").glob("*.yml")):
         if path.name == skip:
             continue
@@ -43,5 +44,20 @@ def training_lines(data: Path, skip: str | None = None) -> set[str]:
         for block in loaded.get("nlu") or []:
             examples = block.get("examples") if isinstance(block, dict) else None
             if isinstance(examples, str):
-                lines.update(plain(line.strip()[2:]) for line in examples.splitlines() if line.strip().startswith("- "))
-    return lines
+                for line in examples.splitlines():
+                    if line.strip().startswith("- "):
+                        yield block, plain(line.strip()[2:])
+
+
+def training_lines(data: Path, skip: str | None = None) -> set[str]:
+    """Every example of the training data (`<data>/nlu/*.yml`, but the file named `skip`), as plain() text."""
+    return {text for _, text in _examples(data, skip)}
+
+
+def training_intents(data: Path, prefer: str) -> dict[str, str]:
+    """plain() example → its intent (`prefer` wins when one text is under two intents)."""
+    intents: dict[str, str] = {}
+    for block, text in _examples(data):
+        if block.get("intent") and intents.get(text) != prefer:
+            intents[text] = str(block["intent"])
+    return intents

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from baken_core.paths import PROJECT_ROOT
-from baken_core.training_lines import plain, training_lines
+from baken_core.training_lines import training_intents, training_lines
 from baken_core.triage import RuleSet, assess, parse_rules
 
 RULES = "data/triage/rules.yml"
@@ -74,26 +74,11 @@ def messages(skip: set[str]) -> list[tuple[str, str, str | None]]:
             if line.strip():
                 row = json.loads(line)
                 found.append((path.stem, str(row["text"]), str(row.get("urgency") or "normal")))
-    intents = training_intents(PROJECT_ROOT / "data")
+    intents = training_intents(PROJECT_ROOT / "data", prefer=CRISIS_INTENT)
     for text in sorted(training_lines(PROJECT_ROOT / "data")):
         intent = intents.get(text, "?")
         found.append((f"training {intent}", text, "crisis" if intent == CRISIS_INTENT else None))
     return found
-
-
-def training_intents(data: Path) -> dict[str, str]:
-    """plain() text → intent of every training example (the crisis intent wins a tie)."""
-    intents: dict[str, str] = {}
-    for path in sorted((data / "nlu").glob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            examples = block.get("examples") if isinstance(block, dict) else None
-            if isinstance(examples, str) and block.get("intent"):
-                for line in examples.splitlines():
-                    if line.strip().startswith("- "):
-                        text = plain(line.strip()[2:])
-                        if intents.get(text) != CRISIS_INTENT:
-                            intents[text] = str(block["intent"])
-    return intents
 
 
 def replay(before: RuleSet, after: RuleSet, seen: list[tuple[str, str, str | None]]) -> list[Change]:
