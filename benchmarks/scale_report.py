@@ -395,9 +395,15 @@ def _overhead_reading(letter: str, run: TopologyRun) -> list[str]:
             continue
         ratio = run.ratio(50, load)
         desk_p50, rasa_p50 = (percentile(run.latencies(side, load), 50) for side in ("desk", "rasa"))
+        gap = desk_p50 - rasa_p50
+        where = (
+            f"{ms(gap)} ms on top of Rasa's {ms(rasa_p50)} ms"
+            if gap >= 0
+            else f"{ms(-gap)} ms below Rasa's {ms(rasa_p50)} ms (the two sides ran apart, each with its own queue)"
+        )
         head = (
             f"- {letter}, {load} ({run.citizens(load)} citizens, {run.rate('desk', load):.1f} msg/s): the desk "
-            f"adds {ratio:.2f} × Rasa's p50: {ms(desk_p50 - rasa_p50)} ms on top of Rasa's {ms(rasa_p50)} ms; "
+            f"comes to {ratio:.2f} × Rasa's p50: {where}; "
             f"the desk processes used {run.desk_cpu_ms(load):.0f} core-ms per message."
         )
         if load == judged:
