@@ -40,13 +40,25 @@ from baken_nlu.train_timing import node_timings, summary
 
 HELDOUT_SETS = [
     (
+        "fresh16",
+        "data/evaluation/heldout_fresh16.jsonl",
+        "Issue 12's eleventh honest set, written on 2026-12-07 around 16:00-16:30 UTC by a writer who opened "
+        "only docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other set, "
+        "no model); 146 of its 1,000 messages equalled a training line (91) or another set's message or one of "
+        "its own (55) and were dropped by count, unread, leaving 854 (141 crisis, 119 urgent). Not used for any "
+        "choice; measured once by this benchmark before anyone reads its errors.",
+    ),
+    (
         "fresh15",
         "data/evaluation/heldout_fresh15.jsonl",
         "Issue 12's tenth honest set, written on 2026-12-07 around 13:35 UTC by a writer who opened only "
         "docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other "
         "set, no model); 138 of its 1,050 messages equalled a training line (98) or another set's message "
         "(40) and were dropped by count, unread, leaving 912 (160 crisis, 114 urgent). Not used for any "
-        "choice; measured once by this benchmark before anyone reads its errors.",
+        "choice; measured once by this benchmark (2026-12-07 17:39 UTC, with the rasa init baseline) before "
+        "anyone read its errors (accuracy 0.897, macro-F1 0.919, domain micro-F1 0.902, crisis recall 0.938, "
+        "urgent recall 0.877, false crisis 2.1 %, asked to rephrase 2.0 %, +4.8 points over rasa init 0.849). "
+        "Its errors were read after that measurement, so its numbers are optimistic since.",
     ),
     (
         "fresh14",
@@ -242,14 +254,12 @@ TARGETS = {
     "p95_ms": 50.0,
     "train_s": 180.0,
 }
-HONEST = "fresh15"
+HONEST = "fresh16"
 """The set the targets are judged on: measured once, its errors not read."""
-WAITING = ("data/evaluation/heldout_fresh16.jsonl",)
+WAITING: tuple[str, ...] = ()
 """Honest sets written for later measurements (unmeasured, unread): no tool reads or measures them until
-one becomes HONEST. heldout_fresh16: written 2026-12-07 ~16:00-16:30 UTC by a helper from the four guide
-files only (docs/intents.md, data/intents.yml, docs/triage.md, facts.md), 1,000 messages; 146 equal to a
-training line (91) or another set's message or itself (55) dropped by count, unread: 854 (141 crisis, 119
-urgent)."""
+one becomes HONEST (heldout_fresh16 waited here from 16:30 to 17:40 UTC on 2026-12-07, while fresh15 was
+the honest set)."""
 
 
 def load_note(load: tuple[float, float], cores: int) -> str:

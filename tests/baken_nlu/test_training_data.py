@@ -97,12 +97,12 @@ HELDOUT_FILES = [
     # 2026-12-07 14:09 UTC (with the rasa init baseline), read since 14:10 UTC
     ("heldout_fresh14.jsonl", 400, 60),
     # issue 12's tenth honest set, written 2026-12-07 ~13:35 UTC by a helper from the same four files only
-    # (138 duplicates of training lines and other sets dropped by count, unread); not measured yet, errors
-    # unread: bench-nlu judges the targets on it
+    # (138 duplicates of training lines and other sets dropped by count, unread); measured once by bench-nlu
+    # 2026-12-07 17:39 UTC (with the rasa init baseline), read since
     ("heldout_fresh15.jsonl", 400, 60),
     # issue 12's eleventh honest set, written 2026-12-07 ~16:00-16:30 UTC by a helper from the same four files
-    # only (146 duplicates of training lines and other sets dropped by count, unread); waiting: not measured,
-    # not read (benchmarks/nlu.py WAITING) until it is the honest set
+    # only (146 duplicates of training lines and other sets dropped by count, unread); not measured yet, errors
+    # unread: bench-nlu judges the targets on it
     ("heldout_fresh16.jsonl", 400, 60),
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
