@@ -703,6 +703,93 @@ def test_look_alikes_of_the_fresh14_rules_are_not_crisis_or_urgent(text: str) ->
     assert assess(text).urgency == "normal"
 
 
+# Read in fresh15 (2026-12-07 17:45 UTC, after its one measurement), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de uitweg staat gewoon in het medicijnkastje",
+        "we hebben de datum geprikt.",
+        "ik ben mijn leven zo zat",
+        "zeg ze maar dat ik van ze hou, ik ga",
+        "de hond is bij de buren, alles is klaar.",
+        "vaarwel allemaal, het was te veel",
+        "ik bevrijd mijn gezin van een vader die alleen maar ellende brengt",
+        "vanavond ga ik van de brug af",
+        "ik ben nu op weg naar de spoorlijn",
+        "mi o kiri mi srefi",
+        "i got my pills right here",
+        "ze slaan me, чоловік б'є мене",
+        "mój partner mnie bije",
+        "ik wil een eind aan alles maken",
+        "dit is mijn laatste bericht, sorry",
+        "ik heb de tabletten al in mijn hand",
+        "ga je dood van 40 paracetamol",
+        "ik wil stoppen met bestaan",
+        "hij zegt dat hij me iets aandoet als ik wegga",
+        "hij zei ik maak je af als je praat",
+        "mijn ex appte dat ik het niet ga overleven",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh15(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("ze gooien ons volgende week uit onze woning", "eviction"),
+        ("ik word uitgezet en weet niet waar ik heen moet", "eviction"),
+        ("ik kreeg een huuropzegging van de corporatie", "eviction"),
+        ("door de huurschuld moet ik de sleutel afgeven", "eviction"),
+        ("de deurwaarder zegt dat ik de woning moet verlaten", "eviction"),
+        ("unsere Wohnung wird geräumt", "eviction"),
+        ("de corporatie gaat de stadsverwarming niet meer leveren aan mij", "utility_cut_off"),
+        ("het gas wordt dicht gedraaid vrijdag", "utility_cut_off"),
+        ("ik kreeg een afsluitingsbericht van eneco", "utility_cut_off"),
+        ("de gaslevering wordt gestopt per maandag", "utility_cut_off"),
+        ("ik ben niet meer bij cz verzekerd", "health_insurance_cancelled"),
+        ("ze hebben me uit m verzekering gezet", "health_insurance_cancelled"),
+        ("de zorgpolis stopt vanwege de achterstand", "health_insurance_cancelled"),
+        ("sağlık sigortası iptal oldu", "health_insurance_cancelled"),
+        ("er is niks voor mijn zoon om te eten", "no_food_today"),
+        ("ما عندي طعام", "no_food_today"),
+        ("wi no abi nyanyan", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh15(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de oplossing voor mijn hoofdpijn ligt in het medicijnkastje",
+        "ik heb een datum gekozen voor de verhuizing",
+        "ik ben het zat met die rekeningen",
+        "ik heb mijn moeder geappt dat ik van haar hou",
+        "de kinderen zijn bij mijn moeder, kan ik nu even bellen over de huur",
+        "vaarwel schulden, vandaag de laatste aflossing gedaan",
+        "ik ben verlost van die lening",
+        "de kat is van het dak af gekomen",
+        "ik ben op weg naar het gemeentehuis",
+        "dit is mijn laatste bericht voor vandaag, morgen verder",
+        "ik heb de brief in mijn hand, wat moet ik doen",
+        "hij doet me wat aan met die verhalen, ik moet er steeds om lachen",
+        "ik ben niet verzekerd voor inboedel, is dat erg",
+        "mijn autoverzekering stopt, moet ik een nieuwe zoeken",
+        "ik heb niks tegen eten van de voedselbank",
+        "moet ik bij verhuizing de sleutels inleveren bij de corporatie",
+        "we gaan de woning verlaten en verhuizen naar een groter huis",
+        "de radiatorkraan in de slaapkamer zit vast, wie repareert dat",
+        "de afsluiting van het schooljaar is vrijdag, krijg ik dan kindgebonden budget",
+        "ik maak je aflossing vandaag over",
+    ],
+)
+def test_look_alikes_of_the_fresh15_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
+
+
 # A danger that is over (docs/triage.md, "Past tense, someone else"; rules.yml past_and_over).
 # Not crisis: the citizen's own past, or someone else's, told as over.
 OVER = [
