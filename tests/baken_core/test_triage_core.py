@@ -728,6 +728,9 @@ def test_look_alikes_of_the_fresh14_rules_are_not_crisis_or_urgent(text: str) ->
         "hij zegt dat hij me iets aandoet als ik wegga",
         "hij zei ik maak je af als je praat",
         "mijn ex appte dat ik het niet ga overleven",
+        "drie jaar geleden een poging gedaan, nu komen de gedachten weer",
+        "ik heb al mijn spullen weggegeven, ik heb ze niet meer nodig",
+        "ik ga er tussenuit, voorgoed",
     ],
 )
 def test_crisis_phrasings_read_in_fresh15(text: str) -> None:
@@ -784,6 +787,9 @@ def test_urgent_situations_read_in_fresh15(text: str, signal: str) -> None:
         "de radiatorkraan in de slaapkamer zit vast, wie repareert dat",
         "de afsluiting van het schooljaar is vrijdag, krijg ik dan kindgebonden budget",
         "ik maak je aflossing vandaag over",
+        "ik heb mijn abonnement opgezegd, ik heb het toch niet meer nodig",
+        "ik heb alles verkocht, ik heb het niet meer nodig want ik verhuis naar een kleiner huis",
+        "ik wil er voorgoed tussenuit naar spanje",
     ],
 )
 def test_look_alikes_of_the_fresh15_rules_are_not_crisis_or_urgent(text: str) -> None:
