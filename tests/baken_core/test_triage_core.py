@@ -94,6 +94,7 @@ NOT_CRISIS = [
     "ik wil een regeling want die 600 euro kan ik niet in een keer betalen",
     "mijn moeder vermoordt me als ze hoort dat ik weer rood sta",
     "mijn kinderen vermoorden me nog met hun wensen voor sinterklaas",
+    "mijn teamleider vermoordt me als ik weer te laat kom",
     "ik spring even langs bij het loket",
     "sorry voor de late reactie",
     "ik stop ermee, die cursus is niks voor mij",
