@@ -256,10 +256,12 @@ TARGETS = {
 }
 HONEST = "fresh16"
 """The set the targets are judged on: measured once, its errors not read."""
-WAITING: tuple[str, ...] = ()
+WAITING: tuple[str, ...] = ("data/evaluation/heldout_fresh17.jsonl",)
 """Honest sets written for later measurements (unmeasured, unread): no tool reads or measures them until
 one becomes HONEST (heldout_fresh16 waited here from 16:30 to 17:40 UTC on 2026-12-07, while fresh15 was
-the honest set)."""
+the honest set). heldout_fresh17: written 2026-12-07 ~19:05-19:35 UTC by a helper from the four guide files
+only (docs/intents.md, data/intents.yml, docs/triage.md, facts.md), 1,000 messages; 117 equal to a training
+line (76) or another set's message (41) dropped by count, unread: 883 (159 crisis, 140 urgent)."""
 
 
 def load_note(load: tuple[float, float], cores: int) -> str:
