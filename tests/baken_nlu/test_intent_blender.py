@@ -128,3 +128,33 @@ def test_the_cache_key_changes_with_the_tfidf_settings(monkeypatch: pytest.Monke
     changed = {**blender._VECTORIZERS, "char": {**blender._VECTORIZERS["char"], "ngram_range": (2, 6)}}
     monkeypatch.setattr(blender, "_VECTORIZERS", changed)
     assert BlendedIntentClassifier.fingerprint_addon({}) != before
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_the_split_solver_finds_scikit_learns_regression(n_classes: int) -> None:
+    """fit_softmax solves LogisticRegression's problem (multinomial, ||W||²/2C, bias not penalised), with the
+    n-gram block and the dense vectors kept apart: the same probabilities on unseen rows."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from baken_nlu.intent_blender import fit_softmax
+
+    rng = np.random.default_rng(3)
+    n, n_sparse, n_dense = 300, 60, 12
+    targets = rng.integers(0, n_classes, n)
+    ngrams = sp.random(n, n_sparse, density=0.1, format="csr", random_state=4)
+    ngrams = (ngrams + sp.csr_matrix(np.eye(n_classes)[targets] @ rng.random((n_classes, n_sparse)) * 0.3)).tocsr()
+    dense = rng.normal(size=(n, n_dense)) + np.eye(n_classes, n_dense)[targets]
+    weights, bias = fit_softmax(ngrams, dense, targets, n_classes, c=30.0)
+
+    reference = LogisticRegression(C=30.0, tol=1e-2, max_iter=200, multi_class="multinomial")
+    reference.fit(sp.hstack([ngrams, sp.csr_matrix(dense)]).tocsr(), targets)
+    unseen = np.hstack(
+        [rng.random((50, n_sparse)) * (rng.random((50, n_sparse)) < 0.1), rng.normal(size=(50, n_dense))]
+    )
+    logits = unseen @ weights.T + bias
+    ours = np.exp(logits - logits.max(axis=1, keepdims=True))
+    ours /= ours.sum(axis=1, keepdims=True)
+    theirs = reference.predict_proba(unseen)
+    assert np.abs(ours - theirs).max() < 1e-4
+    assert (ours.argmax(axis=1) == theirs.argmax(axis=1)).all()
