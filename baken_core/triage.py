@@ -66,7 +66,7 @@ class PastAndOver:
     when the message tells it as a danger that is over, and nothing in it says the danger is back.
 
     Quiet only when all of these hold (recall first: any doubt leaves the crisis):
-    - every crisis rule that fired is one of `rules`;
+    - every crisis rule that fired is one of `rules` (the `applies_to` list in rules.yml);
     - the message says it is over (`over`: "dat is voorbij", "het gaat nu goed", "ik woon nu
       veilig");
     - every clause in which a crisis rule fires is set at a distance in time (`distant`:
