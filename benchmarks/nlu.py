@@ -40,13 +40,25 @@ from baken_nlu.train_timing import node_timings, summary
 
 HELDOUT_SETS = [
     (
+        "fresh17",
+        "data/evaluation/heldout_fresh17.jsonl",
+        "Issue 12's twelfth honest set, written on 2026-12-07 around 19:05-19:35 UTC by a writer who opened "
+        "only docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other set, "
+        "no model); 117 of its 1,000 messages equalled a training line (76) or another set's message (41) and "
+        "were dropped by count, unread, leaving 883 (159 crisis, 140 urgent). Not used for any choice; measured "
+        "once by this benchmark before anyone reads its errors.",
+    ),
+    (
         "fresh16",
         "data/evaluation/heldout_fresh16.jsonl",
         "Issue 12's eleventh honest set, written on 2026-12-07 around 16:00-16:30 UTC by a writer who opened "
         "only docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other set, "
         "no model); 146 of its 1,000 messages equalled a training line (91) or another set's message or one of "
         "its own (55) and were dropped by count, unread, leaving 854 (141 crisis, 119 urgent). Not used for any "
-        "choice; measured once by this benchmark before anyone reads its errors.",
+        "choice; measured once by this benchmark (2026-12-07 20:21 UTC, with the rasa init baseline) before "
+        "anyone read its errors (accuracy 0.934, macro-F1 0.949, domain micro-F1 0.907, crisis recall 0.986, "
+        "urgent recall 0.891, false crisis 1.5 %, asked to rephrase 1.9 %, +2.5 points over rasa init 0.910). "
+        "Its errors were read after that measurement, so its numbers are optimistic since.",
     ),
     (
         "fresh15",
@@ -254,14 +266,12 @@ TARGETS = {
     "p95_ms": 50.0,
     "train_s": 180.0,
 }
-HONEST = "fresh16"
+HONEST = "fresh17"
 """The set the targets are judged on: measured once, its errors not read."""
-WAITING: tuple[str, ...] = ("data/evaluation/heldout_fresh17.jsonl",)
+WAITING: tuple[str, ...] = ()
 """Honest sets written for later measurements (unmeasured, unread): no tool reads or measures them until
 one becomes HONEST (heldout_fresh16 waited here from 16:30 to 17:40 UTC on 2026-12-07, while fresh15 was
-the honest set). heldout_fresh17: written 2026-12-07 ~19:05-19:35 UTC by a helper from the four guide files
-only (docs/intents.md, data/intents.yml, docs/triage.md, facts.md), 1,000 messages; 117 equal to a training
-line (76) or another set's message (41) dropped by count, unread: 883 (159 crisis, 140 urgent)."""
+the honest set; heldout_fresh17 from 19:40 to 20:30 UTC, while fresh16 was)."""
 
 
 def load_note(load: tuple[float, float], cores: int) -> str:

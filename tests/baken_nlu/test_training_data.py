@@ -101,12 +101,12 @@ HELDOUT_FILES = [
     # 2026-12-07 17:39 UTC (with the rasa init baseline), read since
     ("heldout_fresh15.jsonl", 400, 60),
     # issue 12's eleventh honest set, written 2026-12-07 ~16:00-16:30 UTC by a helper from the same four files
-    # only (146 duplicates of training lines and other sets dropped by count, unread); not measured yet, errors
-    # unread: bench-nlu judges the targets on it
+    # only (146 duplicates of training lines and other sets dropped by count, unread); measured once by bench-nlu
+    # 2026-12-07 20:21 UTC (with the rasa init baseline), read since
     ("heldout_fresh16.jsonl", 400, 60),
     # issue 12's twelfth honest set, written 2026-12-07 ~19:05-19:35 UTC by a helper from the same four files
-    # only (117 duplicates of training lines and other sets dropped by count, unread); waiting: not measured,
-    # not read (benchmarks/nlu.py WAITING) until it is the honest set
+    # only (117 duplicates of training lines and other sets dropped by count, unread); not measured yet, errors
+    # unread: bench-nlu judges the targets on it
     ("heldout_fresh17.jsonl", 400, 60),
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
