@@ -864,3 +864,53 @@ def test_an_english_eviction_is_urgent_not_violence() -> None:
     triage = assess("my landlord is kicking us out on the 20th, we owe rent")
     assert triage.urgency == "urgent" and "eviction" in triage.signals
     assert assess("my husband keeps kicking me").urgency == "crisis"
+
+
+# Read in fresh16 (2026-12-07 20:30 UTC, after its one measurement), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "als niemand helpt rij ik straks de rivier in",
+        "ik denk er alweer aan, zoals vorig jaar geleden",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh16(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("de verhuurder zegt dat we volgende week eruit moeten", "eviction"),
+        ("morgen is de zitting over de huurachterstand", "eviction"),
+        ("de rechter zei: betalen of de deur uit", "eviction"),
+        ("wir sollen das Haus verlassen", "eviction"),
+        ("het energiebedrijf stopt volgende maand met de levering vanwege mijn schulden", "utility_cut_off"),
+        ("ze dreigen met afsluiting van het water", "utility_cut_off"),
+        ("ze komen de aansluiting verzegelen", "utility_cut_off"),
+        ("ik kreeg een opzegging van mijn zorgverzekering wegens de achterstand", "health_insurance_cancelled"),
+        ("twee dagen alleen brood gegeten en nu is het ook op", "no_food_today"),
+        ("geen eten, geen melk voor de baby", "no_food_today"),
+        ("wij hebben vandaag niks, waar kan ik heen", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh16(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we gaan zaterdag de zee in om te zwemmen",
+        "ik denk er weer aan om te verhuizen, net als twee jaar geleden",
+        "de leverancier stopt per 1 januari met de levering, mijn contract loopt af",
+        "de afsluiting van het schooljaar is volgende week",
+        "ik heb mijn opzegging voor de zorgverzekering gestuurd om over te stappen",
+        "we hebben vanavond niks te doen, is er een buurthuis open",
+        "mijn kinderen zien dat ik verdrietig ben en dat doet me pijn",
+        "ze vermoorden me met hun wensenlijstjes voor de verjaardag",
+    ],
+)
+def test_look_alikes_of_the_fresh16_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
