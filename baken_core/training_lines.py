@@ -25,8 +25,13 @@ FOLDED_SETS = (
     "heldout_fresh7.jsonl",
     "heldout_fresh8.jsonl",
     "heldout_new_topics.jsonl",
+    "heldout_fresh9.jsonl",
+    "heldout_fresh10.jsonl",
+    "heldout_fresh11.jsonl",
+    "heldout_fresh12.jsonl",
+    "heldout_fresh13.jsonl",
 )
-"""Read held-out sets that are training data since 2026-12-07 (oldest first; baken_nlu/read_sets.py
+"""Read held-out sets that are training data since 2026-12-07 (fresh9-13 since 20:40 UTC; oldest first; baken_nlu/read_sets.py
 folds them into data/nlu/read_sets.yml). Their texts count as training lines, not as test texts."""
 
 

@@ -66,7 +66,7 @@ def training_examples() -> dict[str, list[str]]:
 
 HELDOUT_FILES = [
     # (file, at least this many messages, at least this many crisis messages); the sets up to fresh8
-    # and new_topics are training data since 2026-12-07 (baken_nlu/read_sets.py)
+    # and new_topics are training data since 2026-12-07, fresh9-13 since 20:40 UTC (baken_nlu/read_sets.py)
     ("heldout.jsonl", 200, 20),
     ("heldout_fresh.jsonl", 200, 20),
     ("heldout_fresh2.jsonl", 200, 20),
