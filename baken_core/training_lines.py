@@ -31,8 +31,9 @@ FOLDED_SETS = (
     "heldout_fresh12.jsonl",
     "heldout_fresh13.jsonl",
 )
-"""Read held-out sets that are training data since 2026-12-07 (fresh9-13 since 20:40 UTC; oldest first; baken_nlu/read_sets.py
-folds them into data/nlu/read_sets.yml). Their texts count as training lines, not as test texts."""
+"""Read held-out sets that are training data since 2026-12-07 (fresh9-13 since 20:40 UTC; oldest first;
+baken_nlu/read_sets.py folds them into data/nlu/read_sets.yml). Their texts count as training lines,
+not as test texts."""
 
 
 def plain(example: str) -> str:

@@ -106,7 +106,8 @@ FOLDED_SETS = [
         "measured once by this benchmark (2026-12-07 05:25 UTC, without the rasa init baseline) before "
         "anyone read its errors (accuracy 0.938, macro-F1 0.959, domain micro-F1 0.901, crisis recall 0.970, "
         "urgent recall 0.898, false crisis 2.4 %, asked to rephrase 1.6 %). Its errors were read at 05:28 "
-        "UTC: its 4 crisis and 9 urgent misses got rules in other words, so its numbers are optimistic since. Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
+        "UTC: its 4 crisis and 9 urgent misses got rules in other words, so its numbers are optimistic since."
+        " Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
     ),
     (
         "fresh12",
@@ -119,7 +120,8 @@ FOLDED_SETS = [
         "at 04:39 on the folded training data, before anyone read its errors (accuracy 0.936, macro-F1 "
         "0.953, domain micro-F1 0.903, crisis recall 0.980 (145/148), urgent recall 0.849, false crisis "
         "2.2 %, asked to rephrase 2.5 %). Its errors were read at 04:42 UTC: its 3 crisis and 14 urgent "
-        "misses got rules in other words, so its numbers are optimistic since. Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
+        "misses got rules in other words, so its numbers are optimistic since."
+        " Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
     ),
     (
         "fresh11",
@@ -145,7 +147,8 @@ FOLDED_SETS = [
         "choice; measured once by `make bench-nlu` on 2026-12-06 22:02 UTC (accuracy 0.904, macro-F1 "
         "0.928, crisis recall 0.924, urgent recall 0.969, false crisis 3.6 %). Its errors were read "
         "at 22:07 UTC and crisis and urgent rules and 12 training lines written from them in other "
-        "words: its numbers are optimistic since. Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
+        "words: its numbers are optimistic since."
+        " Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
     ),
     (
         "fresh9",
@@ -157,7 +160,8 @@ FOLDED_SETS = [
         "`make bench-nlu` on 2026-12-06 06:51 UTC (accuracy 0.908, macro-F1 0.938, crisis recall "
         "0.969, urgent recall 0.855, false crisis 3.3 %). Its errors were read that day; on "
         "2026-12-06 evening crisis and urgent rules (also for German, Turkish, Arabic and Polish) and "
-        "31 training lines were written from them in other words: its numbers are optimistic since. Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
+        "31 training lines were written from them in other words: its numbers are optimistic since."
+        " Training data since 2026-12-07 20:40 UTC (folded after fresh16's measurement).",
     ),
     (
         "fresh8",

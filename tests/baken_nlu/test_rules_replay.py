@@ -9,6 +9,7 @@ import yaml
 from baken_core.paths import PROJECT_ROOT
 from baken_core.triage import parse_rules
 from benchmarks import rules_replay
+from benchmarks.nlu import HELDOUT_SETS, HONEST
 
 
 def tree_rules() -> dict:
@@ -23,7 +24,8 @@ def test_a_dropped_crisis_rule_shows_as_crises_lost_and_a_new_rule_as_what_it_mo
         "past_and_over": {**raw["past_and_over"], "applies_to": ["violence_at_home"]},
     }
     unread = rules_replay.unread_files()
-    assert "heldout_fresh16.jsonl" in unread
+    honest = next(Path(path).name for name, path, _ in HELDOUT_SETS if name == HONEST)
+    assert honest in unread
     seen = rules_replay.messages(unread)
     assert len(seen) > 10_000 and any(
         where == "training report_crisis" and label == "crisis" for where, _, label in seen
