@@ -272,10 +272,11 @@ TARGETS = {
 }
 HONEST = "fresh17"
 """The set the targets are judged on: measured once, its errors not read."""
-WAITING: tuple[str, ...] = ()
+WAITING: tuple[str, ...] = ("data/evaluation/heldout_fresh18.jsonl",)
 """Honest sets written for later measurements (unmeasured, unread): no tool reads or measures them until
 one becomes HONEST (heldout_fresh16 waited here from 16:30 to 17:40 UTC on 2026-12-07, while fresh15 was
-the honest set; heldout_fresh17 from 19:40 to 20:30 UTC, while fresh16 was)."""
+the honest set; heldout_fresh17 from 19:40 to 20:30 UTC, while fresh16 was; heldout_fresh18 since 2026-12-07 22:50 UTC,
+while fresh17 is)."""
 
 
 def load_note(load: tuple[float, float], cores: int) -> str:
