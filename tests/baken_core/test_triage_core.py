@@ -914,3 +914,70 @@ def test_urgent_situations_read_in_fresh16(text: str, signal: str) -> None:
 )
 def test_look_alikes_of_the_fresh16_rules_are_not_crisis_or_urgent(text: str) -> None:
     assert assess(text).urgency == "normal"
+
+
+# Read in fresh17 (2026-12-07 23:10 UTC, after its one measurement), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "die schulden gaan met mij mee in mijn graf, straks al",
+        "het is genoeg geweest. ik stop",
+        "mi no kiere biba mas",
+        "waxaan doonayaa inaan is dilo",
+        "hij drukt een kussen tegen mijn gezicht als hij boos is",
+        "mi masra ben e fon mi ala dey",
+    ],
+)
+def test_crisis_phrasings_read_in_fresh17(text: str) -> None:
+    assert assess(text).urgency == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("de woning moet leeg over tien dagen", "eviction"),
+        ("er komt een ontruming aan", "eviction"),
+        ("de rechter zegt dat wij moeten vertrekken", "eviction"),
+        ("we moesten ons huis verlaten van de corporatie", "eviction"),
+        ("uit onze huurflat gezet, we slapen in de auto", "eviction"),
+        ("de verhuurder zet morgen onze meubels op straat", "eviction"),
+        ("buitengesloten door de verhuurder", "eviction"),
+        ("ik kreeg een opzegging van mijn huurcontract wegens de achterstand", "eviction"),
+        ("morgen moet ik eruit", "eviction"),
+        ("nu hebben ze ons afgesloten", "utility_cut_off"),
+        ("al twee dagen zonder stroom", "utility_cut_off"),
+        ("het gas is sinds maandag dicht", "utility_cut_off"),
+        ("ze hebben de gaskraan dichtgedraaid", "utility_cut_off"),
+        ("de afsluiting is aangekondigd voor donderdag", "utility_cut_off"),
+        ("нам відключили світло", "utility_cut_off"),
+        ("van a cortar el agua", "utility_cut_off"),
+        ("ze zeggen dat ik niet verzekerd meer ben", "health_insurance_cancelled"),
+        ("mijn zorgverzekeraar zei dat hij mijn polis opzegt", "health_insurance_cancelled"),
+        ("ik ben uit mijn basisverzekering gezet", "health_insurance_cancelled"),
+        ("mijn dochter vraagt om brood en we hebben het niet", "no_food_today"),
+        ("ik heb voor vanavond eten nodig", "no_food_today"),
+        ("het laatste pak melk is op", "no_food_today"),
+    ],
+)
+def test_urgent_situations_read_in_fresh17(text: str, signal: str) -> None:
+    triage = assess(text)
+    assert triage.urgency == "urgent" and signal in triage.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dat geheim neem ik mee in mijn graf",
+        "het is mooi geweest voor vandaag, ik ga slapen",
+        "mijn kind legt een kussen op mijn buik",
+        "het huis moet leeg voor de verhuizing naar ons nieuwe huis",
+        "we moeten het huis verlaten tijdens de renovatie",
+        "ze hebben me afgesloten van de groepsapp van school",
+        "vorig jaar zijn we afgesloten geweest, nu gaat het goed",
+        "die financieel zelfmoord-lening wil ik aflossen",
+        "moeten we eruit stappen bij de volgende halte?",
+        "het laatste nieuws is op tv",
+    ],
+)
+def test_look_alikes_of_the_fresh17_rules_are_not_crisis_or_urgent(text: str) -> None:
+    assert assess(text).urgency == "normal"
