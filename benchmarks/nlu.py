@@ -40,13 +40,25 @@ from baken_nlu.train_timing import node_timings, summary
 
 HELDOUT_SETS = [
     (
+        "fresh18",
+        "data/evaluation/heldout_fresh18.jsonl",
+        "Issue 12's thirteenth honest set, written on 2026-12-07 around 22:10-22:40 UTC by a writer who opened "
+        "only docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other set, "
+        "no model); 150 of its 1,000 messages equalled a training line (119) or another set's message (31) and "
+        "were dropped by count, unread, leaving 850 (142 crisis, 124 urgent). Not used for any choice; measured "
+        "once by this benchmark before anyone reads its errors.",
+    ),
+    (
         "fresh17",
         "data/evaluation/heldout_fresh17.jsonl",
         "Issue 12's twelfth honest set, written on 2026-12-07 around 19:05-19:35 UTC by a writer who opened "
         "only docs/intents.md, data/intents.yml, docs/triage.md and facts.md (no training data, no other set, "
         "no model); 117 of its 1,000 messages equalled a training line (76) or another set's message (41) and "
         "were dropped by count, unread, leaving 883 (159 crisis, 140 urgent). Not used for any choice; measured "
-        "once by this benchmark before anyone reads its errors.",
+        "once by this benchmark (2026-12-07 23:01 UTC, without the rasa init baseline) before anyone read its "
+        "errors (accuracy 0.901, macro-F1 0.922, domain micro-F1 0.872, crisis recall 0.962, urgent recall 0.764, "
+        "false crisis 3.6 %, asked to rephrase 1.8 %). Its errors were read at 23:10 UTC: its 6 crisis and 32 of "
+        "its 33 urgent misses got rules in other words, so its numbers are optimistic since.",
     ),
     (
         "fresh16",
@@ -270,13 +282,13 @@ TARGETS = {
     "p95_ms": 50.0,
     "train_s": 180.0,
 }
-HONEST = "fresh17"
+HONEST = "fresh18"
 """The set the targets are judged on: measured once, its errors not read."""
-WAITING: tuple[str, ...] = ("data/evaluation/heldout_fresh18.jsonl",)
+WAITING: tuple[str, ...] = ()
 """Honest sets written for later measurements (unmeasured, unread): no tool reads or measures them until
 one becomes HONEST (heldout_fresh16 waited here from 16:30 to 17:40 UTC on 2026-12-07, while fresh15 was
-the honest set; heldout_fresh17 from 19:40 to 20:30 UTC, while fresh16 was; heldout_fresh18 since 2026-12-07 22:50 UTC,
-while fresh17 is)."""
+the honest set; heldout_fresh17 from 19:40 to 20:30 UTC, while fresh16 was; heldout_fresh18 from 22:50 to 23:15 UTC,
+while fresh17 was)."""
 
 
 def load_note(load: tuple[float, float], cores: int) -> str:

@@ -105,12 +105,12 @@ HELDOUT_FILES = [
     # 2026-12-07 20:21 UTC (with the rasa init baseline), read since
     ("heldout_fresh16.jsonl", 400, 60),
     # issue 12's twelfth honest set, written 2026-12-07 ~19:05-19:35 UTC by a helper from the same four files
-    # only (117 duplicates of training lines and other sets dropped by count, unread); not measured yet, errors
-    # unread: bench-nlu judges the targets on it
+    # only (117 duplicates of training lines and other sets dropped by count, unread); measured once by bench-nlu
+    # 2026-12-07 23:01 UTC (without the rasa init baseline), read since 23:10 UTC
     ("heldout_fresh17.jsonl", 400, 60),
     # issue 12's thirteenth honest set, written 2026-12-07 ~22:10-22:40 UTC by a helper from the same four files
     # only (150 duplicates of training lines (119) and other sets (31) dropped by count, unread, leaving 850:
-    # 142 crisis, 124 urgent); waiting (benchmarks/nlu.py WAITING) while fresh17 is measured
+    # 142 crisis, 124 urgent); not measured yet, errors unread: bench-nlu judges the targets on it
     ("heldout_fresh18.jsonl", 400, 60),
     ("heldout_new_topics.jsonl", 30, 0),  # the topics added in issue 10
 ]
